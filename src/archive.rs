@@ -1,0 +1,148 @@
+//! The `Archive` façade: finds, creates and opens an archive directory and
+//! is the sole owner of its parts (database, object store, clock, lock).
+//! Commands reach the parts only through it.
+//!
+//! Layout: `ARCHIVE/custody.db` (SQLite), `ARCHIVE/objects/` (the store),
+//! `ARCHIVE/tmp/` (staged writes), `ARCHIVE/lock` (writers' lock).
+//!
+//! Must not: print, read the environment, or hold SQL (see `db`).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use crate::clock::{Clock, SystemClock, rfc3339};
+use crate::db::{DB_FILE, Db};
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::Store;
+
+/// An open archive.
+pub struct Archive {
+    root: PathBuf,
+    pub(crate) db: Db,
+    pub(crate) store: Store,
+    clock: Box<dyn Clock>,
+}
+
+/// The archive's identity.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Identity {
+    /// Random UUID.
+    pub archive_id: String,
+    /// Human name.
+    pub name: String,
+    /// Creation time, RFC 3339 UTC.
+    pub created_at: String,
+}
+
+/// Options for creating an archive.
+pub struct InitOptions {
+    /// The directory (created if absent; must be empty if present).
+    pub root: PathBuf,
+    /// The collection's name.
+    pub name: String,
+}
+
+/// An exclusive hold on the archive for writers that stage objects.
+pub struct WriteLock(#[allow(dead_code)] File);
+
+impl Archive {
+    /// Create a new archive: directory, store, database and identity.
+    pub fn init(opts: &InitOptions, clock: Box<dyn Clock>) -> Result<Archive> {
+        let root = &opts.root;
+        if opts.name.trim().is_empty() {
+            return Err(Error::new(ErrorKind::Usage, "the archive name is empty")
+                .hint("pass --name \"Aleppo 2024 collection\""));
+        }
+        match fs::read_dir(root) {
+            Ok(mut entries) => {
+                if root.join(DB_FILE).exists() {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!("{} is already a custody archive", root.display()),
+                    )
+                    .hint("use it as it is, or choose another --archive directory"));
+                }
+                if entries.next().is_some() {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!("{} is not empty", root.display()),
+                    )
+                    .hint("an archive needs a new or empty directory"));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(root).map_err(|e| Error::io("cannot create", root, e))?;
+            }
+            Err(e) => return Err(Error::io("cannot read directory", root, e)),
+        }
+        let store = Store::create(root)?;
+        let mut db = Db::create(&root.join(DB_FILE))?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = rfc3339(clock.now());
+        let tx = db.tx()?;
+        tx.set_identity(&id, opts.name.trim(), &now)?;
+        tx.commit()?;
+        Ok(Archive { root: root.clone(), db, store, clock })
+    }
+
+    /// Open an existing archive.
+    pub fn open(root: &Path, clock: Box<dyn Clock>) -> Result<Archive> {
+        if !root.is_dir() {
+            return Err(Error::new(ErrorKind::NotFound, format!("no archive at {}", root.display()))
+                .hint("create one with `custody init --archive DIR --name NAME`, or set --archive / CUSTODY_ARCHIVE"));
+        }
+        let db_path = root.join(DB_FILE);
+        if !db_path.is_file() || !root.join("objects").is_dir() {
+            return Err(Error::new(
+                ErrorKind::NotAnArchive,
+                format!("{} is not a custody archive (no {DB_FILE} or objects/)", root.display()),
+            )
+            .hint("point --archive at a directory made by `custody init`"));
+        }
+        let db = Db::open(&db_path)?;
+        db.q().identity()?;
+        Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
+    }
+
+    /// Open with the system clock.
+    pub fn open_default(root: &Path) -> Result<Archive> {
+        Archive::open(root, Box::new(SystemClock))
+    }
+
+    /// The archive directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The identity row.
+    pub fn identity(&self) -> Result<Identity> {
+        let (archive_id, name, created_at) = self.db.q().identity()?;
+        Ok(Identity { archive_id, name, created_at })
+    }
+
+    /// Now, formatted RFC 3339 UTC.
+    pub fn now(&self) -> String {
+        rfc3339(self.clock.now())
+    }
+
+    /// Split borrows for writers that stream into the store while recording
+    /// rows: (database, store, clock).
+    pub(crate) fn parts(&mut self) -> (&mut Db, &Store, &dyn Clock) {
+        (&mut self.db, &self.store, self.clock.as_ref())
+    }
+
+    /// Take the writers' lock (blocks while another ingest runs) and clear
+    /// staged leftovers of a crashed writer.
+    pub fn lock_for_writing(&self) -> Result<WriteLock> {
+        let path = self.root.join("lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("cannot open lock file", &path, e))?;
+        f.lock().map_err(|e| Error::io("cannot lock", &path, e))?;
+        self.store.clean_tmp()?;
+        Ok(WriteLock(f))
+    }
+}

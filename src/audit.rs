@@ -1,0 +1,505 @@
+//! The audit: re-reads every object (decompressing, recomputing BLAKE3 and
+//! the size; `deep` adds SHA-256), finds files no row knows, verifies every
+//! signed record against its key, its object and the derived columns, and
+//! records its own result. Problems are `Finding`s (data), never errors;
+//! errors are reserved for operational failures (the database is gone…).
+//!
+//! Objects are checked by one worker per core, least recently checked
+//! first, each streaming through a fixed buffer (bounded memory).
+//!
+//! Must not: repair, delete or rewrite anything it checks.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::Archive;
+use crate::commands::{Progress, lossy};
+use crate::crypto::PublicKey;
+use crate::db::{AuditRun, ItemRow, KeyRow, ObjectRow, Q};
+use crate::error::Result;
+use crate::id::{Encoding, ObjectId};
+use crate::record::{self, IngestPredicate, VerifyError};
+use crate::store::Store;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Evidence is damaged or cannot be trusted.
+    Error,
+    /// Something to tidy; no evidence is damaged.
+    Warning,
+}
+
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// The object's file is gone.
+    ObjectMissing,
+    /// The object's bytes do not hash to its name.
+    ObjectCorrupt,
+    /// The object is shorter than recorded.
+    ObjectTruncated,
+    /// The zstd frame cannot be decoded.
+    ObjectUndecompressable,
+    /// A file in the store that no row names.
+    OrphanFile,
+    /// A record whose signature does not verify.
+    BadSignature,
+    /// A record signed by a key the archive does not know.
+    UnknownKey,
+    /// A record's subject digests do not match its object.
+    SubjectMismatch,
+    /// A database column no longer matches the signed bytes.
+    EditedColumn,
+    /// A record that is not a valid envelope / statement.
+    MalformedRecord,
+    /// An item whose record is missing, or a record with no item.
+    MissingRecord,
+}
+
+impl Code {
+    /// The stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ObjectMissing => "object-missing",
+            Code::ObjectCorrupt => "object-corrupt",
+            Code::ObjectTruncated => "object-truncated",
+            Code::ObjectUndecompressable => "object-undecompressable",
+            Code::OrphanFile => "orphan-file",
+            Code::BadSignature => "bad-signature",
+            Code::UnknownKey => "unknown-key",
+            Code::SubjectMismatch => "subject-mismatch",
+            Code::EditedColumn => "edited-column",
+            Code::MalformedRecord => "malformed-record",
+            Code::MissingRecord => "missing-record",
+        }
+    }
+}
+
+/// One problem found: what, where, and how to repair it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Severity.
+    pub severity: Severity,
+    /// Kind.
+    pub code: Code,
+    /// What it is about: `object <blake3>`, `item 3`, `record 5`.
+    pub subject: String,
+    /// Where: a file path or table / row.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to repair it.
+    pub repair: String,
+}
+
+fn finding(code: Code, subject: String, location: String, message: String, repair: &str) -> Finding {
+    let severity = if code == Code::OrphanFile { Severity::Warning } else { Severity::Error };
+    Finding { severity, code, subject, location, message, repair: repair.into() }
+}
+
+const RESTORE: &str = "restore this object's file from a replica or backup (check it with b3sum), \
+                       or re-ingest the original file";
+
+/// Options for `audit`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// Also recompute SHA-256 of every object.
+    pub deep: bool,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// The audit's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Everything wrong (empty = clean).
+    pub findings: Vec<Finding>,
+    /// Objects read.
+    pub objects_checked: u64,
+    /// Original bytes hashed.
+    pub bytes_checked: u64,
+    /// Items checked.
+    pub items_checked: u64,
+    /// Signed records verified.
+    pub records_checked: u64,
+    /// Whether SHA-256 was recomputed.
+    pub deep: bool,
+    /// Wall time.
+    pub seconds: f64,
+    /// Throughput over original bytes.
+    pub mb_per_s: f64,
+    /// The audit run's row id.
+    pub run_id: i64,
+}
+
+impl AuditReport {
+    /// True when nothing was found.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// What reading an object back found.
+pub(crate) enum ReadBack {
+    /// All bytes read: their BLAKE3, SHA-256 (if asked) and length.
+    Read { blake3: ObjectId, sha256: Option<[u8; 32]>, len: u64 },
+    /// The file is not there.
+    Missing,
+    /// The stored bytes could not be read or decoded.
+    Damaged(String, u64),
+}
+
+/// Stream an object's original bytes through `sink`, hashing as it goes.
+pub(crate) fn read_back(
+    store: &Store,
+    id: &ObjectId,
+    enc: Encoding,
+    deep: bool,
+    buf: &mut [u8],
+    sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<ReadBack> {
+    let file = match store.open(id, enc) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ReadBack::Missing),
+        Err(e) => return Err(e),
+    };
+    let mut reader: Box<dyn Read> = match enc {
+        Encoding::None => Box::new(file),
+        Encoding::Zstd => match zstd::stream::Decoder::new(file) {
+            Ok(d) => Box::new(d.single_frame()),
+            Err(e) => return Ok(ReadBack::Damaged(e.to_string(), 0)),
+        },
+    };
+    let mut b3 = blake3::Hasher::new();
+    let mut sha = deep.then(Sha256::new);
+    let mut len = 0u64;
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if enc == Encoding::Zstd => return Ok(ReadBack::Damaged(e.to_string(), len)),
+            Err(e) => return Err(e),
+        };
+        b3.update(&buf[..n]);
+        if let Some(s) = sha.as_mut() {
+            s.update(&buf[..n]);
+        }
+        len += n as u64;
+        sink(&buf[..n])?;
+    }
+    Ok(ReadBack::Read {
+        blake3: ObjectId(*b3.finalize().as_bytes()),
+        sha256: sha.map(|s| s.finalize().into()),
+        len,
+    })
+}
+
+/// Check one object row against its stored bytes.
+fn check_object(store: &Store, row: &ObjectRow, deep: bool, buf: &mut [u8]) -> (Option<Finding>, u64) {
+    let subject = format!("object {}", row.blake3);
+    let edited = |col: &str, why: String| {
+        finding(
+            Code::EditedColumn,
+            subject.clone(),
+            format!("objects.{col}"),
+            why,
+            "restore the database from a backup, or re-derive the row from the signed records",
+        )
+    };
+    let Ok(id) = row.blake3.parse::<ObjectId>() else {
+        return (Some(edited("blake3", format!("{:?} is not a blake3 digest", row.blake3))), 0);
+    };
+    let Some(enc) = Encoding::parse(&row.encoding) else {
+        return (Some(edited("encoding", format!("unknown encoding {:?}", row.encoding))), 0);
+    };
+    let location = store.path_of(&id, enc).display().to_string();
+    let result = read_back(store, &id, enc, deep, buf, &mut |_| Ok(()));
+    let f = |code, msg: String| Some(finding(code, subject.clone(), location.clone(), msg, RESTORE));
+    match result {
+        Err(e) => (f(Code::ObjectCorrupt, format!("cannot read the object: {e}")), 0),
+        Ok(ReadBack::Missing) => (f(Code::ObjectMissing, "the object's file is missing".into()), 0),
+        Ok(ReadBack::Damaged(why, n)) => {
+            (f(Code::ObjectUndecompressable, format!("the zstd frame cannot be decoded: {why}")), n)
+        }
+        Ok(ReadBack::Read { blake3, sha256, len }) => {
+            if (len as i64) < row.size {
+                (f(Code::ObjectTruncated, format!("{len} bytes, {} recorded", row.size)), len)
+            } else if blake3 != id {
+                (f(Code::ObjectCorrupt, format!("the bytes hash to {blake3}, not their name ({len} bytes)")), len)
+            } else if len as i64 != row.size {
+                (Some(edited("size", format!("size column says {}, the object has {len} bytes", row.size))), len)
+            } else if let Some(s) = sha256.filter(|s| hex::encode(s) != row.sha256) {
+                let why = format!("sha256 column says {}, the bytes hash to {}", row.sha256, hex::encode(s));
+                (Some(edited("sha256", why)), len)
+            } else {
+                (None, len)
+            }
+        }
+    }
+}
+
+/// The registered keys usable for verification, and findings about rows
+/// whose key id does not match their public key.
+pub(crate) fn load_keys(rows: &[KeyRow], findings: &mut Vec<Finding>) -> HashMap<String, PublicKey> {
+    let mut keys = HashMap::new();
+    for k in rows {
+        match PublicKey::from_hex("keys table", &k.public_key) {
+            Ok(pk) if pk.keyid() == k.keyid => {
+                keys.insert(k.keyid.clone(), pk);
+            }
+            _ => findings.push(finding(
+                Code::EditedColumn,
+                format!("key {}", k.keyid),
+                "keys.public_key".into(),
+                "the stored public key does not match its key id".into(),
+                "re-register the key from its owner's .pub file after restoring the row",
+            )),
+        }
+    }
+    keys
+}
+
+/// Check an item against its signed ingest record; returns its findings.
+pub(crate) fn check_item(
+    q: &Q<'_>,
+    item: &ItemRow,
+    object: Option<&ObjectRow>,
+    keys: &HashMap<String, PublicKey>,
+    archive_id: &str,
+) -> Result<Vec<Finding>> {
+    let subject = format!("item {}", item.id);
+    let mut out = Vec::new();
+    let Some(rec) = q.record(item.record_id)? else {
+        out.push(finding(
+            Code::MissingRecord,
+            subject,
+            format!("items row {}", item.id),
+            format!("its ingest record {} is missing", item.record_id),
+            "restore the records table from a backup; an item without its signed record is unproven",
+        ));
+        return Ok(out);
+    };
+    let loc = format!("records row {}", rec.id);
+    let v = match record::open::<IngestPredicate>(&rec.envelope, |k| keys.get(k).copied()) {
+        Ok(v) => v,
+        Err(e) => {
+            let (code, repair) = match &e {
+                VerifyError::UnknownKey(_) => (
+                    Code::UnknownKey,
+                    "register the signer's public key with `custody key add` if you trust it; \
+                     otherwise treat the item as unproven",
+                ),
+                VerifyError::BadSignature(_) => (
+                    Code::BadSignature,
+                    "the signed record was altered: restore it from a backup or replica",
+                ),
+                VerifyError::Malformed(_) => {
+                    (Code::MalformedRecord, "restore the record from a backup or replica")
+                }
+            };
+            out.push(finding(code, subject, loc, e.to_string(), repair));
+            return Ok(out);
+        }
+    };
+    let st = &v.statement;
+    let p = &st.predicate;
+    let mut edited = |col: &str, signed: String, column: String| {
+        out.push(finding(
+            Code::EditedColumn,
+            subject.clone(),
+            format!("{col} (row {})", item.id),
+            format!("column says {column:?}, the signed record says {signed:?}"),
+            "the signed record is authoritative: restore the column from it or from a backup",
+        ));
+    };
+    if rec.keyid != v.keyid {
+        edited("records.keyid", v.keyid.clone(), rec.keyid.clone());
+    }
+    if rec.kind != "ingest" || st.predicate_type != record::INGEST_PREDICATE {
+        edited("records.kind", st.predicate_type.clone(), rec.kind.clone());
+    }
+    if p.item_id != item.item_uuid {
+        edited("items.item_uuid", p.item_id.clone(), item.item_uuid.clone());
+    }
+    if p.path_bytes().as_deref() != Some(&item.original_path[..]) {
+        edited("items.original_path", p.original_path.clone(), lossy(&item.original_path));
+    }
+    if p.original_name != lossy(&item.original_name) {
+        edited("items.original_name", p.original_name.clone(), lossy(&item.original_name));
+    }
+    if p.size as i64 != item.size {
+        edited("items.size", p.size.to_string(), item.size.to_string());
+    }
+    if p.media_type != item.media_type {
+        edited("items.media_type", p.media_type.clone(), item.media_type.clone());
+    }
+    if p.ingested_at != item.ingested_at {
+        edited("items.ingested_at", p.ingested_at.clone(), item.ingested_at.clone());
+    }
+    if p.collector != item.collector_keyid || p.collector != v.keyid {
+        edited("items.collector_keyid", p.collector.clone(), item.collector_keyid.clone());
+    }
+    if p.provenance != item.provenance {
+        edited("items.provenance", p.provenance.clone(), item.provenance.clone());
+    }
+    if p.archive_id != archive_id {
+        edited("archive.archive_id", p.archive_id.clone(), archive_id.to_owned());
+    }
+    let digest = st.subject.first().map(|s| s.digest.clone());
+    let mismatch = match (&digest, object) {
+        (None, _) => Some("the record has no subject".to_owned()),
+        (Some(d), _) if d.blake3 != item.blake3 || d.blake3 != rec.blake3 => Some(format!(
+            "signed blake3 {} but the item names {} and the record row {}",
+            d.blake3, item.blake3, rec.blake3
+        )),
+        (Some(_), None) => Some(format!("no object row for {}", item.blake3)),
+        (Some(d), Some(o)) if d.sha256 != o.sha256 => {
+            Some(format!("signed sha256 {} but the object row has {}", d.sha256, o.sha256))
+        }
+        (Some(d), Some(o)) if p.size as i64 != o.size => {
+            Some(format!("signed size {} but object {} has {}", p.size, d.blake3, o.size))
+        }
+        _ => None,
+    };
+    if let Some(m) = mismatch {
+        out.push(finding(
+            Code::SubjectMismatch,
+            subject,
+            loc,
+            m,
+            "the signed record is authoritative: restore the item and object rows from a backup",
+        ));
+    }
+    Ok(out)
+}
+
+/// Audit the whole archive and record the result.
+pub fn audit(archive: &mut Archive, opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditReport> {
+    let started = Instant::now();
+    let started_at = archive.now();
+    let archive_id = archive.identity()?.archive_id;
+    let q = archive.db.q();
+    let objects = q.objects()?;
+    let mut findings = Vec::new();
+    progress.begin(objects.len() as u64, objects.iter().map(|o| o.size.max(0) as u64).sum());
+
+    // 1. Every object's bytes, in parallel, one fixed buffer per worker.
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        n => n,
+    };
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Option<Finding>, u64)>> = Mutex::new(Vec::new());
+    let store = &archive.store;
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(objects.len().max(1)) {
+            s.spawn(|| {
+                let mut buf = vec![0u8; 1 << 20];
+                let mut mine = Vec::new();
+                while let Some(row) = objects.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (f, n) = check_object(store, row, opts.deep, &mut buf);
+                    progress.advance(row.size.max(0) as u64);
+                    mine.push((0, f, n));
+                }
+                if let Ok(mut all) = results.lock() {
+                    all.extend(mine);
+                }
+            });
+        }
+    });
+    progress.finish();
+    let mut bytes = 0;
+    let mut damaged = HashSet::new();
+    for (_, f, n) in results.into_inner().unwrap_or_default() {
+        bytes += n;
+        if let Some(f) = f {
+            damaged.insert(f.subject.clone());
+            findings.push(f);
+        }
+    }
+
+    // 2. Files in the store that no row knows.
+    let known: HashSet<(String, &str)> =
+        objects.iter().map(|o| (o.blake3.clone(), o.encoding.as_str())).collect();
+    for l in store.list()? {
+        let is_known = l
+            .name
+            .is_some_and(|(id, enc)| known.contains(&(id.to_hex(), enc.as_str())));
+        if !is_known {
+            findings.push(finding(
+                Code::OrphanFile,
+                match l.name {
+                    Some((id, _)) => format!("object {id}"),
+                    None => "stray file".into(),
+                },
+                l.path.display().to_string(),
+                "a file in the object store that no database row names".into(),
+                "if it is an object from an interrupted ingest, re-run that ingest to adopt it; \
+                 otherwise move it out of the store",
+            ));
+        }
+    }
+
+    // 3. Every item against its signed record; every record has an item.
+    let keys = load_keys(&q.keys()?, &mut findings);
+    let by_id: HashMap<&str, &ObjectRow> = objects.iter().map(|o| (o.blake3.as_str(), o)).collect();
+    let items = q.items()?;
+    for item in &items {
+        findings.extend(check_item(&q, item, by_id.get(item.blake3.as_str()).copied(), &keys, &archive_id)?);
+    }
+    let records = q.records()?;
+    let referenced: HashSet<i64> = items.iter().map(|i| i.record_id).collect();
+    for r in records.iter().filter(|r| !referenced.contains(&r.id)) {
+        findings.push(finding(
+            Code::MissingRecord,
+            format!("record {}", r.id),
+            format!("records row {}", r.id),
+            "a signed record that no item refers to (its item row was deleted?)".into(),
+            "restore the items table from a backup",
+        ));
+    }
+
+    // 4. Record the run; mark intact objects as checked.
+    let report_json = serde_json::to_string(&findings).unwrap_or_default();
+    let finished_at = archive.now();
+    let clean: Vec<String> = objects
+        .iter()
+        .filter(|o| !damaged.contains(&format!("object {}", o.blake3)))
+        .map(|o| o.blake3.clone())
+        .collect();
+    let tx = archive.db.tx()?;
+    tx.mark_checked(&clean, &finished_at)?;
+    let run_id = tx.add_audit_run(&AuditRun {
+        started_at: &started_at,
+        finished_at: &finished_at,
+        deep: opts.deep,
+        objects_checked: objects.len() as u64,
+        bytes_checked: bytes,
+        records_checked: records.len() as u64,
+        findings: findings.len() as u64,
+        report: &report_json,
+    })?;
+    tx.commit()?;
+    let secs = started.elapsed().as_secs_f64();
+    Ok(AuditReport {
+        findings,
+        objects_checked: objects.len() as u64,
+        bytes_checked: bytes,
+        items_checked: items.len() as u64,
+        records_checked: records.len() as u64,
+        deep: opts.deep,
+        seconds: secs,
+        mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },
+        run_id,
+    })
+}

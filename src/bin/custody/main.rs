@@ -1,0 +1,321 @@
+//! The `custody` binary: parses argv (clap), reads the environment
+//! (`CUSTODY_ARCHIVE`, `CUSTODY_KEY`, `CUSTODY_PASSPHRASE`), prompts for
+//! passphrases, calls one library command, renders its report as text or
+//! `--json`, and maps the outcome to an exit code: 0 all good, 1 findings
+//! (or evidence that failed verification), 2 usage or operational error.
+//!
+//! Must not: contain archive logic; everything it does goes through the
+//! library's `XxxOptions -> Result<XxxReport>` calls.
+
+mod render;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use custody::audit::{AuditOptions, audit};
+use custody::clock::SystemClock;
+use custody::commands::demo::{DemoOptions, demo};
+use custody::commands::ingest::{IngestOptions, ingest};
+use custody::commands::keys::{KeyNewOptions, key_add, key_list, key_new};
+use custody::commands::{NoProgress, Progress, inspect};
+use custody::crypto::{SecretKey, keyfile};
+use custody::{Archive, Error, ErrorKind, InitOptions};
+
+#[derive(Parser)]
+#[command(name = "custody", version, about = "Archival evidence store with provenance")]
+struct Cli {
+    /// Archive directory [default: $XDG_DATA_HOME/custody/archive, else ~/.local/share/custody/archive]
+    #[arg(long, global = true, env = "CUSTODY_ARCHIVE")]
+    archive: Option<PathBuf>,
+    /// Print a JSON report instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new archive
+    Init {
+        /// The collection's name
+        #[arg(long)]
+        name: String,
+    },
+    /// Create, register and list signing keys
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Ingest files and folders (recursively; symlinks are not followed)
+    Ingest {
+        /// Files and folders
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Signing key file of the collector
+        #[arg(long, env = "CUSTODY_KEY")]
+        key: Option<PathBuf>,
+        /// Worker threads (0 = one per core)
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// List items with their signature status
+    List,
+    /// Show an item (number or UUID) or an object (blake3 or 8+ hex digit prefix)
+    Show {
+        /// Item number, item UUID, or blake3 (prefix)
+        reference: String,
+    },
+    /// Write an object's original bytes to stdout, verifying them as they stream
+    Cat {
+        /// Item number or blake3 (prefix)
+        reference: String,
+    },
+    /// Re-verify every object, signature and derived column
+    Audit {
+        /// Also recompute SHA-256 of every object
+        #[arg(long)]
+        deep: bool,
+        /// Worker threads (0 = one per core)
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// Run the whole lifecycle on the sample collection in a scratch archive
+    Demo {
+        /// The sample collection
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/archive/sample"))]
+        collection: PathBuf,
+        /// Where to make the scratch archive [default: a new temporary directory]
+        #[arg(long)]
+        workdir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an Ed25519 key file (mode 0600, never overwritten) and FILE.pub
+    New {
+        /// The key owner's name
+        #[arg(long)]
+        name: String,
+        /// Secret key file to create [default: ./custody-NAME.key]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Store the secret unencrypted
+        #[arg(long)]
+        no_passphrase: bool,
+    },
+    /// Register a public key (from a .pub or secret key file) in the archive
+    Add {
+        /// Key file
+        file: PathBuf,
+        /// Owner's name [default: the name in the file]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List registered keys
+    List,
+}
+
+fn default_archive() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("custody").join("archive")
+}
+
+/// Passphrase from CUSTODY_PASSPHRASE, else a prompt on the terminal.
+fn passphrase(prompt: &str, confirm: bool) -> Result<String, Error> {
+    if let Ok(p) = std::env::var("CUSTODY_PASSPHRASE") {
+        return Ok(p);
+    }
+    let no_tty = |e: std::io::Error| {
+        Error::new(ErrorKind::Usage, "a passphrase is needed but there is no terminal to ask on")
+            .hint("set CUSTODY_PASSPHRASE, or create keys with --no-passphrase")
+            .source_err(e)
+    };
+    let p = rpassword::prompt_password(prompt).map_err(no_tty)?;
+    if confirm && rpassword::prompt_password("repeat passphrase: ").map_err(no_tty)? != p {
+        return Err(Error::new(ErrorKind::Usage, "the passphrases do not match").hint("try again"));
+    }
+    Ok(p)
+}
+
+fn load_key(path: &Path) -> Result<SecretKey, Error> {
+    let pass = if keyfile::needs_passphrase(path)? {
+        Some(passphrase(&format!("passphrase for {}: ", path.display()), false)?)
+    } else {
+        None
+    };
+    Ok(keyfile::load_secret(path, pass.as_deref())?.1)
+}
+
+/// A progress bar on stderr, only when stderr is a terminal.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new() -> Bar {
+        Bar(std::io::stderr().is_terminal().then(indicatif::ProgressBar::hidden))
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, _files: u64, bytes: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(bytes);
+            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(bytes);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// What a command produced: text or JSON to print, and the exit code.
+struct Output {
+    text: String,
+    json: serde_json::Value,
+    code: u8,
+}
+
+fn out(text: String, json: impl serde::Serialize, code: u8) -> Output {
+    Output { text, json: serde_json::to_value(json).unwrap_or_default(), code }
+}
+
+fn run(cli: Cli) -> Result<Output, Error> {
+    let root = cli.archive.clone().unwrap_or_else(default_archive);
+    let open = || Archive::open(&root, Box::new(SystemClock));
+    Ok(match cli.command {
+        Command::Init { name } => {
+            let a = Archive::init(&InitOptions { root: root.clone(), name }, Box::new(SystemClock))?;
+            let id = a.identity()?;
+            out(render::init(&root, &id), &id, 0)
+        }
+        Command::Key(KeyCommand::New { name, out: file, no_passphrase }) => {
+            let file = file.unwrap_or_else(|| {
+                let slug: String = name
+                    .chars()
+                    .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+                    .collect();
+                PathBuf::from(format!("custody-{slug}.key"))
+            });
+            let pass = if no_passphrase {
+                None
+            } else {
+                Some(passphrase("passphrase for the new key: ", true)?)
+            };
+            let opts = KeyNewOptions { name, out: file, passphrase: pass };
+            let r = key_new(&opts, time::OffsetDateTime::now_utc())?;
+            out(render::key_new(&r), &r, 0)
+        }
+        Command::Key(KeyCommand::Add { file, name }) => {
+            let mut a = open()?;
+            let r = key_add(&mut a, &file, name.as_deref())?;
+            out(render::key_add(&r), &r, 0)
+        }
+        Command::Key(KeyCommand::List) => {
+            let keys = key_list(&open()?)?;
+            out(render::key_list(&keys), &keys, 0)
+        }
+        Command::Ingest { paths, key, threads } => {
+            let key_path = key.ok_or_else(|| {
+                Error::new(ErrorKind::Usage, "ingest needs the collector's signing key")
+                    .hint("pass --key FILE or set CUSTODY_KEY (create one with `custody key new`)")
+            })?;
+            let key = load_key(&key_path)?;
+            let mut a = open()?;
+            let bar = Bar::new();
+            let r = ingest(&mut a, &IngestOptions { paths, key: &key, threads }, &bar)?;
+            let code = u8::from(r.summary.skipped > 0);
+            out(render::ingest(&r), &r, code)
+        }
+        Command::List => {
+            let items = inspect::list(&open()?)?;
+            let code = u8::from(items.iter().any(|i| !i.verified));
+            out(render::list(&items), &items, code)
+        }
+        Command::Show { reference } => {
+            let r = inspect::show(&open()?, &reference)?;
+            let code = u8::from(r.items.iter().any(|i| !i.verified));
+            out(render::show(&r), &r, code)
+        }
+        Command::Cat { reference } => {
+            let a = open()?;
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            let r = inspect::cat(&a, &reference, &mut lock)?;
+            // The bytes went to stdout; only a JSON summary may follow, on stderr.
+            if cli.json {
+                eprintln!("{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+            return Ok(Output { text: String::new(), json: serde_json::Value::Null, code: 0 });
+        }
+        Command::Audit { deep, threads } => {
+            let mut a = open()?;
+            let bar = Bar::new();
+            let r = audit(&mut a, &AuditOptions { deep, threads }, &bar)?;
+            out(render::audit(&r), &r, u8::from(!r.is_clean()))
+        }
+        Command::Demo { collection, workdir } => {
+            let dir = match workdir {
+                Some(d) => d,
+                // Kept after the demo so the scratch archive can be looked at.
+                None => tempfile::Builder::new()
+                    .prefix("custody-demo-")
+                    .tempdir()
+                    .map_err(|e| {
+                        Error::new(ErrorKind::Io, "cannot create a scratch directory").source_err(e)
+                    })?
+                    .keep(),
+            };
+            let r = demo(&DemoOptions { collection, workdir: dir }, &NoProgress)?;
+            out(render::demo(&r), &r, u8::from(!r.passed))
+        }
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(o) => {
+            let mut stdout = std::io::stdout().lock();
+            let res = if json && !o.json.is_null() {
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&o.json).unwrap_or_default())
+            } else if !o.text.is_empty() {
+                write!(stdout, "{}", o.text)
+            } else {
+                Ok(())
+            };
+            match res {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => ExitCode::from(2),
+                _ => ExitCode::from(o.code),
+            }
+        }
+        Err(e) => {
+            if json {
+                let j = serde_json::json!({"error": e.to_string(), "hint": e.hint_text()});
+                println!("{j}");
+            }
+            eprintln!("error: {e}");
+            if let Some(h) = e.hint_text() {
+                eprintln!("hint: {h}");
+            }
+            ExitCode::from(if e.kind() == ErrorKind::Integrity { 1 } else { 2 })
+        }
+    }
+}

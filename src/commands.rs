@@ -1,0 +1,29 @@
+//! The use cases, one module per verb: `XxxOptions` in, `Result<XxxReport>`
+//! out. Reports are plain data the binary renders as text or JSON.
+//!
+//! Must not: print, exit, read argv or the environment, or prompt.
+
+pub mod demo;
+pub mod ingest;
+pub mod inspect;
+pub mod keys;
+
+/// Progress callbacks for long commands (the binary draws a bar).
+pub trait Progress: Sync {
+    /// Work is about to start: this many files and bytes.
+    fn begin(&self, _files: u64, _bytes: u64) {}
+    /// This many more bytes were processed.
+    fn advance(&self, _bytes: u64) {}
+    /// Work is over.
+    fn finish(&self) {}
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// Lossy display form of raw path bytes.
+pub(crate) fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -1,0 +1,472 @@
+//! `ingest`: walk files and folders (symlinks are reported, never
+//! followed), store each file's bytes in one streaming pass (BLAKE3 +
+//! SHA-256 + optional zstd from the same buffers), then record the object,
+//! the item and its signed ingest record in one transaction per batch.
+//!
+//! Workers (one per core) read, hash and stage objects; the calling thread
+//! alone writes the database, committing whatever has arrived in one
+//! transaction (group commit). An object is fsynced and renamed into place
+//! before its row is written, so a crash leaves at worst an orphan object
+//! that the next run adopts. Re-running the same ingest is idempotent.
+//!
+//! Must not: follow symlinks, write a row before its object is durable, or
+//! let one unreadable file stop the batch.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{Progress, lossy};
+use crate::Archive;
+use crate::crypto::{DualHasher, SecretKey};
+use crate::clock::{Clock, rfc3339};
+use crate::db::{Db, NewItem, ObjectRow};
+use crate::error::{Error, ErrorKind, Result};
+use crate::id::{Encoding, ObjectId, Sha256Digest};
+use crate::media;
+use crate::record::{self, DigestSet, IngestPredicate, Statement, Subject};
+use crate::store::{Put, Store};
+
+const CHUNK: usize = 1 << 20;
+/// Commit at most this many items per transaction.
+const GROUP: usize = 256;
+
+/// Options for `ingest`.
+pub struct IngestOptions<'k> {
+    /// Files and folders to ingest.
+    pub paths: Vec<PathBuf>,
+    /// The collector's signing key (must be registered and not revoked).
+    pub key: &'k SecretKey,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new item was recorded.
+    Added {
+        /// Item number.
+        item: i64,
+        /// Object id.
+        blake3: String,
+        /// True if the bytes were already stored (deduplicated).
+        deduplicated: bool,
+    },
+    /// This file at this path was already archived; nothing was added.
+    AlreadyArchived {
+        /// Item number.
+        item: i64,
+        /// Object id.
+        blake3: String,
+    },
+    /// Not ingested.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One file's line in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// Path (lossily UTF-8).
+    pub path: String,
+    /// Outcome.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The closing summary of an ingest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    /// Regular files seen.
+    pub files: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// New items.
+    pub added: u64,
+    /// New objects written to the store.
+    pub new_objects: u64,
+    /// New items whose bytes were already stored.
+    pub deduplicated: u64,
+    /// Files already archived at the same path.
+    pub already_archived: u64,
+    /// Files skipped (symlinks, unreadable, changed while read…).
+    pub skipped: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Throughput.
+    pub mb_per_s: f64,
+}
+
+/// The report of `ingest`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    /// Per file, in walk order.
+    pub files: Vec<FileReport>,
+    /// Totals.
+    pub summary: IngestSummary,
+}
+
+struct Job {
+    path: PathBuf,
+    size: u64,
+}
+
+/// An object staged and stored from one file.
+struct Stored {
+    id: ObjectId,
+    sha256: Sha256Digest,
+    size: u64,
+    media_type: String,
+    put: Put,
+}
+
+/// Ingest files and folders into the archive.
+pub fn ingest(archive: &mut Archive, opts: &IngestOptions<'_>, progress: &dyn Progress) -> Result<IngestReport> {
+    let started = Instant::now();
+    let public = opts.key.public();
+    let keyid = public.keyid();
+    match archive.db.q().key(&keyid)? {
+        None => {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("signing key {keyid} is not registered in this archive"),
+            )
+            .hint("register its public key first: custody key add KEYFILE.pub"));
+        }
+        Some(k) if k.revoked_at.is_some() => {
+            return Err(Error::new(ErrorKind::Usage, format!("signing key {keyid} was revoked"))
+                .hint("sign with a current key"));
+        }
+        Some(k) if k.public_key != public.to_hex() => {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!("registered public key for {keyid} differs from the key file"),
+            )
+            .hint("run `custody audit`: the keys table may have been edited"));
+        }
+        Some(_) => {}
+    }
+    let (jobs, mut files) = walk(&opts.paths)?;
+    let walk_skipped = files.len() as u64;
+    let _lock = archive.lock_for_writing()?;
+    let archive_id = archive.identity()?.archive_id;
+    progress.begin(jobs.len() as u64, jobs.iter().map(|j| j.size).sum());
+
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        n => n,
+    }
+    .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Stored>)>(GROUP);
+    let mut slots: Vec<Option<FileReport>> = vec![None; jobs.len()];
+    let mut summary = IngestSummary::default();
+    let (db, store, clock) = archive.parts();
+    let outcome: Result<()> = std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (jobs, next) = (&jobs, &next);
+            s.spawn(move || {
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = store_file(store, &job.path, &mut buf, progress);
+                    if tx.send((i, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut fatal = None;
+        let mut batch = Vec::with_capacity(GROUP);
+        while let Ok(first) = rx.recv() {
+            batch.push(first);
+            while batch.len() < GROUP {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            let ctx = Ctx { archive_id: &archive_id, key: opts.key, keyid: &keyid };
+            if let Err(e) = record_batch(db, clock, &ctx, &jobs, &mut batch, &mut slots, &mut summary) {
+                fatal.get_or_insert(e);
+                next.store(usize::MAX / 2, Ordering::Relaxed); // stop handing out work
+            }
+            batch.clear();
+        }
+        fatal.map_or(Ok(()), Err)
+    });
+    progress.finish();
+    outcome?;
+    let secs = started.elapsed().as_secs_f64();
+    for (job, slot) in jobs.iter().zip(slots) {
+        if let Some(r) = slot {
+            files.push(r);
+        } else {
+            files.push(FileReport {
+                path: lossy(job.path.as_os_str().as_bytes()),
+                outcome: Outcome::Skipped { reason: "not processed".into() },
+            });
+        }
+    }
+    summary.files = jobs.len() as u64 + walk_skipped;
+    summary.skipped = files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
+    summary.seconds = secs;
+    summary.mb_per_s = if secs > 0.0 { summary.bytes as f64 / 1e6 / secs } else { 0.0 };
+    Ok(IngestReport { files, summary })
+}
+
+struct Ctx<'a> {
+    archive_id: &'a str,
+    key: &'a SecretKey,
+    keyid: &'a str,
+}
+
+/// Record one batch of stored files in a single transaction.
+fn record_batch(
+    db: &mut Db,
+    clock: &dyn Clock,
+    ctx: &Ctx<'_>,
+    jobs: &[Job],
+    batch: &mut Vec<(usize, Result<Stored>)>,
+    slots: &mut [Option<FileReport>],
+    summary: &mut IngestSummary,
+) -> Result<()> {
+    let now = rfc3339(clock.now());
+    let tx = db.tx()?;
+    let mut fatal = None;
+    let mut done = Vec::with_capacity(batch.len());
+    for (i, r) in batch.drain(..) {
+        let path = &jobs[i].path;
+        let shown = lossy(path.as_os_str().as_bytes());
+        let st = match r {
+            Ok(st) => st,
+            Err(e) if matches!(e.kind(), ErrorKind::NoSpace | ErrorKind::Database) => {
+                fatal.get_or_insert(e);
+                continue;
+            }
+            Err(e) => {
+                let reason = match e.hint_text() {
+                    Some(h) => format!("{e} (hint: {h})"),
+                    None => e.to_string(),
+                };
+                done.push((i, FileReport { path: shown, outcome: Outcome::Skipped { reason } }, 0, false, false));
+                continue;
+            }
+        };
+        let blake3 = st.id.to_hex();
+        let path_bytes = path.as_os_str().as_bytes();
+        if let Some(existing) = tx.q().find_item(&blake3, path_bytes, "")? {
+            let outcome = Outcome::AlreadyArchived { item: existing.id, blake3 };
+            done.push((i, FileReport { path: shown, outcome }, st.size, false, false));
+            continue;
+        }
+        let object_known = tx.q().object(&blake3)?.is_some();
+        tx.add_object(&ObjectRow {
+            blake3: blake3.clone(),
+            sha256: st.sha256.to_hex(),
+            size: st.size as i64,
+            encoding: st.put.encoding.as_str().into(),
+            stored_size: st.put.stored_size as i64,
+            stored_at: now.clone(),
+            last_checked_at: None,
+        })?;
+        let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
+        let (original_path, original_path_base64) = IngestPredicate::path_fields(path_bytes);
+        let item_uuid = uuid::Uuid::new_v4().to_string();
+        let predicate = IngestPredicate {
+            archive_id: ctx.archive_id.into(),
+            item_id: item_uuid.clone(),
+            original_name: lossy(&name),
+            original_path,
+            original_path_base64,
+            size: st.size,
+            media_type: st.media_type.clone(),
+            ingested_at: now.clone(),
+            collector: ctx.keyid.into(),
+            provenance: String::new(),
+        };
+        let statement = Statement {
+            statement_type: record::STATEMENT_TYPE.into(),
+            subject: vec![Subject {
+                name: lossy(&name),
+                digest: DigestSet { blake3: blake3.clone(), sha256: st.sha256.to_hex() },
+            }],
+            predicate_type: record::INGEST_PREDICATE.into(),
+            predicate,
+        };
+        let envelope = record::sign(&statement, ctx.key);
+        let record_id = tx.add_record("ingest", &blake3, ctx.keyid, &envelope, &now)?;
+        let item = tx.add_item(
+            &NewItem {
+                item_uuid: &item_uuid,
+                blake3: &blake3,
+                original_name: &name,
+                original_path: path_bytes,
+                size: st.size,
+                media_type: &st.media_type,
+                ingested_at: &now,
+                collector_keyid: ctx.keyid,
+                provenance: "",
+            },
+            record_id,
+        )?;
+        let dedup = object_known || !st.put.written;
+        let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
+        done.push((i, FileReport { path: shown, outcome }, st.size, true, st.put.written));
+    }
+    tx.commit()?;
+    for (i, report, bytes, added, written) in done {
+        summary.bytes += bytes;
+        if added {
+            summary.added += 1;
+            if written {
+                summary.new_objects += 1;
+            } else {
+                summary.deduplicated += 1;
+            }
+        } else if matches!(report.outcome, Outcome::AlreadyArchived { .. }) {
+            summary.already_archived += 1;
+        }
+        slots[i] = Some(report);
+    }
+    fatal.map_or(Ok(()), Err)
+}
+
+/// Expand the arguments into regular files; symlinks and special files are
+/// reported as skipped. A missing argument is an error before anything runs.
+fn walk(paths: &[PathBuf]) -> Result<(Vec<Job>, Vec<FileReport>)> {
+    if paths.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "nothing to ingest").hint("name files or folders"));
+    }
+    let mut roots = Vec::new();
+    for p in paths {
+        let meta = std::fs::symlink_metadata(p).map_err(|e| {
+            Error::io("cannot ingest", p, e).hint("check the path; nothing was ingested")
+        })?;
+        roots.push((p.clone(), meta));
+    }
+    let mut jobs = Vec::new();
+    let mut skipped = Vec::new();
+    let skip = |path: &Path, reason: &str| FileReport {
+        path: lossy(path.as_os_str().as_bytes()),
+        outcome: Outcome::Skipped { reason: reason.into() },
+    };
+    for (p, meta) in roots {
+        if meta.file_type().is_symlink() {
+            skipped.push(skip(&p, "symbolic link not followed"));
+            continue;
+        }
+        let root = std::fs::canonicalize(&p).map_err(|e| Error::io("cannot resolve", &p, e))?;
+        for entry in walkdir::WalkDir::new(&root).follow_links(false).sort_by_file_name() {
+            match entry {
+                Err(e) => {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
+                    skipped.push(skip(&path, &format!("cannot read: {e}")));
+                }
+                Ok(e) => {
+                    let ft = e.file_type();
+                    if ft.is_dir() {
+                        continue;
+                    } else if ft.is_symlink() {
+                        skipped.push(skip(e.path(), "symbolic link not followed"));
+                    } else if !ft.is_file() {
+                        skipped.push(skip(e.path(), "not a regular file"));
+                    } else {
+                        let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                        jobs.push(Job { path: e.into_path(), size });
+                    }
+                }
+            }
+        }
+    }
+    Ok((jobs, skipped))
+}
+
+/// Read as much as fits into `buf` (short only at end of file).
+fn fill(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// One streaming pass over one file: hash both digests, write plain or
+/// zstd into a staged file, check the file did not change, store it.
+fn store_file(store: &Store, path: &Path, buf: &mut [u8], progress: &dyn Progress) -> Result<Stored> {
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    let before = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
+    if !before.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, format!("{} is not a regular file", path.display())));
+    }
+    let read_err = |e| Error::io("cannot read", path, e);
+    let mut n = fill(&mut f, buf).map_err(read_err)?;
+    let media_type = media::sniff(&buf[..n.min(8192)]);
+    let compress = media::should_compress(&media_type, &buf[..n]);
+    let mut staged = store.stage()?;
+    let mut hasher = DualHasher::new();
+    let tmp_err = |e| Error::io("cannot write staged object for", path, e);
+    {
+        let out = staged.file();
+        let mut zstd = if compress {
+            Some(zstd::stream::Encoder::new(out.try_clone().map_err(tmp_err)?, media::ZSTD_LEVEL).map_err(tmp_err)?)
+        } else {
+            None
+        };
+        while n > 0 {
+            hasher.update(&buf[..n]);
+            match zstd.as_mut() {
+                Some(z) => z.write_all(&buf[..n]),
+                None => out.write_all(&buf[..n]),
+            }
+            .map_err(tmp_err)?;
+            progress.advance(n as u64);
+            n = fill(&mut f, buf).map_err(read_err)?;
+        }
+        if let Some(z) = zstd {
+            // finish() writes the frame's end; its error must not be lost.
+            z.finish().map_err(tmp_err)?.flush().map_err(tmp_err)?;
+        }
+    }
+    let (id, sha256, size) = hasher.finish();
+    let after = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
+    if size != before.len() || after.len() != before.len() || after.modified().ok() != before.modified().ok() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} changed while it was read ({} bytes at start, {} read, {} now)",
+                path.display(),
+                before.len(),
+                size,
+                after.len()
+            ),
+        )
+        .hint("ingest it again once nothing is writing to it"));
+    }
+    let enc = if compress { Encoding::Zstd } else { Encoding::None };
+    let put = store.put(staged, &id, enc)?;
+    Ok(Stored { id, sha256, size, media_type, put })
+}

@@ -1,0 +1,127 @@
+//! Key management: create a key file (outside the archive), register a
+//! public key in the archive, list registered keys.
+//!
+//! Must not: store a private key in the archive, or overwrite a key file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Archive;
+use crate::clock::rfc3339;
+use crate::crypto::{SecretKey, keyfile};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Options for `key new`.
+pub struct KeyNewOptions {
+    /// Owner's name.
+    pub name: String,
+    /// Secret key file to create.
+    pub out: PathBuf,
+    /// Passphrase to seal it with, or `None` for an unencrypted file.
+    pub passphrase: Option<String>,
+}
+
+/// What `key new` made.
+#[derive(Debug, Serialize)]
+pub struct KeyNewReport {
+    /// Secret key file.
+    pub secret_file: PathBuf,
+    /// Public key file.
+    pub public_file: PathBuf,
+    /// Key id.
+    pub keyid: String,
+    /// Public key hex.
+    pub public_key: String,
+    /// Whether the secret is passphrase-sealed.
+    pub encrypted: bool,
+}
+
+/// Create a new Ed25519 key file (mode 0600, never overwriting).
+pub fn key_new(opts: &KeyNewOptions, created_at: time::OffsetDateTime) -> Result<KeyNewReport> {
+    if opts.name.trim().is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "the key owner's name is empty")
+            .hint("pass --name \"Your Name\""));
+    }
+    if let Some(p) = &opts.passphrase
+        && p.is_empty()
+    {
+        return Err(Error::new(ErrorKind::Usage, "the passphrase is empty")
+            .hint("choose a passphrase, or pass --no-passphrase to store the key unencrypted"));
+    }
+    let key = SecretKey::generate()?;
+    let public_file = keyfile::write_new(
+        &opts.out,
+        opts.name.trim(),
+        &key,
+        opts.passphrase.as_deref(),
+        &rfc3339(created_at),
+    )?;
+    Ok(KeyNewReport {
+        secret_file: opts.out.clone(),
+        public_file,
+        keyid: key.public().keyid(),
+        public_key: key.public().to_hex(),
+        encrypted: opts.passphrase.is_some(),
+    })
+}
+
+/// A registered key, for listing.
+#[derive(Debug, Serialize)]
+pub struct KeyInfo {
+    /// Key id.
+    pub keyid: String,
+    /// Public key hex.
+    pub public_key: String,
+    /// Owner.
+    pub owner: String,
+    /// Registered at.
+    pub added_at: String,
+    /// Revoked at.
+    pub revoked_at: Option<String>,
+}
+
+impl From<crate::db::KeyRow> for KeyInfo {
+    fn from(r: crate::db::KeyRow) -> Self {
+        KeyInfo {
+            keyid: r.keyid,
+            public_key: r.public_key,
+            owner: r.owner,
+            added_at: r.added_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// What `key add` did.
+#[derive(Debug, Serialize)]
+pub struct KeyAddReport {
+    /// The key.
+    pub key: KeyInfo,
+    /// False if it was already registered.
+    pub added: bool,
+}
+
+/// Register the public key of a key file (secret or `.pub`) in the archive.
+pub fn key_add(archive: &mut Archive, file: &Path, owner: Option<&str>) -> Result<KeyAddReport> {
+    let named = keyfile::load_public(file)?;
+    let owner = owner.unwrap_or(&named.name).trim().to_owned();
+    if owner.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "the key owner's name is empty")
+            .hint("pass --name \"Owner Name\""));
+    }
+    let now = archive.now();
+    let keyid = named.key.keyid();
+    let tx = archive.db.tx()?;
+    let added = tx.add_key(&keyid, &named.key.to_hex(), &owner, &now)?;
+    tx.commit()?;
+    let row = archive.db.q().key(&keyid)?.ok_or_else(|| {
+        Error::new(ErrorKind::Database, format!("key {keyid} vanished after registering it"))
+    })?;
+    Ok(KeyAddReport { key: row.into(), added })
+}
+
+/// All registered keys.
+pub fn key_list(archive: &Archive) -> Result<Vec<KeyInfo>> {
+    Ok(archive.db.q().keys()?.into_iter().map(KeyInfo::from).collect())
+}

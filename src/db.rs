@@ -1,0 +1,490 @@
+//! All SQL. Opens the SQLite database (WAL, `synchronous=FULL`, foreign
+//! keys), applies `schema/` migrations, and offers typed reads (`Q`) and
+//! writes inside a transaction (`Tx`). Row types carry raw column values:
+//! the audit compares them with the signed bytes, so they are not trusted.
+//!
+//! Must not: touch the object store, sign or verify anything.
+
+pub mod migrate;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The database file name inside an archive directory.
+pub const DB_FILE: &str = "custody.db";
+
+/// An open archive database.
+pub struct Db {
+    conn: Connection,
+}
+
+/// A registered public key.
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    /// Key id (hex).
+    pub keyid: String,
+    /// Public key (hex).
+    pub public_key: String,
+    /// Owner's name.
+    pub owner: String,
+    /// When it was registered.
+    pub added_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// An object row.
+#[derive(Debug, Clone)]
+pub struct ObjectRow {
+    /// BLAKE3 (hex).
+    pub blake3: String,
+    /// SHA-256 (hex).
+    pub sha256: String,
+    /// Original size in bytes.
+    pub size: i64,
+    /// `none` or `zstd`.
+    pub encoding: String,
+    /// Size on disk.
+    pub stored_size: i64,
+    /// When it was stored.
+    pub stored_at: String,
+    /// When an audit last found it intact.
+    pub last_checked_at: Option<String>,
+}
+
+/// An item row.
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    /// Row id (the item number users type).
+    pub id: i64,
+    /// The item's UUID, as signed.
+    pub item_uuid: String,
+    /// Its object.
+    pub blake3: String,
+    /// File name bytes.
+    pub original_name: Vec<u8>,
+    /// Absolute path bytes.
+    pub original_path: Vec<u8>,
+    /// Size in bytes.
+    pub size: i64,
+    /// Sniffed media type.
+    pub media_type: String,
+    /// Ingest time.
+    pub ingested_at: String,
+    /// Collector key id.
+    pub collector_keyid: String,
+    /// Provenance digest ('' = none).
+    pub provenance: String,
+    /// Its ingest record.
+    pub record_id: i64,
+}
+
+/// A signed record row.
+#[derive(Debug, Clone)]
+pub struct RecordRow {
+    /// Row id.
+    pub id: i64,
+    /// Record kind.
+    pub kind: String,
+    /// The object it is about (index column).
+    pub blake3: String,
+    /// The signing key id (index column).
+    pub keyid: String,
+    /// The DSSE envelope bytes as signed.
+    pub envelope: Vec<u8>,
+}
+
+/// A new item to insert.
+pub struct NewItem<'a> {
+    /// UUID.
+    pub item_uuid: &'a str,
+    /// Object.
+    pub blake3: &'a str,
+    /// Name bytes.
+    pub original_name: &'a [u8],
+    /// Path bytes.
+    pub original_path: &'a [u8],
+    /// Size.
+    pub size: u64,
+    /// Media type.
+    pub media_type: &'a str,
+    /// Ingest time.
+    pub ingested_at: &'a str,
+    /// Collector.
+    pub collector_keyid: &'a str,
+    /// Provenance digest.
+    pub provenance: &'a str,
+}
+
+/// A finished audit to record.
+pub struct AuditRun<'a> {
+    /// Start time.
+    pub started_at: &'a str,
+    /// End time.
+    pub finished_at: &'a str,
+    /// Whether SHA-256 was recomputed.
+    pub deep: bool,
+    /// Objects read.
+    pub objects_checked: u64,
+    /// Bytes hashed.
+    pub bytes_checked: u64,
+    /// Records verified.
+    pub records_checked: u64,
+    /// Number of findings.
+    pub findings: u64,
+    /// The findings as JSON.
+    pub report: &'a str,
+}
+
+fn sql_err(what: &str) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
+    move |e| Error::db(what.to_owned(), e)
+}
+
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                       PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+impl Db {
+    /// Create a new database at `path` (which must not exist) and migrate it.
+    pub fn create(path: &Path) -> Result<Db> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| Error::db(format!("cannot create database {}", path.display()), e))?;
+        conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
+        migrate::migrate(&mut conn, &format!("database {}", path.display()))?;
+        Ok(Db { conn })
+    }
+
+    /// Open an existing database, refusing a newer schema before writing
+    /// anything, then applying pending migrations.
+    pub fn open(path: &Path) -> Result<Db> {
+        let what = format!("database {}", path.display());
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
+            Error::new(ErrorKind::NotAnArchive, format!("cannot open {what}")).source_err(e)
+        })?;
+        // Reading user_version also proves the file is a SQLite database.
+        let v = migrate::refuse_newer(&conn, &what).map_err(|e| {
+            if e.kind() == ErrorKind::Database {
+                Error::new(ErrorKind::NotAnArchive, format!("{what} is not a custody database"))
+                    .hint("point --archive at a directory made by `custody init`")
+            } else {
+                e
+            }
+        })?;
+        if v == 0 {
+            return Err(Error::new(ErrorKind::NotAnArchive, format!("{what} is not a custody database"))
+                .hint("point --archive at a directory made by `custody init`"));
+        }
+        conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
+        migrate::migrate(&mut conn, &what)?;
+        Ok(Db { conn })
+    }
+
+    /// Read queries.
+    pub fn q(&self) -> Q<'_> {
+        Q(&self.conn)
+    }
+
+    /// Begin a write transaction (IMMEDIATE: writers are serialized).
+    pub fn tx(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql_err("cannot begin a transaction"))?;
+        Ok(Tx(tx))
+    }
+}
+
+/// Typed read queries over a connection or transaction.
+pub struct Q<'a>(&'a Connection);
+
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
+    Ok(KeyRow {
+        keyid: r.get(0)?,
+        public_key: r.get(1)?,
+        owner: r.get(2)?,
+        added_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+    })
+}
+
+fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
+    Ok(ObjectRow {
+        blake3: r.get(0)?,
+        sha256: r.get(1)?,
+        size: r.get(2)?,
+        encoding: r.get(3)?,
+        stored_size: r.get(4)?,
+        stored_at: r.get(5)?,
+        last_checked_at: r.get(6)?,
+    })
+}
+
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
+    Ok(ItemRow {
+        id: r.get(0)?,
+        item_uuid: r.get(1)?,
+        blake3: r.get(2)?,
+        original_name: r.get(3)?,
+        original_path: r.get(4)?,
+        size: r.get(5)?,
+        media_type: r.get(6)?,
+        ingested_at: r.get(7)?,
+        collector_keyid: r.get(8)?,
+        provenance: r.get(9)?,
+        record_id: r.get(10)?,
+    })
+}
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        blake3: r.get(2)?,
+        keyid: r.get(3)?,
+        envelope: r.get(4)?,
+    })
+}
+
+const KEY_COLS: &str = "keyid, public_key, owner, added_at, revoked_at";
+const OBJECT_COLS: &str =
+    "blake3, sha256, size, encoding, stored_size, stored_at, last_checked_at";
+const ITEM_COLS: &str = "id, item_uuid, blake3, original_name, original_path, size, \
+                         media_type, ingested_at, collector_keyid, provenance, record_id";
+const RECORD_COLS: &str = "id, kind, blake3, keyid, envelope";
+
+impl Q<'_> {
+    fn all<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut st = self.0.prepare_cached(sql).map_err(sql_err("cannot prepare a query"))?;
+        let rows = st.query_map(p, f).map_err(sql_err("query failed"))?;
+        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(sql_err("cannot read a row"))
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        self.0.query_row(sql, p, f).optional().map_err(sql_err("query failed"))
+    }
+
+    /// The archive's identity: (id, name, created_at).
+    pub fn identity(&self) -> Result<(String, String, String)> {
+        self.one("SELECT archive_id, name, created_at FROM archive", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .ok_or_else(|| Error::new(ErrorKind::NotAnArchive, "the archive has no identity row"))
+    }
+
+    /// All registered keys.
+    pub fn keys(&self) -> Result<Vec<KeyRow>> {
+        self.all(&format!("SELECT {KEY_COLS} FROM keys ORDER BY added_at, keyid"), [], key_row)
+    }
+
+    /// One key by id.
+    pub fn key(&self, keyid: &str) -> Result<Option<KeyRow>> {
+        self.one(&format!("SELECT {KEY_COLS} FROM keys WHERE keyid = ?1"), [keyid], key_row)
+    }
+
+    /// One object by BLAKE3 hex.
+    pub fn object(&self, blake3: &str) -> Result<Option<ObjectRow>> {
+        self.one(&format!("SELECT {OBJECT_COLS} FROM objects WHERE blake3 = ?1"), [blake3], object_row)
+    }
+
+    /// Objects whose BLAKE3 hex starts with `prefix`.
+    pub fn objects_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectRow>> {
+        let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+        self.all(
+            &format!("SELECT {OBJECT_COLS} FROM objects WHERE blake3 LIKE ?1 LIMIT 2"),
+            [pattern],
+            object_row,
+        )
+    }
+
+    /// All objects, least recently checked first.
+    pub fn objects(&self) -> Result<Vec<ObjectRow>> {
+        self.all(
+            &format!(
+                "SELECT {OBJECT_COLS} FROM objects ORDER BY last_checked_at IS NOT NULL, \
+                 last_checked_at, blake3"
+            ),
+            [],
+            object_row,
+        )
+    }
+
+    /// All items in ingest order.
+    pub fn items(&self) -> Result<Vec<ItemRow>> {
+        self.all(&format!("SELECT {ITEM_COLS} FROM items ORDER BY id"), [], item_row)
+    }
+
+    /// One item by number.
+    pub fn item(&self, id: i64) -> Result<Option<ItemRow>> {
+        self.one(&format!("SELECT {ITEM_COLS} FROM items WHERE id = ?1"), [id], item_row)
+    }
+
+    /// One item by UUID.
+    pub fn item_by_uuid(&self, uuid: &str) -> Result<Option<ItemRow>> {
+        self.one(&format!("SELECT {ITEM_COLS} FROM items WHERE item_uuid = ?1"), [uuid], item_row)
+    }
+
+    /// Items of one object.
+    pub fn items_of(&self, blake3: &str) -> Result<Vec<ItemRow>> {
+        self.all(
+            &format!("SELECT {ITEM_COLS} FROM items WHERE blake3 = ?1 ORDER BY id"),
+            [blake3],
+            item_row,
+        )
+    }
+
+    /// The item for this acquisition, if it was already archived.
+    pub fn find_item(&self, blake3: &str, path: &[u8], provenance: &str) -> Result<Option<ItemRow>> {
+        self.one(
+            &format!(
+                "SELECT {ITEM_COLS} FROM items WHERE blake3 = ?1 AND original_path = ?2 \
+                 AND provenance = ?3"
+            ),
+            params![blake3, path, provenance],
+            item_row,
+        )
+    }
+
+    /// One record by id.
+    pub fn record(&self, id: i64) -> Result<Option<RecordRow>> {
+        self.one(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"), [id], record_row)
+    }
+
+    /// All records.
+    pub fn records(&self) -> Result<Vec<RecordRow>> {
+        self.all(&format!("SELECT {RECORD_COLS} FROM records ORDER BY id"), [], record_row)
+    }
+}
+
+/// A write transaction. Dropped without `commit`, it rolls back.
+pub struct Tx<'a>(rusqlite::Transaction<'a>);
+
+impl Tx<'_> {
+    /// Reads inside this transaction.
+    pub fn q(&self) -> Q<'_> {
+        Q(&self.0)
+    }
+
+    /// Commit.
+    pub fn commit(self) -> Result<()> {
+        self.0.commit().map_err(sql_err("cannot commit the transaction"))
+    }
+
+    /// Write the identity row.
+    pub fn set_identity(&self, archive_id: &str, name: &str, created_at: &str) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT INTO archive (singleton, archive_id, name, created_at) VALUES (1, ?1, ?2, ?3)",
+                params![archive_id, name, created_at],
+            )
+            .map_err(sql_err("cannot write the archive identity"))?;
+        Ok(())
+    }
+
+    /// Register a key; false if it was already there.
+    pub fn add_key(&self, keyid: &str, public_hex: &str, owner: &str, at: &str) -> Result<bool> {
+        let n = self
+            .0
+            .execute(
+                "INSERT OR IGNORE INTO keys (keyid, public_key, owner, added_at) VALUES (?1, ?2, ?3, ?4)",
+                params![keyid, public_hex, owner, at],
+            )
+            .map_err(sql_err("cannot register the key"))?;
+        Ok(n == 1)
+    }
+
+    /// Record an object (no-op if it is already there).
+    pub fn add_object(&self, o: &ObjectRow) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT OR IGNORE INTO objects (blake3, sha256, size, encoding, stored_size, stored_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![o.blake3, o.sha256, o.size, o.encoding, o.stored_size, o.stored_at],
+            )
+            .map_err(sql_err("cannot record the object"))?;
+        Ok(())
+    }
+
+    /// Store a signed record; returns its id.
+    pub fn add_record(&self, kind: &str, blake3: &str, keyid: &str, envelope: &[u8], at: &str) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO records (kind, blake3, keyid, envelope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![kind, blake3, keyid, envelope, at],
+            )
+            .map_err(sql_err("cannot store the signed record"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Insert an item; returns its number.
+    pub fn add_item(&self, it: &NewItem<'_>, record_id: i64) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO items (item_uuid, blake3, original_name, original_path, size, media_type, \
+                 ingested_at, collector_keyid, provenance, record_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    it.item_uuid,
+                    it.blake3,
+                    it.original_name,
+                    it.original_path,
+                    it.size as i64,
+                    it.media_type,
+                    it.ingested_at,
+                    it.collector_keyid,
+                    it.provenance,
+                    record_id
+                ],
+            )
+            .map_err(sql_err("cannot insert the item"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Mark objects as found intact at `at`.
+    pub fn mark_checked(&self, blake3s: &[String], at: &str) -> Result<()> {
+        let mut st = self
+            .0
+            .prepare_cached("UPDATE objects SET last_checked_at = ?2 WHERE blake3 = ?1")
+            .map_err(sql_err("cannot prepare a query"))?;
+        for b in blake3s {
+            st.execute(params![b, at]).map_err(sql_err("cannot mark an object checked"))?;
+        }
+        Ok(())
+    }
+
+    /// Record an audit run.
+    pub fn add_audit_run(&self, a: &AuditRun<'_>) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO audit_runs (started_at, finished_at, deep, objects_checked, bytes_checked, \
+                 records_checked, findings, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    a.started_at,
+                    a.finished_at,
+                    a.deep,
+                    a.objects_checked as i64,
+                    a.bytes_checked as i64,
+                    a.records_checked as i64,
+                    a.findings as i64,
+                    a.report
+                ],
+            )
+            .map_err(sql_err("cannot record the audit"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+}

@@ -1,0 +1,25 @@
+//! `custody`: an archival evidence store with provenance. Objects are named
+//! by BLAKE3 and kept as plain bytes or one zstd frame; every acquisition is
+//! an item with a signed DSSE / in-toto ingest record; `audit` re-verifies
+//! every byte and signature and reports findings.
+//!
+//! The library never prints, exits or reads argv / the environment: each
+//! command takes `XxxOptions` and returns `Result<XxxReport>`; the `custody`
+//! binary renders them.
+
+#![forbid(unsafe_code)]
+
+pub mod archive;
+pub mod audit;
+pub mod clock;
+pub mod commands;
+pub mod crypto;
+mod db;
+pub mod error;
+pub mod id;
+pub mod media;
+pub mod record;
+pub mod store;
+
+pub use archive::{Archive, Identity, InitOptions};
+pub use error::{Error, ErrorKind, Result};
