@@ -432,7 +432,11 @@ fn store_file(store: &Store, path: &Path, buf: &mut [u8], progress: &dyn Progres
     {
         let out = staged.file();
         let mut zstd = if compress {
-            Some(zstd::stream::Encoder::new(out.try_clone().map_err(tmp_err)?, media::ZSTD_LEVEL).map_err(tmp_err)?)
+            let mut z = zstd::stream::Encoder::new(out.try_clone().map_err(tmp_err)?, media::ZSTD_LEVEL)
+                .map_err(tmp_err)?;
+            // The frame's own XXH64 content checksum: `zstd -d` verifies it too.
+            z.include_checksum(true).map_err(tmp_err)?;
+            Some(z)
         } else {
             None
         };

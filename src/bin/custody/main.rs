@@ -7,6 +7,8 @@
 //! Must not: contain archive logic; everything it does goes through the
 //! library's `XxxOptions -> Result<XxxReport>` calls.
 
+#![allow(clippy::print_stdout)] // the binary is where output belongs
+
 mod render;
 
 use std::io::{IsTerminal, Write};

@@ -1,0 +1,389 @@
+//! End-to-end behaviour through the CLI: init, keys, ingest, list, show,
+//! cat, audit, and every kind of bad input the archive-core issue names.
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use predicates::str::contains;
+use serde_json::Value;
+
+use crate::util::{TestArchive, custody, findings, noise, text};
+
+fn row_counts(ta: &TestArchive) -> (i64, i64, i64) {
+    let db = ta.db();
+    let n = |t: &str| db.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
+    (n("items"), n("objects"), n("records"))
+}
+
+#[test]
+fn init_refuses_non_empty_directory_and_existing_archive() {
+    let ta = TestArchive::new();
+    custody()
+        .arg("--archive")
+        .arg(&ta.root)
+        .args(["init", "--name", "again"])
+        .assert()
+        .code(2)
+        .stderr(contains("is already a custody archive"));
+    let busy = ta.input("busy");
+    std::fs::write(busy.join("x"), b"x").unwrap();
+    custody().arg("--archive").arg(&busy).args(["init", "--name", "n"]).assert().code(2).stderr(contains("is not empty"));
+    // CUSTODY_ARCHIVE is honoured when --archive is absent.
+    let via_env = ta.dir.path().join("env-archive");
+    custody().env("CUSTODY_ARCHIVE", &via_env).args(["init", "--name", "n"]).assert().success();
+    assert!(via_env.join("custody.db").is_file());
+}
+
+#[test]
+fn ingest_dedups_is_idempotent_and_records_signed_items() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("a.txt"), text(50_000, 1)).unwrap();
+    std::fs::write(dir.join("sub/a-copy.txt"), text(50_000, 1)).unwrap();
+    std::fs::write(dir.join("clip.bin"), noise(300_000, 2)).unwrap();
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    assert_eq!((s["files"].as_u64(), s["added"].as_u64()), (Some(3), Some(3)));
+    assert_eq!((s["new_objects"].as_u64(), s["deduplicated"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(row_counts(&ta), (3, 2, 3));
+
+    // Same files, same paths: nothing new.
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0);
+    assert_eq!(r["summary"]["already_archived"].as_u64(), Some(3));
+    assert_eq!(r["summary"]["added"].as_u64(), Some(0));
+    assert_eq!(row_counts(&ta), (3, 2, 3));
+
+    // The same bytes from another path are a new item on the same object.
+    let other = ta.input("other");
+    std::fs::copy(dir.join("clip.bin"), other.join("clip-again.bin")).unwrap();
+    let (_, r) = ta.ingest(&[&other]);
+    assert_eq!(r["files"][0]["status"], "added");
+    assert_eq!(r["files"][0]["deduplicated"], true);
+    assert_eq!(row_counts(&ta), (4, 2, 4));
+
+    // Text was compressed (readable with zstd -d), noise was not.
+    let (_, list) = {
+        let out = ta.cmd().args(["--json", "list"]).output().unwrap();
+        (out.status.code(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    };
+    let items = list.as_array().unwrap();
+    assert!(items.iter().all(|i| i["verified"] == true));
+    let text_hash = items.iter().find(|i| i["name"] == "a.txt").unwrap()["blake3"].as_str().unwrap().to_owned();
+    let noise_hash = items.iter().find(|i| i["name"] == "clip.bin").unwrap()["blake3"].as_str().unwrap().to_owned();
+    assert!(ta.object_path(&text_hash).to_string_lossy().ends_with(".zst"));
+    assert!(!ta.object_path(&noise_hash).to_string_lossy().ends_with(".zst"));
+    assert_eq!(blake3::hash(&text(50_000, 1)).to_hex().as_str(), text_hash);
+
+    // show by item number and by hash prefix.
+    let out = ta.cmd().args(["--json", "show", &noise_hash[..10]]).output().unwrap();
+    let show: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(show["items"].as_array().unwrap().len(), 2);
+    assert_eq!(show["object"]["sha256"].as_str().unwrap().len(), 64);
+    ta.cmd().args(["show", "1"]).assert().success().stdout(contains("signature verifies"));
+    ta.cmd().args(["show", "999"]).assert().code(2).stderr(contains("no item or object"));
+
+    // cat streams the original bytes back.
+    let out = ta.cmd().args(["cat", &text_hash]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, text(50_000, 1));
+
+    let (code, audit) = ta.audit(&["--deep"]);
+    assert_eq!(code, 0, "{audit}");
+    assert_eq!(audit["objects_checked"].as_u64(), Some(2));
+    assert_eq!(audit["records_checked"].as_u64(), Some(4));
+    // The audit recorded itself.
+    let runs: i64 = ta.db().query_row("SELECT count(*) FROM audit_runs", [], |r| r.get(0)).unwrap();
+    assert_eq!(runs, 1);
+}
+
+#[test]
+fn objects_are_checkable_with_zstd_and_b3sum_alone() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("report.txt"), text(200_000, 9)).unwrap();
+    let (_, r) = ta.ingest(&[&dir]);
+    let hash = r["files"][0]["blake3"].as_str().unwrap().to_owned();
+    let path = ta.object_path(&hash);
+    let out = std::process::Command::new("zstd").args(["-d", "-c", "-q"]).arg(&path).output();
+    let out = out.expect("zstd must be installed (.ci/run installs it)");
+    assert!(out.status.success());
+    assert_eq!(blake3::hash(&out.stdout).to_hex().as_str(), hash);
+}
+
+#[test]
+fn empty_and_non_utf8_named_files_are_ingested_and_preserved() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("empty.txt"), b"").unwrap();
+    let weird = std::ffi::OsStr::from_bytes(b"caf\xe9-\xff.txt");
+    std::fs::write(dir.join(weird), b"latin-1 name").unwrap();
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["summary"]["added"].as_u64(), Some(2));
+    let db = ta.db();
+    let name: Vec<u8> =
+        db.query_row("SELECT original_name FROM items WHERE size = 12", [], |r| r.get(0)).unwrap();
+    assert_eq!(name, b"caf\xe9-\xff.txt");
+    let path: Vec<u8> =
+        db.query_row("SELECT original_path FROM items WHERE size = 12", [], |r| r.get(0)).unwrap();
+    assert!(path.ends_with(b"/in/caf\xe9-\xff.txt"));
+    let empty = blake3::hash(b"").to_hex().to_string();
+    let out = ta.cmd().args(["cat", &empty]).output().unwrap();
+    assert!(out.status.success() && out.stdout.is_empty());
+    // The signed record holds the exact bytes too: the audit compares them.
+    assert_eq!(ta.audit(&[]).0, 0);
+    // Re-ingesting is idempotent for the odd name as well.
+    assert_eq!(ta.ingest(&[&dir]).1["summary"]["already_archived"].as_u64(), Some(2));
+}
+
+#[test]
+fn symlinks_are_reported_not_followed_and_unreadable_files_skipped() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("ok.txt"), b"fine").unwrap();
+    let outside = ta.input("outside");
+    std::fs::write(outside.join("secret.txt"), b"must not be followed").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.txt"), dir.join("link.txt")).unwrap();
+    // /proc/self/mem opens but every read at offset 0 fails (EIO), even as root.
+    let (code, r) = ta.ingest(&[&dir, Path::new("/proc/self/mem")]);
+    assert_eq!(code, 1, "skipped files make the exit code 1: {r}");
+    let files = r["files"].as_array().unwrap();
+    let status = |suffix: &str| {
+        files.iter().find(|f| f["path"].as_str().unwrap().ends_with(suffix)).unwrap().clone()
+    };
+    assert_eq!(status("ok.txt")["status"], "added");
+    assert_eq!(status("link.txt")["status"], "skipped");
+    assert!(status("link.txt")["reason"].as_str().unwrap().contains("symbolic link"));
+    assert_eq!(status("mem")["status"], "skipped");
+    assert!(status("mem")["reason"].as_str().unwrap().contains("cannot read"));
+    assert_eq!(row_counts(&ta), (1, 1, 1));
+    assert_eq!(ta.audit(&[]).0, 0);
+}
+
+#[test]
+fn a_file_that_changes_while_read_is_refused() {
+    let ta = TestArchive::new();
+    // /proc files claim size 0 and then yield bytes: a deterministic "changed".
+    let (code, r) = ta.ingest(&[Path::new("/proc/self/status")]);
+    assert_eq!(code, 1);
+    assert!(r["files"][0]["reason"].as_str().unwrap().contains("changed while it was read"), "{r}");
+
+    // A file being appended to during the ingest.
+    let dir = ta.input("growing");
+    let path = dir.join("live.log");
+    std::fs::write(&path, noise(8 << 20, 3)).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, path) = (stop.clone(), path.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                f.write_all(&[b'x'; 4096]).unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (code, r) = ta.ingest(&[&dir]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(code, 1, "{r}");
+    assert!(r["files"][0]["reason"].as_str().unwrap().contains("changed while it was read"));
+    assert_eq!(row_counts(&ta), (0, 0, 0));
+    let (code, audit) = ta.audit(&[]);
+    assert_eq!(code, 0, "no partial object may be left: {audit}");
+}
+
+#[test]
+fn a_missing_path_is_an_error_and_nothing_is_ingested() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("a.txt"), b"a").unwrap();
+    ta.cmd()
+        .arg("ingest")
+        .arg("--key")
+        .arg(&ta.key)
+        .arg(&dir)
+        .arg(ta.dir.path().join("no-such-file.jpg"))
+        .assert()
+        .code(2)
+        .stderr(contains("no-such-file.jpg"));
+    assert_eq!(row_counts(&ta), (0, 0, 0));
+}
+
+#[test]
+fn ingest_refuses_unregistered_keys_and_demands_one() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("a.txt"), b"a").unwrap();
+    ta.cmd().arg("ingest").arg(&dir).assert().code(2).stderr(contains("--key"));
+    let other = ta.dir.path().join("other.key");
+    custody().args(["key", "new", "--name", "Stranger", "--no-passphrase", "--out"]).arg(&other).assert().success();
+    ta.cmd().arg("ingest").arg("--key").arg(&other).arg(&dir).assert().code(2).stderr(contains("not registered"));
+    assert_eq!(row_counts(&ta), (0, 0, 0));
+}
+
+#[test]
+fn key_files_passphrases_and_permissions() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("a.txt"), b"a").unwrap();
+    let sealed = ta.dir.path().join("sealed.key");
+    custody()
+        .env("CUSTODY_PASSPHRASE", "correct horse battery")
+        .args(["key", "new", "--name", "Analyst", "--out"])
+        .arg(&sealed)
+        .assert()
+        .success()
+        .stdout(contains("passphrase-protected"));
+    let mode = std::fs::metadata(&sealed).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&sealed).unwrap();
+    assert!(text.contains("argon2id") && text.contains("xchacha20poly1305"));
+    // Never overwritten.
+    let before = std::fs::read(&sealed).unwrap();
+    custody()
+        .args(["key", "new", "--name", "X", "--no-passphrase", "--out"])
+        .arg(&sealed)
+        .assert()
+        .code(2)
+        .stderr(contains("already exists"));
+    assert_eq!(std::fs::read(&sealed).unwrap(), before);
+    ta.cmd().args(["key", "add"]).arg(sealed.with_extension("key.pub")).assert().success();
+    ta.cmd().args(["--json", "key", "list"]).assert().success().stdout(contains("Analyst"));
+
+    // Wrong passphrase.
+    ta.cmd()
+        .env("CUSTODY_PASSPHRASE", "wrong")
+        .arg("ingest")
+        .arg("--key")
+        .arg(&sealed)
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(contains("wrong passphrase"));
+    // No passphrase and no terminal.
+    ta.cmd().arg("ingest").arg("--key").arg(&sealed).arg(&dir).assert().code(2).stderr(contains("CUSTODY_PASSPHRASE"));
+    // Right passphrase.
+    ta.cmd()
+        .env("CUSTODY_PASSPHRASE", "correct horse battery")
+        .arg("ingest")
+        .arg("--key")
+        .arg(&sealed)
+        .arg(&dir)
+        .assert()
+        .success();
+
+    // Readable by others: refused with the fix.
+    let loose = ta.dir.path().join("loose.key");
+    std::fs::copy(&ta.key, &loose).unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    ta.cmd().arg("ingest").arg("--key").arg(&loose).arg(&dir).assert().code(2).stderr(contains("chmod 600"));
+
+    // Truncated and corrupt key files.
+    for (name, bytes) in [
+        ("truncated.key", before[..before.len() / 2].to_vec()),
+        ("corrupt.key", String::from_utf8_lossy(&before).replace("\"secret\": \"", "\"secret\": \"00").into_bytes()),
+    ] {
+        let p = ta.dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        ta.cmd()
+            .env("CUSTODY_PASSPHRASE", "correct horse battery")
+            .arg("ingest")
+            .arg("--key")
+            .arg(&p)
+            .arg(&dir)
+            .assert()
+            .code(2)
+            .stderr(contains(name))
+            .stderr(contains("hint:"));
+    }
+}
+
+#[test]
+fn not_an_archive_and_newer_schema_are_refused_untouched() {
+    let ta = TestArchive::new();
+    let stray = ta.input("stray");
+    std::fs::write(stray.join("notes.txt"), b"hello").unwrap();
+    custody().arg("--archive").arg(&stray).arg("list").assert().code(2).stderr(contains("is not a custody archive"));
+    custody()
+        .arg("--archive")
+        .arg(ta.dir.path().join("nowhere"))
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(contains("no archive at"));
+    let fake = ta.input("fake");
+    std::fs::create_dir(fake.join("objects")).unwrap();
+    std::fs::write(fake.join("custody.db"), b"this is not sqlite at all, just text padding it out").unwrap();
+    custody().arg("--archive").arg(&fake).arg("list").assert().code(2).stderr(contains("not a custody database"));
+
+    // A newer schema: refused, and the database file is left byte-identical.
+    {
+        let db = ta.db();
+        db.pragma_update(None, "user_version", 99).unwrap();
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    }
+    let db_path = ta.root.join("custody.db");
+    let before = std::fs::read(&db_path).unwrap();
+    ta.cmd().arg("list").assert().code(2).stderr(contains("newer than this custody"));
+    ta.cmd().arg("audit").assert().code(2);
+    assert_eq!(std::fs::read(&db_path).unwrap(), before);
+}
+
+#[test]
+fn cat_fails_loudly_on_a_corrupt_object() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("v.bin"), noise(100_000, 5)).unwrap();
+    let (_, r) = ta.ingest(&[&dir]);
+    let hash = r["files"][0]["blake3"].as_str().unwrap().to_owned();
+    let p = ta.object_path(&hash);
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[500] ^= 0x40;
+    std::fs::write(&p, bytes).unwrap();
+    ta.cmd().args(["cat", &hash]).assert().code(1).stderr(contains("NOT to be trusted"));
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_leaves_no_partial_object() {
+    // A 2 MiB tmpfs in a private mount namespace (unprivileged via -r).
+    let ta = TestArchive::new();
+    let small = ta.input("small");
+    let big = ta.input("big");
+    std::fs::write(big.join("huge.bin"), noise(4 << 20, 8)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("custody");
+    let script = format!(
+        r#"set -e
+mount -t tmpfs -o size=2m tmpfs "{small}"
+"{bin}" --archive "{small}/a" init --name full
+"{bin}" --archive "{small}/a" key add "{pubkey}"
+set +e
+"{bin}" --archive "{small}/a" ingest --key "{key}" "{big}" 2>"{small}/err"
+echo "rc=$?"
+cat "{small}/err"
+"{bin}" --archive "{small}/a" --json audit
+echo "audit_rc=$?"
+echo "objects: $(find "{small}/a/objects" -type f | wc -l) tmp: $(find "{small}/a/tmp" -type f | wc -l)"
+"#,
+        small = small.display(),
+        big = big.display(),
+        bin = bin.display(),
+        key = ta.key.display(),
+        pubkey = ta.key.with_extension("key.pub").display(),
+    );
+    let out = std::process::Command::new("unshare").args(["-r", "-m", "sh", "-c", &script]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "unshare/mount failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("rc=2"), "{stdout}");
+    assert!(stdout.contains("no space left on device"), "{stdout}");
+    assert!(stdout.contains("audit_rc=0"), "{stdout}");
+    assert!(stdout.contains("objects: 0 tmp: 0"), "{stdout}");
+    let _ = findings; // (used by other modules)
+}

@@ -1,0 +1,12 @@
+//! One integration test binary (ripgrep's layout): modules per area, a
+//! shared harness in `util`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod util;
+
+mod cli;
+mod crash;
+mod interop;
+mod tamper;
+mod tidy;
