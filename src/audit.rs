@@ -101,7 +101,13 @@ pub struct Finding {
     pub repair: String,
 }
 
-fn finding(code: Code, subject: String, location: String, message: String, repair: &str) -> Finding {
+fn finding(
+    code: Code,
+    subject: String,
+    location: String,
+    message: String,
+    repair: &str,
+) -> Finding {
     let severity = if code == Code::OrphanFile { Severity::Warning } else { Severity::Error };
     Finding { severity, code, subject, location, message, repair: repair.into() }
 }
@@ -205,7 +211,12 @@ pub(crate) fn read_back(
 }
 
 /// Check one object row against its stored bytes.
-fn check_object(store: &Store, row: &ObjectRow, deep: bool, buf: &mut [u8]) -> (Option<Finding>, u64) {
+fn check_object(
+    store: &Store,
+    row: &ObjectRow,
+    deep: bool,
+    buf: &mut [u8],
+) -> (Option<Finding>, u64) {
     let subject = format!("object {}", row.blake3);
     let edited = |col: &str, why: String| {
         finding(
@@ -224,7 +235,8 @@ fn check_object(store: &Store, row: &ObjectRow, deep: bool, buf: &mut [u8]) -> (
     };
     let location = store.path_of(&id, enc).display().to_string();
     let result = read_back(store, &id, enc, deep, buf, &mut |_| Ok(()));
-    let f = |code, msg: String| Some(finding(code, subject.clone(), location.clone(), msg, RESTORE));
+    let f =
+        |code, msg: String| Some(finding(code, subject.clone(), location.clone(), msg, RESTORE));
     match result {
         Err(e) => (f(Code::ObjectCorrupt, format!("cannot read the object: {e}")), 0),
         Ok(ReadBack::Missing) => (f(Code::ObjectMissing, "the object's file is missing".into()), 0),
@@ -235,11 +247,27 @@ fn check_object(store: &Store, row: &ObjectRow, deep: bool, buf: &mut [u8]) -> (
             if (len as i64) < row.size {
                 (f(Code::ObjectTruncated, format!("{len} bytes, {} recorded", row.size)), len)
             } else if blake3 != id {
-                (f(Code::ObjectCorrupt, format!("the bytes hash to {blake3}, not their name ({len} bytes)")), len)
+                (
+                    f(
+                        Code::ObjectCorrupt,
+                        format!("the bytes hash to {blake3}, not their name ({len} bytes)"),
+                    ),
+                    len,
+                )
             } else if len as i64 != row.size {
-                (Some(edited("size", format!("size column says {}, the object has {len} bytes", row.size))), len)
+                (
+                    Some(edited(
+                        "size",
+                        format!("size column says {}, the object has {len} bytes", row.size),
+                    )),
+                    len,
+                )
             } else if let Some(s) = sha256.filter(|s| hex::encode(s) != row.sha256) {
-                let why = format!("sha256 column says {}, the bytes hash to {}", row.sha256, hex::encode(s));
+                let why = format!(
+                    "sha256 column says {}, the bytes hash to {}",
+                    row.sha256,
+                    hex::encode(s)
+                );
                 (Some(edited("sha256", why)), len)
             } else {
                 (None, len)
@@ -250,7 +278,10 @@ fn check_object(store: &Store, row: &ObjectRow, deep: bool, buf: &mut [u8]) -> (
 
 /// The registered keys usable for verification, and findings about rows
 /// whose key id does not match their public key.
-pub(crate) fn load_keys(rows: &[KeyRow], findings: &mut Vec<Finding>) -> HashMap<String, PublicKey> {
+pub(crate) fn load_keys(
+    rows: &[KeyRow],
+    findings: &mut Vec<Finding>,
+) -> HashMap<String, PublicKey> {
     let mut keys = HashMap::new();
     for k in rows {
         match PublicKey::from_hex("keys table", &k.public_key) {
@@ -384,7 +415,11 @@ pub(crate) fn check_item(
 }
 
 /// Audit the whole archive and record the result.
-pub fn audit(archive: &mut Archive, opts: &AuditOptions, progress: &dyn Progress) -> Result<AuditReport> {
+pub fn audit(
+    archive: &mut Archive,
+    opts: &AuditOptions,
+    progress: &dyn Progress,
+) -> Result<AuditReport> {
     let started = Instant::now();
     let started_at = archive.now();
     let archive_id = archive.identity()?.archive_id;
@@ -432,9 +467,7 @@ pub fn audit(archive: &mut Archive, opts: &AuditOptions, progress: &dyn Progress
     let known: HashSet<(String, &str)> =
         objects.iter().map(|o| (o.blake3.clone(), o.encoding.as_str())).collect();
     for l in store.list()? {
-        let is_known = l
-            .name
-            .is_some_and(|(id, enc)| known.contains(&(id.to_hex(), enc.as_str())));
+        let is_known = l.name.is_some_and(|(id, enc)| known.contains(&(id.to_hex(), enc.as_str())));
         if !is_known {
             findings.push(finding(
                 Code::OrphanFile,
@@ -455,7 +488,13 @@ pub fn audit(archive: &mut Archive, opts: &AuditOptions, progress: &dyn Progress
     let by_id: HashMap<&str, &ObjectRow> = objects.iter().map(|o| (o.blake3.as_str(), o)).collect();
     let items = q.items()?;
     for item in &items {
-        findings.extend(check_item(&q, item, by_id.get(item.blake3.as_str()).copied(), &keys, &archive_id)?);
+        findings.extend(check_item(
+            &q,
+            item,
+            by_id.get(item.blake3.as_str()).copied(),
+            &keys,
+            &archive_id,
+        )?);
     }
     let records = q.records()?;
     let referenced: HashSet<i64> = items.iter().map(|i| i.record_id).collect();

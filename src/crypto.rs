@@ -71,7 +71,10 @@ impl PublicKey {
     pub fn from_hex(what: &str, s: &str) -> Result<Self> {
         let mut b = [0u8; 32];
         hex::decode_to_slice(s.trim(), &mut b).map_err(|_| {
-            Error::new(ErrorKind::InvalidInput, format!("{what}: public key is not 64 hex characters"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("{what}: public key is not 64 hex characters"),
+            )
         })?;
         let vk = VerifyingKey::from_bytes(&b).map_err(|e| {
             Error::new(ErrorKind::InvalidInput, format!("{what}: not a valid ed25519 public key"))

@@ -177,8 +177,11 @@ impl Db {
             }
         })?;
         if v == 0 {
-            return Err(Error::new(ErrorKind::NotAnArchive, format!("{what} is not a custody database"))
-                .hint("point --archive at a directory made by `custody init`"));
+            return Err(Error::new(
+                ErrorKind::NotAnArchive,
+                format!("{what} is not a custody database"),
+            )
+            .hint("point --archive at a directory made by `custody init`"));
         }
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
         migrate::migrate(&mut conn, &what)?;
@@ -252,8 +255,7 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
 }
 
 const KEY_COLS: &str = "keyid, public_key, owner, added_at, revoked_at";
-const OBJECT_COLS: &str =
-    "blake3, sha256, size, encoding, stored_size, stored_at, last_checked_at";
+const OBJECT_COLS: &str = "blake3, sha256, size, encoding, stored_size, stored_at, last_checked_at";
 const ITEM_COLS: &str = "id, item_uuid, blake3, original_name, original_path, size, \
                          media_type, ingested_at, collector_keyid, provenance, record_id";
 const RECORD_COLS: &str = "id, kind, blake3, keyid, envelope";
@@ -299,7 +301,11 @@ impl Q<'_> {
 
     /// One object by BLAKE3 hex.
     pub fn object(&self, blake3: &str) -> Result<Option<ObjectRow>> {
-        self.one(&format!("SELECT {OBJECT_COLS} FROM objects WHERE blake3 = ?1"), [blake3], object_row)
+        self.one(
+            &format!("SELECT {OBJECT_COLS} FROM objects WHERE blake3 = ?1"),
+            [blake3],
+            object_row,
+        )
     }
 
     /// Objects whose BLAKE3 hex starts with `prefix`.
@@ -349,7 +355,12 @@ impl Q<'_> {
     }
 
     /// The item for this acquisition, if it was already archived.
-    pub fn find_item(&self, blake3: &str, path: &[u8], provenance: &str) -> Result<Option<ItemRow>> {
+    pub fn find_item(
+        &self,
+        blake3: &str,
+        path: &[u8],
+        provenance: &str,
+    ) -> Result<Option<ItemRow>> {
         self.one(
             &format!(
                 "SELECT {ITEM_COLS} FROM items WHERE blake3 = ?1 AND original_path = ?2 \
@@ -421,7 +432,14 @@ impl Tx<'_> {
     }
 
     /// Store a signed record; returns its id.
-    pub fn add_record(&self, kind: &str, blake3: &str, keyid: &str, envelope: &[u8], at: &str) -> Result<i64> {
+    pub fn add_record(
+        &self,
+        kind: &str,
+        blake3: &str,
+        keyid: &str,
+        envelope: &[u8],
+        at: &str,
+    ) -> Result<i64> {
         self.0
             .execute(
                 "INSERT INTO records (kind, blake3, keyid, envelope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -86,7 +86,10 @@ impl Error {
     }
 
     /// A database error with what was being done.
-    pub fn db(what: impl Into<String>, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub fn db(
+        what: impl Into<String>,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Error::new(ErrorKind::Database, what).source_err(err)
     }
 

@@ -3,9 +3,10 @@
 //! an item with a signed DSSE / in-toto ingest record; `audit` re-verifies
 //! every byte and signature and reports findings.
 //!
-//! The library never prints, exits or reads argv / the environment: each
-//! command takes `XxxOptions` and returns `Result<XxxReport>`; the `custody`
-//! binary renders them.
+//! Each command takes `XxxOptions` and returns `Result<XxxReport>`; the
+//! `custody` binary renders them.
+//!
+//! Must not: print, exit, or read argv / the environment (only the binary does).
 
 #![forbid(unsafe_code)]
 

@@ -179,12 +179,9 @@ pub fn open<P: serde::de::DeserializeOwned>(
     let payload = B64
         .decode(&env.payload)
         .map_err(|_| VerifyError::Malformed("payload is not base64".into()))?;
-    let first = env
-        .signatures
-        .first()
-        .ok_or_else(|| VerifyError::Malformed("no signatures".into()))?;
-    let Some((sig, key)) =
-        env.signatures.iter().find_map(|s| lookup(&s.keyid).map(|k| (s, k)))
+    let first =
+        env.signatures.first().ok_or_else(|| VerifyError::Malformed("no signatures".into()))?;
+    let Some((sig, key)) = env.signatures.iter().find_map(|s| lookup(&s.keyid).map(|k| (s, k)))
     else {
         return Err(VerifyError::UnknownKey(first.keyid.clone()));
     };
@@ -192,10 +189,14 @@ pub fn open<P: serde::de::DeserializeOwned>(
     if !key.verify(&pae(&env.payload_type, &payload), &raw) {
         return Err(VerifyError::BadSignature(sig.keyid.clone()));
     }
-    let statement: Statement<P> = serde_json::from_slice(&payload)
-        .map_err(|e| VerifyError::Malformed(format!("payload is not the expected statement: {e}")))?;
+    let statement: Statement<P> = serde_json::from_slice(&payload).map_err(|e| {
+        VerifyError::Malformed(format!("payload is not the expected statement: {e}"))
+    })?;
     if statement.statement_type != STATEMENT_TYPE {
-        return Err(VerifyError::Malformed(format!("statement type {:?}", statement.statement_type)));
+        return Err(VerifyError::Malformed(format!(
+            "statement type {:?}",
+            statement.statement_type
+        )));
     }
     Ok(Verified { statement, keyid: sig.keyid.clone() })
 }

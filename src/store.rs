@@ -58,7 +58,9 @@ pub struct Store {
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("cannot fsync directory", dir, e))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("cannot fsync directory", dir, e))
 }
 
 impl Store {
@@ -142,8 +144,8 @@ impl Store {
     /// Every file in the object store.
     pub fn list(&self) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
-        let dirs = fs::read_dir(&self.objects)
-            .map_err(|e| Error::io("cannot list", &self.objects, e))?;
+        let dirs =
+            fs::read_dir(&self.objects).map_err(|e| Error::io("cannot list", &self.objects, e))?;
         for d in dirs {
             let d = d.map_err(|e| Error::io("cannot list", &self.objects, e))?;
             let dpath = d.path();

@@ -28,7 +28,13 @@ fn init_refuses_non_empty_directory_and_existing_archive() {
         .stderr(contains("is already a custody archive"));
     let busy = ta.input("busy");
     std::fs::write(busy.join("x"), b"x").unwrap();
-    custody().arg("--archive").arg(&busy).args(["init", "--name", "n"]).assert().code(2).stderr(contains("is not empty"));
+    custody()
+        .arg("--archive")
+        .arg(&busy)
+        .args(["init", "--name", "n"])
+        .assert()
+        .code(2)
+        .stderr(contains("is not empty"));
     // CUSTODY_ARCHIVE is honoured when --archive is absent.
     let via_env = ta.dir.path().join("env-archive");
     custody().env("CUSTODY_ARCHIVE", &via_env).args(["init", "--name", "n"]).assert().success();
@@ -72,8 +78,12 @@ fn ingest_dedups_is_idempotent_and_records_signed_items() {
     };
     let items = list.as_array().unwrap();
     assert!(items.iter().all(|i| i["verified"] == true));
-    let text_hash = items.iter().find(|i| i["name"] == "a.txt").unwrap()["blake3"].as_str().unwrap().to_owned();
-    let noise_hash = items.iter().find(|i| i["name"] == "clip.bin").unwrap()["blake3"].as_str().unwrap().to_owned();
+    let text_hash =
+        items.iter().find(|i| i["name"] == "a.txt").unwrap()["blake3"].as_str().unwrap().to_owned();
+    let noise_hash = items.iter().find(|i| i["name"] == "clip.bin").unwrap()["blake3"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(ta.object_path(&text_hash).to_string_lossy().ends_with(".zst"));
     assert!(!ta.object_path(&noise_hash).to_string_lossy().ends_with(".zst"));
     assert_eq!(blake3::hash(&text(50_000, 1)).to_hex().as_str(), text_hash);
@@ -223,8 +233,19 @@ fn ingest_refuses_unregistered_keys_and_demands_one() {
     std::fs::write(dir.join("a.txt"), b"a").unwrap();
     ta.cmd().arg("ingest").arg(&dir).assert().code(2).stderr(contains("--key"));
     let other = ta.dir.path().join("other.key");
-    custody().args(["key", "new", "--name", "Stranger", "--no-passphrase", "--out"]).arg(&other).assert().success();
-    ta.cmd().arg("ingest").arg("--key").arg(&other).arg(&dir).assert().code(2).stderr(contains("not registered"));
+    custody()
+        .args(["key", "new", "--name", "Stranger", "--no-passphrase", "--out"])
+        .arg(&other)
+        .assert()
+        .success();
+    ta.cmd()
+        .arg("ingest")
+        .arg("--key")
+        .arg(&other)
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(contains("not registered"));
     assert_eq!(row_counts(&ta), (0, 0, 0));
 }
 
@@ -268,7 +289,14 @@ fn key_files_passphrases_and_permissions() {
         .code(2)
         .stderr(contains("wrong passphrase"));
     // No passphrase and no terminal.
-    ta.cmd().arg("ingest").arg("--key").arg(&sealed).arg(&dir).assert().code(2).stderr(contains("CUSTODY_PASSPHRASE"));
+    ta.cmd()
+        .arg("ingest")
+        .arg("--key")
+        .arg(&sealed)
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(contains("CUSTODY_PASSPHRASE"));
     // Right passphrase.
     ta.cmd()
         .env("CUSTODY_PASSPHRASE", "correct horse battery")
@@ -283,12 +311,24 @@ fn key_files_passphrases_and_permissions() {
     let loose = ta.dir.path().join("loose.key");
     std::fs::copy(&ta.key, &loose).unwrap();
     std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
-    ta.cmd().arg("ingest").arg("--key").arg(&loose).arg(&dir).assert().code(2).stderr(contains("chmod 600"));
+    ta.cmd()
+        .arg("ingest")
+        .arg("--key")
+        .arg(&loose)
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(contains("chmod 600"));
 
     // Truncated and corrupt key files.
     for (name, bytes) in [
         ("truncated.key", before[..before.len() / 2].to_vec()),
-        ("corrupt.key", String::from_utf8_lossy(&before).replace("\"secret\": \"", "\"secret\": \"00").into_bytes()),
+        (
+            "corrupt.key",
+            String::from_utf8_lossy(&before)
+                .replace("\"secret\": \"", "\"secret\": \"00")
+                .into_bytes(),
+        ),
     ] {
         let p = ta.dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
@@ -311,7 +351,13 @@ fn not_an_archive_and_newer_schema_are_refused_untouched() {
     let ta = TestArchive::new();
     let stray = ta.input("stray");
     std::fs::write(stray.join("notes.txt"), b"hello").unwrap();
-    custody().arg("--archive").arg(&stray).arg("list").assert().code(2).stderr(contains("is not a custody archive"));
+    custody()
+        .arg("--archive")
+        .arg(&stray)
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(contains("is not a custody archive"));
     custody()
         .arg("--archive")
         .arg(ta.dir.path().join("nowhere"))
@@ -321,8 +367,15 @@ fn not_an_archive_and_newer_schema_are_refused_untouched() {
         .stderr(contains("no archive at"));
     let fake = ta.input("fake");
     std::fs::create_dir(fake.join("objects")).unwrap();
-    std::fs::write(fake.join("custody.db"), b"this is not sqlite at all, just text padding it out").unwrap();
-    custody().arg("--archive").arg(&fake).arg("list").assert().code(2).stderr(contains("not a custody database"));
+    std::fs::write(fake.join("custody.db"), b"this is not sqlite at all, just text padding it out")
+        .unwrap();
+    custody()
+        .arg("--archive")
+        .arg(&fake)
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(contains("not a custody database"));
 
     // A newer schema: refused, and the database file is left byte-identical.
     {
@@ -378,9 +431,16 @@ echo "objects: $(find "{small}/a/objects" -type f | wc -l) tmp: $(find "{small}/
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = std::process::Command::new("unshare").args(["-r", "-m", "sh", "-c", &script]).output().unwrap();
+    let out = std::process::Command::new("unshare")
+        .args(["-r", "-m", "sh", "-c", &script])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "unshare/mount failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "unshare/mount failed: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("rc=2"), "{stdout}");
     assert!(stdout.contains("no space left on device"), "{stdout}");
     assert!(stdout.contains("audit_rc=0"), "{stdout}");

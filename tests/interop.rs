@@ -1,1 +1,72 @@
+//! Interoperability: our DSSE envelopes and key ids checked by Python
+//! `securesystemslib` (installed into a venv by `.ci/run`; point
+//! `CUSTODY_PYTHON` at that venv's python). A missing Python package fails
+//! the test: an interop check that cannot run must not pass.
 
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::util::{TestArchive, noise, text};
+
+fn python() -> String {
+    std::env::var("CUSTODY_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn verify_with_securesystemslib(keys: &Value, envelopes: &[Value], expect_valid: bool) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/verify_dsse.py");
+    let mut child = std::process::Command::new(python())
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python must be runnable (set CUSTODY_PYTHON)");
+    let req = json!({"keys": keys, "envelopes": envelopes, "expect_valid": expect_valid});
+    child.stdin.take().unwrap().write_all(req.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "securesystemslib disagreed (expect_valid={expect_valid}):\n{stdout}\n{}\n\
+         hint: .ci/run installs securesystemslib[crypto] into a venv; set CUSTODY_PYTHON to its python",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn securesystemslib_verifies_our_envelopes_and_rejects_tampered_ones() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("a.txt"), text(10_000, 1)).unwrap();
+    std::fs::write(dir.join("b.bin"), noise(10_000, 2)).unwrap();
+    assert_eq!(ta.ingest(&[&dir]).0, 0);
+    let db = ta.db();
+    let keys: Value = {
+        let mut st = db.prepare("SELECT keyid, public_key FROM keys").unwrap();
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+        Value::Object(rows.map(|r| r.unwrap()).map(|(k, p)| (k, Value::String(p))).collect())
+    };
+    let envelopes: Vec<Value> = {
+        let mut st = db.prepare("SELECT envelope FROM records ORDER BY id").unwrap();
+        let rows = st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+        rows.map(|b| serde_json::from_slice(&b.unwrap()).unwrap()).collect()
+    };
+    assert_eq!(envelopes.len(), 2);
+    let out = verify_with_securesystemslib(&keys, &envelopes, true);
+    assert_eq!(out.lines().filter(|l| *l == "valid").count(), 2, "{out}");
+
+    // The same verifier rejects a payload altered by one character.
+    let mut bad = envelopes[0].clone();
+    let payload = bad["payload"].as_str().unwrap().to_owned();
+    let flipped = if payload.starts_with('e') {
+        payload.replacen('e', "f", 1)
+    } else {
+        format!("e{}", &payload[1..])
+    };
+    bad["payload"] = Value::String(flipped);
+    let out = verify_with_securesystemslib(&keys, &[bad], false);
+    assert!(out.contains("invalid"), "{out}");
+}

@@ -26,7 +26,12 @@ impl TestArchive {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("archive");
         let key = dir.path().join("collector.key");
-        custody().args(["init", "--name", "Aleppo 2024 test"]).arg("--archive").arg(&root).assert().success();
+        custody()
+            .args(["init", "--name", "Aleppo 2024 test"])
+            .arg("--archive")
+            .arg(&root)
+            .assert()
+            .success();
         custody()
             .args(["key", "new", "--name", "Test Collector", "--no-passphrase", "--out"])
             .arg(&key)
@@ -53,15 +58,27 @@ impl TestArchive {
 
     /// Run ingest with the test key; returns (exit code, JSON report).
     pub fn ingest(&self, paths: &[&Path]) -> (i32, Value) {
-        let out = self.cmd().arg("--json").arg("ingest").arg("--key").arg(&self.key).args(paths).output().unwrap();
-        (out.status.code().unwrap_or(-1), serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
+        let out = self
+            .cmd()
+            .arg("--json")
+            .arg("ingest")
+            .arg("--key")
+            .arg(&self.key)
+            .args(paths)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        )
     }
 
     /// Run audit; returns (exit code, JSON report).
     pub fn audit(&self, extra: &[&str]) -> (i32, Value) {
         let out = self.cmd().arg("--json").arg("audit").args(extra).output().unwrap();
-        let v = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|_| panic!("audit printed no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!("audit printed no JSON: {}", String::from_utf8_lossy(&out.stderr))
+        });
         (out.status.code().unwrap_or(-1), v)
     }
 
@@ -114,7 +131,7 @@ pub fn text(len: usize, seed: u64) -> Vec<u8> {
     let mut i = seed as usize;
     while out.len() < len {
         out.extend_from_slice(words[i % words.len()].as_bytes());
-        out.push(if i % 11 == 0 { b'\n' } else { b' ' });
+        out.push(if i.is_multiple_of(11) { b'\n' } else { b' ' });
         i = i.wrapping_mul(31).wrapping_add(7);
     }
     out

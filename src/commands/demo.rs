@@ -81,15 +81,24 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
         format!("archive {} created at {}", id.archive_id, root.display()),
     );
 
-    std::fs::create_dir_all(&opts.workdir).map_err(|e| Error::io("cannot create", &opts.workdir, e))?;
+    std::fs::create_dir_all(&opts.workdir)
+        .map_err(|e| Error::io("cannot create", &opts.workdir, e))?;
     let kr = key_new(
         &KeyNewOptions { name: "Demo Archivist".into(), out: key_path.clone(), passphrase: None },
         time::OffsetDateTime::now_utc(),
     )?;
     step(
         "create the collector's signing key (outside the archive)",
-        format!("custody key new --name \"Demo Archivist\" --out {} --no-passphrase", key_path.display()),
-        format!("key {} written to {} (mode 0600) and {}", kr.keyid, key_path.display(), kr.public_file.display()),
+        format!(
+            "custody key new --name \"Demo Archivist\" --out {} --no-passphrase",
+            key_path.display()
+        ),
+        format!(
+            "key {} written to {} (mode 0600) and {}",
+            kr.keyid,
+            key_path.display(),
+            kr.public_file.display()
+        ),
     );
     let added = key_add(&mut archive, &kr.public_file, None)?;
     step(
@@ -99,7 +108,8 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     );
 
     let (_, key) = keyfile::load_secret(&key_path, None)?;
-    let ingest_cmd = format!("custody ingest {a} --key {} {}", key_path.display(), opts.collection.display());
+    let ingest_cmd =
+        format!("custody ingest {a} --key {} {}", key_path.display(), opts.collection.display());
     let iopts = IngestOptions { paths: vec![opts.collection.clone()], key: &key, threads: 0 };
     let r = ingest(&mut archive, &iopts, progress)?;
     let m = &r.summary;
@@ -125,7 +135,13 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     let verified = items.iter().filter(|i| i.verified).count();
     let mut listing = format!("{} items, {verified} with verified signatures", items.len());
     for i in items.iter().take(12) {
-        listing.push_str(&format!("\n{:<3} {}  {:<18} {}", i.item, &i.blake3[..12], i.media_type, i.name));
+        listing.push_str(&format!(
+            "\n{:<3} {}  {:<18} {}",
+            i.item,
+            &i.blake3[..12],
+            i.media_type,
+            i.name
+        ));
     }
     step("list the items", format!("custody list {a}"), listing);
 
@@ -198,7 +214,13 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     let caught = audit(&mut archive, &AuditOptions::default(), progress)?;
     let mut text = format!("{} findings", caught.findings.len());
     for f in &caught.findings {
-        text.push_str(&format!("\n{} {}: {}\nrepair: {}", f.code.as_str(), f.subject, f.message, f.repair));
+        text.push_str(&format!(
+            "\n{} {}: {}\nrepair: {}",
+            f.code.as_str(),
+            f.subject,
+            f.message,
+            f.repair
+        ));
     }
     let expected = format!("object {}", first.blake3);
     let caught_it = caught.findings.len() == 1

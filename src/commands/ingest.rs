@@ -25,8 +25,8 @@ use serde::Serialize;
 
 use super::{Progress, lossy};
 use crate::Archive;
-use crate::crypto::{DualHasher, SecretKey};
 use crate::clock::{Clock, rfc3339};
+use crate::crypto::{DualHasher, SecretKey};
 use crate::db::{Db, NewItem, ObjectRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{Encoding, ObjectId, Sha256Digest};
@@ -132,7 +132,11 @@ struct Stored {
 }
 
 /// Ingest files and folders into the archive.
-pub fn ingest(archive: &mut Archive, opts: &IngestOptions<'_>, progress: &dyn Progress) -> Result<IngestReport> {
+pub fn ingest(
+    archive: &mut Archive,
+    opts: &IngestOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<IngestReport> {
     let started = Instant::now();
     let public = opts.key.public();
     let keyid = public.keyid();
@@ -190,18 +194,31 @@ pub fn ingest(archive: &mut Archive, opts: &IngestOptions<'_>, progress: &dyn Pr
             });
         }
         drop(tx);
+        // Results are recorded in walk order, so item numbers are stable.
+        let ctx = Ctx { archive_id: &archive_id, key: opts.key, keyid: &keyid };
         let mut fatal = None;
+        let mut pending = std::collections::BTreeMap::new();
+        let mut expected = 0usize;
         let mut batch = Vec::with_capacity(GROUP);
-        while let Ok(first) = rx.recv() {
-            batch.push(first);
-            while batch.len() < GROUP {
+        while let Ok((i, r)) = rx.recv() {
+            pending.insert(i, r);
+            while pending.len() < GROUP {
                 match rx.try_recv() {
-                    Ok(r) => batch.push(r),
+                    Ok((i, r)) => pending.insert(i, r),
                     Err(_) => break,
-                }
+                };
             }
-            let ctx = Ctx { archive_id: &archive_id, key: opts.key, keyid: &keyid };
-            if let Err(e) = record_batch(db, clock, &ctx, &jobs, &mut batch, &mut slots, &mut summary) {
+            while let Some(r) = pending.remove(&expected) {
+                batch.push((expected, r));
+                expected += 1;
+            }
+            if batch.is_empty() || fatal.is_some() {
+                batch.clear();
+                continue;
+            }
+            if let Err(e) =
+                record_batch(db, clock, &ctx, &jobs, &mut batch, &mut slots, &mut summary)
+            {
                 fatal.get_or_insert(e);
                 next.store(usize::MAX / 2, Ordering::Relaxed); // stop handing out work
             }
@@ -223,7 +240,8 @@ pub fn ingest(archive: &mut Archive, opts: &IngestOptions<'_>, progress: &dyn Pr
         }
     }
     summary.files = jobs.len() as u64 + walk_skipped;
-    summary.skipped = files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
+    summary.skipped =
+        files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
     summary.seconds = secs;
     summary.mb_per_s = if secs > 0.0 { summary.bytes as f64 / 1e6 / secs } else { 0.0 };
     Ok(IngestReport { files, summary })
@@ -263,7 +281,13 @@ fn record_batch(
                     Some(h) => format!("{e} (hint: {h})"),
                     None => e.to_string(),
                 };
-                done.push((i, FileReport { path: shown, outcome: Outcome::Skipped { reason } }, 0, false, false));
+                done.push((
+                    i,
+                    FileReport { path: shown, outcome: Outcome::Skipped { reason } },
+                    0,
+                    false,
+                    false,
+                ));
                 continue;
             }
         };
@@ -412,7 +436,12 @@ fn fill(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// One streaming pass over one file: hash both digests, write plain or
 /// zstd into a staged file, check the file did not change, store it.
-fn store_file(store: &Store, path: &Path, buf: &mut [u8], progress: &dyn Progress) -> Result<Stored> {
+fn store_file(
+    store: &Store,
+    path: &Path,
+    buf: &mut [u8],
+    progress: &dyn Progress,
+) -> Result<Stored> {
     let mut f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
@@ -420,7 +449,10 @@ fn store_file(store: &Store, path: &Path, buf: &mut [u8], progress: &dyn Progres
         .map_err(|e| Error::io("cannot read", path, e))?;
     let before = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
     if !before.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, format!("{} is not a regular file", path.display())));
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
     }
     let read_err = |e| Error::io("cannot read", path, e);
     let mut n = fill(&mut f, buf).map_err(read_err)?;
@@ -432,8 +464,9 @@ fn store_file(store: &Store, path: &Path, buf: &mut [u8], progress: &dyn Progres
     {
         let out = staged.file();
         let mut zstd = if compress {
-            let mut z = zstd::stream::Encoder::new(out.try_clone().map_err(tmp_err)?, media::ZSTD_LEVEL)
-                .map_err(tmp_err)?;
+            let mut z =
+                zstd::stream::Encoder::new(out.try_clone().map_err(tmp_err)?, media::ZSTD_LEVEL)
+                    .map_err(tmp_err)?;
             // The frame's own XXH64 content checksum: `zstd -d` verifies it too.
             z.include_checksum(true).map_err(tmp_err)?;
             Some(z)
@@ -457,7 +490,10 @@ fn store_file(store: &Store, path: &Path, buf: &mut [u8], progress: &dyn Progres
     }
     let (id, sha256, size) = hasher.finish();
     let after = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
-    if size != before.len() || after.len() != before.len() || after.modified().ok() != before.modified().ok() {
+    if size != before.len()
+        || after.len() != before.len()
+        || after.modified().ok() != before.modified().ok()
+    {
         return Err(Error::new(
             ErrorKind::InvalidInput,
             format!(

@@ -92,10 +92,11 @@ impl Viewer {
     }
 
     fn item(&self, archive: &Archive, it: ItemRow, object: Option<&ObjectRow>) -> Result<ItemView> {
-        let problems: Vec<String> = check_item(&archive.db.q(), &it, object, &self.keys, &self.archive_id)?
-            .into_iter()
-            .map(|f| format!("{}: {}", f.code.as_str(), f.message))
-            .collect();
+        let problems: Vec<String> =
+            check_item(&archive.db.q(), &it, object, &self.keys, &self.archive_id)?
+                .into_iter()
+                .map(|f| format!("{}: {}", f.code.as_str(), f.message))
+                .collect();
         Ok(ItemView {
             item: it.id,
             uuid: it.item_uuid,
@@ -159,8 +160,9 @@ fn resolve(archive: &Archive, reference: &str) -> Result<Target> {
     let q = archive.db.q();
     let r = reference.trim();
     let not_found = || {
-        Error::new(ErrorKind::NotFound, format!("no item or object {r:?} in this archive"))
-            .hint("use an item number or a blake3 hash (or its first 8+ hex digits) from `custody list`")
+        Error::new(ErrorKind::NotFound, format!("no item or object {r:?} in this archive")).hint(
+            "use an item number or a blake3 hash (or its first 8+ hex digits) from `custody list`",
+        )
     };
     if let Ok(n) = r.parse::<i64>()
         && r.len() < 8
@@ -225,7 +227,10 @@ pub fn cat(archive: &Archive, reference: &str, out: &mut dyn Write) -> Result<Ca
     let untrusted = |why: String| {
         Error::new(
             ErrorKind::Integrity,
-            format!("object {} failed verification: {why}; the output is NOT to be trusted", o.blake3),
+            format!(
+                "object {} failed verification: {why}; the output is NOT to be trusted",
+                o.blake3
+            ),
         )
         .hint("discard what was written and run `custody audit`")
     };
@@ -243,14 +248,17 @@ pub fn cat(archive: &Archive, reference: &str, out: &mut dyn Write) -> Result<Ca
     })?;
     match rb {
         ReadBack::Missing => Err(untrusted("its file is missing from the store".into())),
-        ReadBack::Damaged(why, _) => Err(untrusted(format!("the zstd frame cannot be decoded: {why}"))),
+        ReadBack::Damaged(why, _) => {
+            Err(untrusted(format!("the zstd frame cannot be decoded: {why}")))
+        }
         ReadBack::Read { blake3, len, .. } => {
             if blake3 != id {
                 Err(untrusted(format!("the bytes hash to {blake3}")))
             } else if len as i64 != o.size {
                 Err(untrusted(format!("{len} bytes, {} recorded", o.size)))
             } else {
-                out.flush().map_err(|e| Error::new(ErrorKind::Io, "cannot flush output").source_err(e))?;
+                out.flush()
+                    .map_err(|e| Error::new(ErrorKind::Io, "cannot flush output").source_err(e))?;
                 Ok(CatReport { blake3: o.blake3, bytes: len })
             }
         }

@@ -159,15 +159,14 @@ pub fn write_new(
 }
 
 fn write_exclusive(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(|e| {
+    let mut f =
+        fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::new(ErrorKind::AlreadyExists, format!("key file {} already exists", path.display()))
-                    .hint("choose another --out; key files are never overwritten")
+                Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("key file {} already exists", path.display()),
+                )
+                .hint("choose another --out; key files are never overwritten")
             } else {
                 Error::io("cannot create key file", path, e)
             }
@@ -181,9 +180,12 @@ fn write_exclusive(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 fn read_key_json(path: &Path) -> Result<serde_json::Value> {
     let bytes = fs::read(path).map_err(|e| Error::io("cannot read key file", path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        Error::new(ErrorKind::InvalidInput, format!("key file {} is corrupt or truncated", path.display()))
-            .hint("restore it from your backup; a damaged key file cannot be repaired")
-            .source_err(e)
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("key file {} is corrupt or truncated", path.display()),
+        )
+        .hint("restore it from your backup; a damaged key file cannot be repaired")
+        .source_err(e)
     })
 }
 
@@ -194,9 +196,8 @@ fn corrupt(path: &Path, why: &str) -> Error {
 
 fn parse_secret(path: &Path) -> Result<SecretFile> {
     let v = read_key_json(path)?;
-    let f: SecretFile = serde_json::from_value(v).map_err(|e| {
-        corrupt(path, "unexpected fields").source_err(e)
-    })?;
+    let f: SecretFile =
+        serde_json::from_value(v).map_err(|e| corrupt(path, "unexpected fields").source_err(e))?;
     if f.format != SECRET_FORMAT {
         return Err(corrupt(path, &format!("unknown format {:?}", f.format)));
     }
@@ -216,7 +217,10 @@ fn check_mode(path: &Path) -> Result<()> {
     if mode & 0o077 != 0 {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("key file {} is accessible by group or others (mode {mode:04o})", path.display()),
+            format!(
+                "key file {} is accessible by group or others (mode {mode:04o})",
+                path.display()
+            ),
         )
         .hint(format!("run: chmod 600 {}", path.display())));
     }
@@ -277,8 +281,8 @@ pub fn load_public(path: &Path) -> Result<NamedPublicKey> {
         let f = parse_secret(path)?;
         (f.name, f.public_key, f.keyid)
     } else if format == PUBLIC_FORMAT {
-        let f: PublicFile =
-            serde_json::from_value(v).map_err(|e| corrupt(path, "unexpected fields").source_err(e))?;
+        let f: PublicFile = serde_json::from_value(v)
+            .map_err(|e| corrupt(path, "unexpected fields").source_err(e))?;
         (f.name, f.public_key, f.keyid)
     } else {
         return Err(Error::new(

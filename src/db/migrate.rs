@@ -28,7 +28,9 @@ pub fn refuse_newer(conn: &Connection, what: &str) -> Result<i64> {
     if v > LATEST {
         return Err(Error::new(
             ErrorKind::NotAnArchive,
-            format!("{what} has schema version {v}, newer than this custody understands ({LATEST})"),
+            format!(
+                "{what} has schema version {v}, newer than this custody understands ({LATEST})"
+            ),
         )
         .hint("upgrade custody; the database was left untouched"));
     }

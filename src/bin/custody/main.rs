@@ -203,7 +203,8 @@ fn run(cli: Cli) -> Result<Output, Error> {
     let open = || Archive::open(&root, Box::new(SystemClock));
     Ok(match cli.command {
         Command::Init { name } => {
-            let a = Archive::init(&InitOptions { root: root.clone(), name }, Box::new(SystemClock))?;
+            let a =
+                Archive::init(&InitOptions { root: root.clone(), name }, Box::new(SystemClock))?;
             let id = a.identity()?;
             out(render::init(&root, &id), &id, 0)
         }

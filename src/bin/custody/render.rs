@@ -139,7 +139,11 @@ pub fn show(r: &ShowReport) -> String {
             i.collector.as_deref().unwrap_or("unknown key"),
             i.collector_keyid
         );
-        let status = if i.verified { "signature verifies; columns match the signed record" } else { "NOT VERIFIED" };
+        let status = if i.verified {
+            "signature verifies; columns match the signed record"
+        } else {
+            "NOT VERIFIED"
+        };
         let _ = writeln!(s, "  record      {} ingest (DSSE / in-toto): {status}", i.record);
         for p in &i.problems {
             let _ = writeln!(s, "    problem: {p}");
