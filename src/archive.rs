@@ -87,6 +87,13 @@ impl Archive {
 
     /// Open an existing archive.
     pub fn open(root: &Path, clock: Box<dyn Clock>) -> Result<Archive> {
+        if root.exists() && !root.is_dir() {
+            return Err(Error::new(
+                ErrorKind::NotAnArchive,
+                format!("{} is a file, not an archive directory", root.display()),
+            )
+            .hint("point --archive at a directory made by `custody init`"));
+        }
         if !root.is_dir() {
             return Err(Error::new(ErrorKind::NotFound, format!("no archive at {}", root.display()))
                 .hint("create one with `custody init --archive DIR --name NAME`, or set --archive / CUSTODY_ARCHIVE"));
@@ -142,7 +149,7 @@ impl Archive {
             .open(&path)
             .map_err(|e| Error::io("cannot open lock file", &path, e))?;
         f.lock().map_err(|e| Error::io("cannot lock", &path, e))?;
-        self.store.clean_tmp()?;
+        self.store.prepare_tmp()?;
         Ok(WriteLock(f))
     }
 }

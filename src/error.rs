@@ -72,7 +72,7 @@ impl Error {
         if err.raw_os_error() == Some(28) || err.kind() == std::io::ErrorKind::StorageFull {
             return Error::new(
                 ErrorKind::NoSpace,
-                format!("no space left on device while {what} {}", path.display()),
+                format!("no space left on device ({what} {})", path.display()),
             )
             .hint("free some space and run the command again; nothing partial was kept")
             .source_err(err);

@@ -171,8 +171,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Remove leftover staged files (call only while holding the archive lock).
-    pub fn clean_tmp(&self) -> Result<()> {
+    /// Make sure `tmp/` exists and holds no leftover staged files (call only
+    /// while holding the archive lock).
+    pub fn prepare_tmp(&self) -> Result<()> {
+        fs::create_dir_all(&self.tmp).map_err(|e| Error::io("cannot create", &self.tmp, e))?;
         let entries =
             fs::read_dir(&self.tmp).map_err(|e| Error::io("cannot list", &self.tmp, e))?;
         for e in entries.flatten() {

@@ -190,7 +190,7 @@ fn a_file_that_changes_while_read_is_refused() {
     // A file being appended to during the ingest.
     let dir = ta.input("growing");
     let path = dir.join("live.log");
-    std::fs::write(&path, noise(8 << 20, 3)).unwrap();
+    std::fs::write(&path, noise(32 << 20, 3)).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (stop, path) = (stop.clone(), path.clone());

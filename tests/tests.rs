@@ -6,6 +6,7 @@
 mod util;
 
 mod cli;
+mod compat;
 mod crash;
 mod interop;
 mod tamper;

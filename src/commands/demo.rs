@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::ingest::{IngestOptions, Outcome, ingest};
 use super::inspect::{cat, list, show};
-use super::keys::{KeyNewOptions, key_add, key_new};
+use super::keys::{KeyAddOptions, KeyNewOptions, key_add, key_new};
 use super::{Progress, lossy};
 use crate::audit::{AuditOptions, Code, audit};
 use crate::clock::SystemClock;
@@ -100,7 +100,8 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
             kr.public_file.display()
         ),
     );
-    let added = key_add(&mut archive, &kr.public_file, None)?;
+    let added =
+        key_add(&mut archive, &KeyAddOptions { file: kr.public_file.clone(), owner: None })?;
     step(
         "register its public key",
         format!("custody key add {a} {}", kr.public_file.display()),

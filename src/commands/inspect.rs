@@ -59,6 +59,10 @@ pub struct ItemView {
     pub collector: Option<String>,
     /// Object id.
     pub blake3: String,
+    /// The object's SHA-256.
+    pub sha256: Option<String>,
+    /// Bytes on disk (after compression).
+    pub stored_size: Option<i64>,
     /// The ingest record's row id.
     pub record: i64,
     /// True when the record's signature verifies and every column matches it.
@@ -108,6 +112,8 @@ impl Viewer {
             collector: self.owners.get(&it.collector_keyid).cloned(),
             collector_keyid: it.collector_keyid,
             blake3: it.blake3,
+            sha256: object.map(|o| o.sha256.clone()),
+            stored_size: object.map(|o| o.stored_size),
             record: it.record_id,
             verified: problems.is_empty(),
             problems,

@@ -3,7 +3,7 @@
 //!
 //! Must not: store a private key in the archive, or overwrite a key file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -102,10 +102,18 @@ pub struct KeyAddReport {
     pub added: bool,
 }
 
-/// Register the public key of a key file (secret or `.pub`) in the archive.
-pub fn key_add(archive: &mut Archive, file: &Path, owner: Option<&str>) -> Result<KeyAddReport> {
-    let named = keyfile::load_public(file)?;
-    let owner = owner.unwrap_or(&named.name).trim().to_owned();
+/// Options for `key add`.
+pub struct KeyAddOptions {
+    /// A `.pub` file, or a secret key file (only its public half is read).
+    pub file: PathBuf,
+    /// The owner's name, if not the one in the file.
+    pub owner: Option<String>,
+}
+
+/// Register the public key of a key file in the archive.
+pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddReport> {
+    let named = keyfile::load_public(&opts.file)?;
+    let owner = opts.owner.as_deref().unwrap_or(&named.name).trim().to_owned();
     if owner.is_empty() {
         return Err(Error::new(ErrorKind::Usage, "the key owner's name is empty")
             .hint("pass --name \"Owner Name\""));

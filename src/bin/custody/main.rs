@@ -20,7 +20,7 @@ use custody::audit::{AuditOptions, audit};
 use custody::clock::SystemClock;
 use custody::commands::demo::{DemoOptions, demo};
 use custody::commands::ingest::{IngestOptions, ingest};
-use custody::commands::keys::{KeyNewOptions, key_add, key_list, key_new};
+use custody::commands::keys::{KeyAddOptions, KeyNewOptions, key_add, key_list, key_new};
 use custody::commands::{NoProgress, Progress, inspect};
 use custody::crypto::{SecretKey, keyfile};
 use custody::{Archive, Error, ErrorKind, InitOptions};
@@ -227,7 +227,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         }
         Command::Key(KeyCommand::Add { file, name }) => {
             let mut a = open()?;
-            let r = key_add(&mut a, &file, name.as_deref())?;
+            let r = key_add(&mut a, &KeyAddOptions { file, owner: name })?;
             out(render::key_add(&r), &r, 0)
         }
         Command::Key(KeyCommand::List) => {
