@@ -219,10 +219,7 @@ fn a_missing_path_is_an_error_and_nothing_is_ingested() {
     let ta = TestArchive::new();
     let dir = ta.input("in");
     std::fs::write(dir.join("a.txt"), b"a").unwrap();
-    ta.cmd()
-        .arg("ingest")
-        .arg("--key")
-        .arg(&ta.key)
+    ta.ingest_cmd(&ta.key)
         .arg(&dir)
         .arg(ta.dir.path().join("no-such-file.jpg"))
         .assert()
@@ -243,14 +240,7 @@ fn ingest_refuses_unregistered_keys_and_demands_one() {
         .arg(&other)
         .assert()
         .success();
-    ta.cmd()
-        .arg("ingest")
-        .arg("--key")
-        .arg(&other)
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(contains("not registered"));
+    ta.ingest_cmd(&other).arg(&dir).assert().code(2).stderr(contains("not registered"));
     assert_eq!(row_counts(&ta), (0, 0, 0));
 }
 
@@ -284,30 +274,17 @@ fn key_files_passphrases_and_permissions() {
     ta.cmd().args(["--json", "key", "list"]).assert().success().stdout(contains("Analyst"));
 
     // Wrong passphrase.
-    ta.cmd()
+    ta.ingest_cmd(&sealed)
         .env("CUSTODY_PASSPHRASE", "wrong")
-        .arg("ingest")
-        .arg("--key")
-        .arg(&sealed)
         .arg(&dir)
         .assert()
         .code(2)
         .stderr(contains("wrong passphrase"));
     // No passphrase and no terminal.
-    ta.cmd()
-        .arg("ingest")
-        .arg("--key")
-        .arg(&sealed)
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(contains("CUSTODY_PASSPHRASE"));
+    ta.ingest_cmd(&sealed).arg(&dir).assert().code(2).stderr(contains("CUSTODY_PASSPHRASE"));
     // Right passphrase.
-    ta.cmd()
+    ta.ingest_cmd(&sealed)
         .env("CUSTODY_PASSPHRASE", "correct horse battery")
-        .arg("ingest")
-        .arg("--key")
-        .arg(&sealed)
         .arg(&dir)
         .assert()
         .success();
@@ -316,14 +293,7 @@ fn key_files_passphrases_and_permissions() {
     let loose = ta.dir.path().join("loose.key");
     std::fs::copy(&ta.key, &loose).unwrap();
     std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
-    ta.cmd()
-        .arg("ingest")
-        .arg("--key")
-        .arg(&loose)
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(contains("chmod 600"));
+    ta.ingest_cmd(&loose).arg(&dir).assert().code(2).stderr(contains("chmod 600"));
 
     // Truncated and corrupt key files.
     for (name, bytes) in [
@@ -338,11 +308,8 @@ fn key_files_passphrases_and_permissions() {
         let p = ta.dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-        ta.cmd()
+        ta.ingest_cmd(&p)
             .env("CUSTODY_PASSPHRASE", "correct horse battery")
-            .arg("ingest")
-            .arg("--key")
-            .arg(&p)
             .arg(&dir)
             .assert()
             .code(2)

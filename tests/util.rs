@@ -49,6 +49,13 @@ impl TestArchive {
         c
     }
 
+    /// `custody --archive ROOT ingest --key KEY`.
+    pub fn ingest_cmd(&self, key: &Path) -> Command {
+        let mut c = self.cmd();
+        c.arg("ingest").arg("--key").arg(key);
+        c
+    }
+
     /// A folder of input files inside the scratch directory.
     pub fn input(&self, name: &str) -> PathBuf {
         let p = self.dir.path().join(name);
