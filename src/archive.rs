@@ -42,8 +42,10 @@ pub struct InitOptions {
     pub name: String,
 }
 
-/// An exclusive hold on the archive for writers that stage objects.
-pub struct WriteLock(#[allow(dead_code)] File);
+/// A hold on the archive's lock file: exclusive for writers that stage
+/// objects, shared for audits (which must not see a half-finished ingest).
+/// Released when dropped.
+pub struct ArchiveLock(#[allow(dead_code)] File);
 
 impl Archive {
     /// Create a new archive: directory, store, database and identity.
@@ -138,9 +140,7 @@ impl Archive {
         (&mut self.db, &self.store, self.clock.as_ref())
     }
 
-    /// Take the writers' lock (blocks while another ingest runs) and clear
-    /// staged leftovers of a crashed writer.
-    pub fn lock_for_writing(&self) -> Result<WriteLock> {
+    fn lock_file(&self) -> Result<(File, PathBuf)> {
         let path = self.root.join("lock");
         let f = fs::OpenOptions::new()
             .create(true)
@@ -148,8 +148,22 @@ impl Archive {
             .write(true)
             .open(&path)
             .map_err(|e| Error::io("cannot open lock file", &path, e))?;
+        Ok((f, path))
+    }
+
+    /// Take the lock exclusively (waits for running ingests and audits) and
+    /// clear staged leftovers of a crashed writer.
+    pub fn lock_for_writing(&self) -> Result<ArchiveLock> {
+        let (f, path) = self.lock_file()?;
         f.lock().map_err(|e| Error::io("cannot lock", &path, e))?;
         self.store.prepare_tmp()?;
-        Ok(WriteLock(f))
+        Ok(ArchiveLock(f))
+    }
+
+    /// Take the lock shared (waits for a running ingest; audits may overlap).
+    pub fn lock_for_reading(&self) -> Result<ArchiveLock> {
+        let (f, path) = self.lock_file()?;
+        f.lock_shared().map_err(|e| Error::io("cannot lock", &path, e))?;
+        Ok(ArchiveLock(f))
     }
 }

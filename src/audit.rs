@@ -420,6 +420,7 @@ pub fn audit(
     opts: &AuditOptions,
     progress: &dyn Progress,
 ) -> Result<AuditReport> {
+    let _lock = archive.lock_for_reading()?;
     let started = Instant::now();
     let started_at = archive.now();
     let archive_id = archive.identity()?.archive_id;

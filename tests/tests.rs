@@ -9,5 +9,6 @@ mod cli;
 mod compat;
 mod crash;
 mod interop;
+mod props;
 mod tamper;
 mod tidy;
