@@ -181,7 +181,8 @@ pub(crate) fn read_back(
     let mut reader: Box<dyn Read> = match enc {
         Encoding::None => Box::new(file),
         Encoding::Zstd => match zstd::stream::Decoder::new(file) {
-            Ok(d) => Box::new(d.single_frame()),
+            // Not `single_frame()`: bytes appended after the frame must fail.
+            Ok(d) => Box::new(d),
             Err(e) => return Ok(ReadBack::Damaged(e.to_string(), 0)),
         },
     };
@@ -239,7 +240,20 @@ fn check_object(
         |code, msg: String| Some(finding(code, subject.clone(), location.clone(), msg, RESTORE));
     match result {
         Err(e) => (f(Code::ObjectCorrupt, format!("cannot read the object: {e}")), 0),
-        Ok(ReadBack::Missing) => (f(Code::ObjectMissing, "the object's file is missing".into()), 0),
+        Ok(ReadBack::Missing) => match store.find(&id) {
+            Some((other, _)) => (
+                Some(edited(
+                    "encoding",
+                    format!(
+                        "encoding column says {}, the store holds it as {}",
+                        enc.as_str(),
+                        other.as_str()
+                    ),
+                )),
+                0,
+            ),
+            None => (f(Code::ObjectMissing, "the object's file is missing".into()), 0),
+        },
         Ok(ReadBack::Damaged(why, n)) => {
             (f(Code::ObjectUndecompressable, format!("the zstd frame cannot be decoded: {why}")), n)
         }
@@ -465,10 +479,9 @@ pub fn audit(
     }
 
     // 2. Files in the store that no row knows.
-    let known: HashSet<(String, &str)> =
-        objects.iter().map(|o| (o.blake3.clone(), o.encoding.as_str())).collect();
+    let known: HashSet<&str> = objects.iter().map(|o| o.blake3.as_str()).collect();
     for l in store.list()? {
-        let is_known = l.name.is_some_and(|(id, enc)| known.contains(&(id.to_hex(), enc.as_str())));
+        let is_known = l.name.is_some_and(|(id, _)| known.contains(id.to_hex().as_str()));
         if !is_known {
             findings.push(finding(
                 Code::OrphanFile,

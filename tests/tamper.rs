@@ -70,6 +70,23 @@ fn truncated_zstd_object_is_undecompressable() {
 }
 
 #[test]
+fn bytes_appended_to_a_zstd_frame_are_caught() {
+    let (ta, h) = fixture();
+    let p = ta.object_path(&h[1]);
+    let mut b = std::fs::read(&p).unwrap();
+    b.extend_from_slice(b"appended");
+    std::fs::write(&p, b).unwrap();
+    expect_only(&ta, &[("object-undecompressable", format!("object {}", h[1]), ".zst")]);
+}
+
+#[test]
+fn edited_encoding_column_is_named() {
+    let (ta, h) = fixture();
+    ta.db().execute("UPDATE objects SET encoding = 'none' WHERE blake3 = ?1", [&h[1]]).unwrap();
+    expect_only(&ta, &[("edited-column", format!("object {}", h[1]), "objects.encoding")]);
+}
+
+#[test]
 fn deleted_object_is_object_missing() {
     let (ta, h) = fixture();
     std::fs::remove_file(ta.object_path(&h[0])).unwrap();
