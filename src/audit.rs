@@ -4,7 +4,7 @@
 //! records its own result. Problems are `Finding`s (data), never errors;
 //! errors are reserved for operational failures (the database is gone…).
 //!
-//! Objects are checked by one worker per core, least recently checked
+//! Objects are checked by two workers per core, least recently checked
 //! first, each streaming through a fixed buffer (bounded memory).
 //!
 //! Must not: repair, delete or rewrite anything it checks.
@@ -120,7 +120,7 @@ const RESTORE: &str = "restore this object's file from a replica or backup (chec
 pub struct AuditOptions {
     /// Also recompute SHA-256 of every object.
     pub deep: bool,
-    /// Worker threads (0 = one per core).
+    /// Worker threads (0 = twice the cores, at most 16).
     pub threads: usize,
 }
 
@@ -174,7 +174,10 @@ pub(crate) fn read_back(
     sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
 ) -> std::io::Result<ReadBack> {
     let file = match store.open(id, enc) {
-        Ok(f) => f,
+        Ok(f) => {
+            let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::Sequential);
+            f
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ReadBack::Missing),
         Err(e) => return Err(e),
     };
@@ -444,10 +447,7 @@ pub fn audit(
     progress.begin(objects.len() as u64, objects.iter().map(|o| o.size.max(0) as u64).sum());
 
     // 1. Every object's bytes, in parallel, one fixed buffer per worker.
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        n => n,
-    };
+    let threads = crate::commands::workers(opts.threads);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Option<Finding>, u64)>> = Mutex::new(Vec::new());
     let store = &archive.store;

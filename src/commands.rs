@@ -23,6 +23,16 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
+/// Worker threads for I/O-heavy work: `requested`, or by default twice the
+/// cores (a worker waiting on a read or an fsync leaves its core to another),
+/// at most 16.
+pub(crate) fn workers(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get() * 2).min(16),
+        n => n,
+    }
+}
+
 /// Lossy display form of raw path bytes.
 pub(crate) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -3,7 +3,8 @@
 //! SHA-256 + optional zstd from the same buffers), then record the object,
 //! the item and its signed ingest record in one transaction per batch.
 //!
-//! Workers (one per core) read, hash and stage objects; the calling thread
+//! Workers (twice the cores: they wait on fsync) read, hash and stage
+//! objects, nudging writeback as they go; the calling thread
 //! alone writes the database, committing whatever has arrived in one
 //! transaction (group commit). An object is fsynced and renamed into place
 //! before its row is written, so a crash leaves at worst an orphan object
@@ -44,7 +45,7 @@ pub struct IngestOptions<'k> {
     pub paths: Vec<PathBuf>,
     /// The collector's signing key (must be registered and not revoked).
     pub key: &'k SecretKey,
-    /// Worker threads (0 = one per core).
+    /// Worker threads (0 = twice the cores, at most 16).
     pub threads: usize,
 }
 
@@ -167,11 +168,7 @@ pub fn ingest(
     let archive_id = archive.identity()?.archive_id;
     progress.begin(jobs.len() as u64, jobs.iter().map(|j| j.size).sum());
 
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        n => n,
-    }
-    .min(jobs.len().max(1));
+    let threads = super::workers(opts.threads).min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::sync_channel::<(usize, Result<Stored>)>(GROUP);
     let mut slots: Vec<Option<FileReport>> = vec![None; jobs.len()];
@@ -481,6 +478,10 @@ fn store_file(
             }
             .map_err(tmp_err)?;
             progress.advance(n as u64);
+            // Start writeback of what is written so far (and drop what is
+            // already clean from the page cache): the final fsync then finds
+            // little left, and disk writes overlap hashing.
+            let _ = rustix::fs::fadvise(&*out, 0, None, rustix::fs::Advice::DontNeed);
             n = fill(&mut f, buf).map_err(read_err)?;
         }
         if let Some(z) = zstd {

@@ -57,7 +57,7 @@ enum Command {
         /// Signing key file of the collector
         #[arg(long, env = "CUSTODY_KEY")]
         key: Option<PathBuf>,
-        /// Worker threads (0 = one per core)
+        /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
@@ -78,7 +78,7 @@ enum Command {
         /// Also recompute SHA-256 of every object
         #[arg(long)]
         deep: bool,
-        /// Worker threads (0 = one per core)
+        /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
