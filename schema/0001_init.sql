@@ -33,8 +33,10 @@ CREATE TABLE objects (
 
 -- Signed records: the DSSE envelope bytes exactly as signed. Every other
 -- column of this file that repeats a signed value is an index only.
+-- AUTOINCREMENT: ids are never reused, so a deleted row leaves a gap the
+-- audit reports (the custody log will make this tamper-evident).
 CREATE TABLE records (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     kind        TEXT NOT NULL,              -- 'ingest'
     blake3      TEXT NOT NULL REFERENCES objects (blake3),
     keyid       TEXT NOT NULL,
@@ -45,7 +47,7 @@ CREATE INDEX records_blake3 ON records (blake3);
 
 -- One acquisition of an object. Derived from its ingest record.
 CREATE TABLE items (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     item_uuid   TEXT NOT NULL UNIQUE,
     blake3      TEXT NOT NULL REFERENCES objects (blake3),
     original_name BLOB NOT NULL,            -- exact bytes of the file name

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -61,8 +62,11 @@ pub enum Code {
     EditedColumn,
     /// A record that is not a valid envelope / statement.
     MalformedRecord,
-    /// An item whose record is missing, or a record with no item.
+    /// An item whose record is missing, a record with no item, an object
+    /// no item names, or record ids that were deleted.
     MissingRecord,
+    /// A directory of the object store that cannot be read.
+    StoreUnreadable,
 }
 
 impl Code {
@@ -80,6 +84,7 @@ impl Code {
             Code::EditedColumn => "edited-column",
             Code::MalformedRecord => "malformed-record",
             Code::MissingRecord => "missing-record",
+            Code::StoreUnreadable => "store-unreadable",
         }
     }
 }
@@ -112,8 +117,8 @@ fn finding(
     Finding { severity, code, subject, location, message, repair: repair.into() }
 }
 
-const RESTORE: &str = "restore this object's file from a replica or backup (check it with b3sum), \
-                       or re-ingest the original file";
+const RESTORE: &str = "move the damaged file out of objects/, then restore it from a replica or \
+                       backup (check it with b3sum) or re-run the ingest of the original file";
 
 /// Options for `audit`.
 #[derive(Debug, Clone, Default)]
@@ -261,7 +266,9 @@ fn check_object(
             (f(Code::ObjectUndecompressable, format!("the zstd frame cannot be decoded: {why}")), n)
         }
         Ok(ReadBack::Read { blake3, sha256, len }) => {
-            if (len as i64) < row.size {
+            let on_disk =
+                std::fs::symlink_metadata(&location).map(|m| m.len() as i64).unwrap_or(-1);
+            if blake3 != id && (len as i64) < row.size {
                 (f(Code::ObjectTruncated, format!("{len} bytes, {} recorded", row.size)), len)
             } else if blake3 != id {
                 (
@@ -271,6 +278,14 @@ fn check_object(
                     ),
                     len,
                 )
+            } else if on_disk != row.stored_size {
+                let why = format!(
+                    "the stored file is {on_disk} bytes, {} were written: data was added or \
+                     removed outside the content (e.g. a zstd skippable frame), or the \
+                     stored_size column was edited",
+                    row.stored_size
+                );
+                (f(Code::ObjectCorrupt, why), len)
             } else if len as i64 != row.size {
                 (
                     Some(edited(
@@ -382,7 +397,14 @@ pub(crate) fn check_item(
     if p.path_bytes().as_deref() != Some(&item.original_path[..]) {
         edited("items.original_path", p.original_path.clone(), lossy(&item.original_path));
     }
-    if p.original_name != lossy(&item.original_name) {
+    let signed_name = p.path_bytes().and_then(|b| {
+        std::path::Path::new(std::ffi::OsStr::from_bytes(&b))
+            .file_name()
+            .map(|n| n.as_bytes().to_vec())
+    });
+    if p.original_name != lossy(&item.original_name)
+        || signed_name.as_deref() != Some(&item.original_name[..])
+    {
         edited("items.original_name", p.original_name.clone(), lossy(&item.original_name));
     }
     if p.size as i64 != item.size {
@@ -429,6 +451,23 @@ pub(crate) fn check_item(
         ));
     }
     Ok(out)
+}
+
+/// Describe the ids missing from `1..=max(sequence, last id)`, if any.
+fn id_gaps(sorted_ids: &[i64], sequence: Option<i64>) -> Option<String> {
+    let top = sorted_ids.last().copied().unwrap_or(0).max(sequence.unwrap_or(0));
+    let present: HashSet<i64> = sorted_ids.iter().copied().collect();
+    let missing: Vec<i64> = (1..=top).filter(|i| !present.contains(i)).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = missing.iter().take(10).map(i64::to_string).collect();
+    let more = if missing.len() > 10 {
+        format!(" and {} more", missing.len() - 10)
+    } else {
+        String::new()
+    };
+    Some(format!("ids {}{more} are missing (highest id given out: {top})", shown.join(", ")))
 }
 
 /// Audit the whole archive and record the result.
@@ -479,9 +518,31 @@ pub fn audit(
     }
 
     // 2. Files in the store that no row knows.
-    let known: HashSet<&str> = objects.iter().map(|o| o.blake3.as_str()).collect();
-    for l in store.list()? {
-        let is_known = l.name.is_some_and(|(id, _)| known.contains(id.to_hex().as_str()));
+    // Each row accounts for exactly one file: the one its encoding names,
+    // or (when that column was edited, reported above) the copy that exists.
+    let known: HashSet<std::path::PathBuf> = objects
+        .iter()
+        .filter_map(|o| {
+            let id = o.blake3.parse().ok()?;
+            let named = Encoding::parse(&o.encoding).map(|enc| store.path_of(&id, enc));
+            match named {
+                Some(p) if p.exists() => Some(p),
+                _ => store.find(&id).map(|(enc, _)| store.path_of(&id, enc)),
+            }
+        })
+        .collect();
+    let listing = store.list()?;
+    for (dir, err) in listing.unreadable {
+        findings.push(finding(
+            Code::StoreUnreadable,
+            "object store".into(),
+            dir.display().to_string(),
+            format!("cannot read this directory of the store: {err}"),
+            "fix its permissions (custody needs to read every directory of objects/) and audit again",
+        ));
+    }
+    for l in listing.files {
+        let is_known = l.name.is_some() && known.contains(&l.path);
         if !is_known {
             findings.push(finding(
                 Code::OrphanFile,
@@ -520,6 +581,31 @@ pub fn audit(
             "a signed record that no item refers to (its item row was deleted?)".into(),
             "restore the items table from a backup",
         ));
+    }
+
+    let named: HashSet<&str> = items.iter().map(|i| i.blake3.as_str()).collect();
+    for o in objects.iter().filter(|o| !named.contains(o.blake3.as_str())) {
+        findings.push(finding(
+            Code::MissingRecord,
+            format!("object {}", o.blake3),
+            format!("objects row {}", o.blake3),
+            "no item names this object (were its item and record rows deleted?)".into(),
+            "restore the items and records tables from a backup",
+        ));
+    }
+    for (table, ids) in [
+        ("records", records.iter().map(|r| r.id).collect::<Vec<_>>()),
+        ("items", items.iter().map(|i| i.id).collect()),
+    ] {
+        if let Some(gap) = id_gaps(&ids, q.sequence(table)?) {
+            findings.push(finding(
+                Code::MissingRecord,
+                format!("{table} table"),
+                table.into(),
+                format!("rows were deleted: {gap}"),
+                "restore the table from a backup; ids are never reused, so a gap means deletion",
+            ));
+        }
     }
 
     // 4. Record the run; mark intact objects as checked.

@@ -376,6 +376,11 @@ impl Q<'_> {
         self.one(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"), [id], record_row)
     }
 
+    /// The highest id ever given out in an AUTOINCREMENT table.
+    pub fn sequence(&self, table: &str) -> Result<Option<i64>> {
+        self.one("SELECT seq FROM sqlite_sequence WHERE name = ?1", [table], |r| r.get(0))
+    }
+
     /// All records.
     pub fn records(&self) -> Result<Vec<RecordRow>> {
         self.all(&format!("SELECT {RECORD_COLS} FROM records ORDER BY id"), [], record_row)

@@ -10,9 +10,11 @@
 //!
 //! Must not: know SQL or the database, or ever overwrite or delete an object.
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
 
@@ -51,10 +53,21 @@ pub struct Listed {
     pub path: PathBuf,
 }
 
+/// What `list` found.
+#[derive(Debug)]
+pub struct Listing {
+    /// Every file.
+    pub files: Vec<Listed>,
+    /// Directories that could not be read, with why.
+    pub unreadable: Vec<(PathBuf, io::Error)>,
+}
+
 /// The local-filesystem object store.
 pub struct Store {
     objects: PathBuf,
     tmp: PathBuf,
+    /// Fan-out directories whose entry in `objects/` this process has fsynced.
+    durable_dirs: Mutex<HashSet<PathBuf>>,
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
@@ -76,7 +89,11 @@ impl Store {
 
     /// The store of the archive at `root` (not checked).
     pub fn at(root: &Path) -> Store {
-        Store { objects: root.join("objects"), tmp: root.join("tmp") }
+        Store {
+            objects: root.join("objects"),
+            tmp: root.join("tmp"),
+            durable_dirs: Mutex::new(HashSet::new()),
+        }
     }
 
     /// Where an object with this encoding lives.
@@ -103,14 +120,44 @@ impl Store {
         })
     }
 
+    /// Make sure the fan-out directory `dir` exists and that its entry in
+    /// `objects/` is durable: once per directory per process, `objects/` is
+    /// fsynced after the directory was seen to exist (whoever created it).
+    fn durable_dir(&self, dir: &Path) -> Result<()> {
+        let mut seen = self.durable_dirs.lock().map_err(|_| {
+            Error::new(
+                crate::error::ErrorKind::Io,
+                "object store lock poisoned by a crashed worker",
+            )
+        })?;
+        if seen.contains(dir) {
+            return Ok(());
+        }
+        match fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("cannot create directory", dir, e)),
+        }
+        fsync_dir(&self.objects)?;
+        seen.insert(dir.to_owned());
+        Ok(())
+    }
+
     /// Make staged bytes the object `id`, unless it is already stored.
-    /// The staged file is fsynced, renamed without clobbering, and the
-    /// directory fsynced before this returns.
+    /// When this returns, the object (new or already there) is durable: the
+    /// staged file was fsynced and renamed without clobbering, and its
+    /// directory entries fsynced. An existing copy is not re-read here;
+    /// callers adopting a copy no row names must verify it.
     pub fn put(&self, staged: Staged, id: &ObjectId, enc: Encoding) -> Result<Put> {
+        let target = self.path_of(id, enc);
+        let dir = target.parent().unwrap_or(&self.objects).to_owned();
+        self.durable_dir(&dir)?;
         if let Some((encoding, stored_size)) = self.find(id) {
+            // Another worker (or a crashed run) may have renamed it without
+            // its directory fsync having completed yet.
+            fsync_dir(&dir)?;
             return Ok(Put { encoding, stored_size, written: false });
         }
-        let target = self.path_of(id, enc);
         let tmp_path = staged.file.path().to_owned();
         staged.file.as_file().sync_all().map_err(|e| Error::io("cannot fsync", &tmp_path, e))?;
         let stored_size = staged
@@ -119,31 +166,35 @@ impl Store {
             .metadata()
             .map_err(|e| Error::io("cannot stat", &tmp_path, e))?
             .len();
-        let dir = target.parent().unwrap_or(&self.objects).to_owned();
-        match fs::create_dir(&dir) {
-            Ok(()) => fsync_dir(&self.objects)?,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::io("cannot create directory", &dir, e)),
-        }
-        match staged.file.persist_noclobber(&target) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
-                return Ok(Put { encoding: enc, stored_size, written: false });
-            }
+        let written = match staged.file.persist_noclobber(&target) {
+            Ok(_) => true,
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => false,
             Err(e) => return Err(Error::io("cannot move object into place at", &target, e.error)),
-        }
+        };
         fsync_dir(&dir)?;
-        Ok(Put { encoding: enc, stored_size, written: true })
+        Ok(Put { encoding: enc, stored_size, written })
     }
 
-    /// Open an object's stored bytes.
+    /// Open an object's stored bytes: never through a symlink, never
+    /// blocking on a FIFO; anything but a regular file is refused.
     pub fn open(&self, id: &ObjectId, enc: Encoding) -> io::Result<File> {
-        File::open(self.path_of(id, enc))
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags.bits() as i32)
+            .open(self.path_of(id, enc))?;
+        if !f.metadata()?.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "not a regular file"));
+        }
+        Ok(f)
     }
 
-    /// Every file in the object store.
-    pub fn list(&self) -> Result<Vec<Listed>> {
+    /// Every file in the object store, with the directories that could not
+    /// be read.
+    pub fn list(&self) -> Result<Listing> {
         let mut out = Vec::new();
+        let mut unreadable = Vec::new();
         let dirs =
             fs::read_dir(&self.objects).map_err(|e| Error::io("cannot list", &self.objects, e))?;
         for d in dirs {
@@ -154,8 +205,21 @@ impl Store {
                 continue;
             }
             let prefix = d.file_name();
-            for f in fs::read_dir(&dpath).map_err(|e| Error::io("cannot list", &dpath, e))? {
-                let f = f.map_err(|e| Error::io("cannot list", &dpath, e))?;
+            let entries = match fs::read_dir(&dpath) {
+                Ok(e) => e,
+                Err(e) => {
+                    unreadable.push((dpath, e));
+                    continue;
+                }
+            };
+            for f in entries {
+                let f = match f {
+                    Ok(f) => f,
+                    Err(e) => {
+                        unreadable.push((dpath.clone(), e));
+                        break;
+                    }
+                };
                 let name = f.file_name();
                 let parsed = name.to_str().and_then(|n| {
                     let (hex, enc) = match n.strip_suffix(".zst") {
@@ -163,12 +227,13 @@ impl Store {
                         None => (n, Encoding::None),
                     };
                     let id: ObjectId = hex.parse().ok()?;
-                    (prefix.to_str() == Some(&hex[..2])).then_some((id, enc))
+                    // Only the canonical lowercase name counts.
+                    (id.to_hex() == hex && prefix.to_str() == Some(&hex[..2])).then_some((id, enc))
                 });
                 out.push(Listed { name: parsed, path: f.path() });
             }
         }
-        Ok(out)
+        Ok(Listing { files: out, unreadable })
     }
 
     /// Make sure `tmp/` exists and holds no leftover staged files (call only

@@ -153,6 +153,17 @@ fn empty_and_non_utf8_named_files_are_ingested_and_preserved() {
     assert_eq!(ta.audit(&[]).0, 0);
     // Re-ingesting is idempotent for the odd name as well.
     assert_eq!(ta.ingest(&[&dir]).1["summary"]["already_archived"].as_u64(), Some(2));
+    // Editing one invalid byte for another is caught (exact bytes, not lossy text).
+    ta.db()
+        .execute("UPDATE items SET original_name = ?1 WHERE size = 12", [&b"caf\xff-\xff.txt"[..]])
+        .unwrap();
+    let (code, report) = ta.audit(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|(c, _, l)| c == "edited-column" && l.contains("items.original_name"))
+    );
 }
 
 #[test]
@@ -360,6 +371,48 @@ fn not_an_archive_and_newer_schema_are_refused_untouched() {
     ta.cmd().arg("list").assert().code(2).stderr(contains("newer than this custody"));
     ta.cmd().arg("audit").assert().code(2);
     assert_eq!(std::fs::read(&db_path).unwrap(), before);
+}
+
+#[test]
+fn a_damaged_object_is_repaired_by_moving_it_out_and_ingesting_again() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    std::fs::write(dir.join("clip.bin"), noise(300_000, 21)).unwrap();
+    let (_, r) = ta.ingest(&[&dir]);
+    let hash = r["files"][0]["blake3"].as_str().unwrap().to_owned();
+    let obj = ta.object_path(&hash);
+    let mut b = std::fs::read(&obj).unwrap();
+    b[77] ^= 0x10;
+    std::fs::write(&obj, b).unwrap();
+    let (code, report) = ta.audit(&[]);
+    assert_eq!(code, 1);
+    let repair = report["findings"][0]["repair"].as_str().unwrap();
+    assert!(repair.contains("move the damaged file out of objects/"), "{repair}");
+    // Follow the repair hint.
+    std::fs::rename(&obj, ta.dir.path().join("quarantined.bin")).unwrap();
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["summary"]["already_archived"].as_u64(), Some(1));
+    assert_eq!(ta.audit(&[]).0, 0);
+}
+
+#[test]
+fn a_damaged_unrecorded_file_in_the_store_is_never_adopted() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    let bytes = noise(50_000, 22);
+    std::fs::write(dir.join("photo.bin"), &bytes).unwrap();
+    let id = blake3::hash(&bytes).to_hex().to_string();
+    let fan = ta.root.join("objects").join(&id[..2]);
+    std::fs::create_dir_all(&fan).unwrap();
+    std::fs::write(fan.join(&id), b"planted: not those bytes").unwrap();
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 1, "{r}");
+    assert!(r["files"][0]["reason"].as_str().unwrap().contains("damaged"), "{r}");
+    assert_eq!(row_counts(&ta), (0, 0, 0));
+    std::fs::remove_file(fan.join(&id)).unwrap();
+    assert_eq!(ta.ingest(&[&dir]).0, 0);
+    assert_eq!(ta.audit(&[]).0, 0);
 }
 
 #[test]

@@ -186,7 +186,70 @@ fn record_signed_by_an_unregistered_key_is_unknown_key() {
 
 #[test]
 fn deleted_item_row_leaves_a_record_without_item() {
-    let (ta, _) = fixture();
+    let (ta, h) = fixture();
     ta.db().execute("DELETE FROM items WHERE id = 1", []).unwrap();
-    expect_only(&ta, &[("missing-record", "record 1".into(), "records row 1")]);
+    expect_only(
+        &ta,
+        &[
+            ("missing-record", "record 1".into(), "records row 1"),
+            ("missing-record", format!("object {}", h[0]), "objects row"),
+            ("missing-record", "items table".into(), "items"),
+        ],
+    );
+}
+
+#[test]
+fn deleted_item_and_record_leave_traces() {
+    let (ta, h) = fixture();
+    let db = ta.db();
+    db.execute_batch("DELETE FROM items WHERE id = 3; DELETE FROM records WHERE id = 3;").unwrap();
+    expect_only(
+        &ta,
+        &[
+            ("missing-record", format!("object {}", h[2]), "objects row"),
+            ("missing-record", "items table".into(), "items"),
+            ("missing-record", "records table".into(), "records"),
+        ],
+    );
+}
+
+#[test]
+fn a_skippable_frame_hidden_in_a_zstd_object_is_caught() {
+    let (ta, h) = fixture();
+    let p = ta.object_path(&h[1]);
+    let mut b = std::fs::read(&p).unwrap();
+    // RFC 8878 skippable frame: magic 0x184D2A50, 4-byte length, payload.
+    b.extend_from_slice(&[0x50, 0x2A, 0x4D, 0x18, 6, 0, 0, 0]);
+    b.extend_from_slice(b"hidden");
+    std::fs::write(&p, b).unwrap();
+    expect_only(&ta, &[("object-corrupt", format!("object {}", h[1]), ".zst")]);
+}
+
+#[test]
+fn edited_size_column_is_not_mistaken_for_truncation() {
+    let (ta, h) = fixture();
+    ta.db().execute("UPDATE objects SET size = size + 1 WHERE blake3 = ?1", [&h[2]]).unwrap();
+    let (_, report) = ta.audit(&[]);
+    let got = findings(&report);
+    assert!(
+        got.iter().any(|(c, s, l)| c == "edited-column"
+            && *s == format!("object {}", h[2])
+            && l == "objects.size"),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|(c, _, _)| c == "object-truncated"), "{got:?}");
+}
+
+#[test]
+fn a_second_copy_beside_an_object_is_an_orphan() {
+    let (ta, h) = fixture();
+    let zst = ta.object_path(&h[1]);
+    let plain = zst.with_extension("");
+    std::fs::write(&plain, b"garbage posing as the plain copy").unwrap();
+    let upper = zst.parent().unwrap().join(h[0].to_uppercase());
+    std::fs::write(&upper, b"uppercase name").unwrap();
+    let (_, report) = ta.audit(&[]);
+    let got = findings(&report);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(c, _, _)| c == "orphan-file"), "{got:?}");
 }

@@ -139,7 +139,7 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
         listing.push_str(&format!(
             "\n{:<3} {}  {:<18} {}",
             i.item,
-            &i.blake3[..12],
+            i.blake3.get(..12).unwrap_or(&i.blake3),
             i.media_type,
             i.name
         ));
@@ -173,7 +173,10 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     let original = std::fs::read(lossy(first.path.as_bytes())).unwrap_or_default();
     step(
         "stream the original bytes back, verified as they stream",
-        format!("custody cat {a} {} > copy.bin && b3sum copy.bin", &first.blake3[..12]),
+        format!(
+            "custody cat {a} {} > copy.bin && b3sum copy.bin",
+            first.blake3.get(..12).unwrap_or(&first.blake3)
+        ),
         format!(
             "{} bytes, blake3 {}; identical to {}: {}",
             c.bytes,

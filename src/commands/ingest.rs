@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use super::{Progress, lossy};
 use crate::Archive;
+use crate::audit::{ReadBack, read_back};
 use crate::clock::{Clock, rfc3339};
 use crate::crypto::{DualHasher, SecretKey};
 use crate::db::{Db, NewItem, ObjectRow};
@@ -192,7 +193,14 @@ pub fn ingest(
         }
         drop(tx);
         // Results are recorded in walk order, so item numbers are stable.
-        let ctx = Ctx { archive_id: &archive_id, key: opts.key, keyid: &keyid };
+        let ctx = Ctx {
+            archive_id: &archive_id,
+            key: opts.key,
+            keyid: &keyid,
+            store,
+            clock,
+            jobs: &jobs,
+        };
         let mut fatal = None;
         let mut pending = std::collections::BTreeMap::new();
         let mut expected = 0usize;
@@ -213,9 +221,7 @@ pub fn ingest(
                 batch.clear();
                 continue;
             }
-            if let Err(e) =
-                record_batch(db, clock, &ctx, &jobs, &mut batch, &mut slots, &mut summary)
-            {
+            if let Err(e) = record_batch(db, &ctx, &mut batch, &mut slots, &mut summary) {
                 fatal.get_or_insert(e);
                 next.store(usize::MAX / 2, Ordering::Relaxed); // stop handing out work
             }
@@ -248,24 +254,26 @@ struct Ctx<'a> {
     archive_id: &'a str,
     key: &'a SecretKey,
     keyid: &'a str,
+    store: &'a Store,
+    clock: &'a dyn Clock,
+    jobs: &'a [Job],
 }
 
 /// Record one batch of stored files in a single transaction.
 fn record_batch(
     db: &mut Db,
-    clock: &dyn Clock,
     ctx: &Ctx<'_>,
-    jobs: &[Job],
     batch: &mut Vec<(usize, Result<Stored>)>,
     slots: &mut [Option<FileReport>],
     summary: &mut IngestSummary,
 ) -> Result<()> {
-    let now = rfc3339(clock.now());
+    let now = rfc3339(ctx.clock.now());
+    let mut buf = Vec::new();
     let tx = db.tx()?;
     let mut fatal = None;
     let mut done = Vec::with_capacity(batch.len());
     for (i, r) in batch.drain(..) {
-        let path = &jobs[i].path;
+        let path = &ctx.jobs[i].path;
         let shown = lossy(path.as_os_str().as_bytes());
         let st = match r {
             Ok(st) => st,
@@ -296,6 +304,24 @@ fn record_batch(
             continue;
         }
         let object_known = tx.q().object(&blake3)?.is_some();
+        if !object_known && !st.put.written {
+            // Adopting a file no row names (left by a crash, or planted):
+            // it must hash to its name before anything is signed over it.
+            if let Err(why) = verify_existing(ctx.store, &st, &mut buf) {
+                let reason = format!(
+                    "the store already holds an unrecorded file for {blake3} and it is damaged \
+                     ({why}); move it out of objects/ and ingest again"
+                );
+                done.push((
+                    i,
+                    FileReport { path: shown, outcome: Outcome::Skipped { reason } },
+                    0,
+                    false,
+                    false,
+                ));
+                continue;
+            }
+        }
         tx.add_object(&ObjectRow {
             blake3: blake3.clone(),
             sha256: st.sha256.to_hex(),
@@ -365,6 +391,24 @@ fn record_batch(
         slots[i] = Some(report);
     }
     fatal.map_or(Ok(()), Err)
+}
+
+/// Re-read an existing stored copy and check it is the object `st` names.
+fn verify_existing(
+    store: &Store,
+    st: &Stored,
+    buf: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    buf.resize(CHUNK, 0);
+    match read_back(store, &st.id, st.put.encoding, false, buf, &mut |_| Ok(())) {
+        Ok(ReadBack::Read { blake3, len, .. }) if blake3 == st.id && len == st.size => Ok(()),
+        Ok(ReadBack::Read { blake3, len, .. }) => {
+            Err(format!("it hashes to {blake3}, {len} bytes"))
+        }
+        Ok(ReadBack::Missing) => Err("it vanished".into()),
+        Ok(ReadBack::Damaged(why, _)) => Err(why),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Expand the arguments into regular files; symlinks and special files are

@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -143,6 +143,13 @@ pub fn write_new(
         )
         .hint("choose another --out; key files are never overwritten"));
     }
+    if path.exists() {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!("key file {} already exists", path.display()),
+        )
+        .hint("choose another --out; key files are never overwritten"));
+    }
     let json = serde_json::to_vec_pretty(&file)
         .map_err(|e| Error::new(ErrorKind::Io, "cannot encode key file").source_err(e))?;
     write_exclusive(path, &json, 0o600)?;
@@ -154,27 +161,41 @@ pub fn write_new(
     };
     let json = serde_json::to_vec_pretty(&public_file)
         .map_err(|e| Error::new(ErrorKind::Io, "cannot encode public key file").source_err(e))?;
-    write_exclusive(&pub_path, &json, 0o644)?;
+    if let Err(e) = write_exclusive(&pub_path, &json, 0o644) {
+        // The secret was never used: take it back rather than leave a key
+        // without its public half.
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
     Ok(pub_path)
 }
 
+/// Write a complete file or nothing: a temporary file in the same folder
+/// (created 0600), fsynced, linked into place without replacing anything,
+/// then the folder fsynced. An interrupted write leaves no key file.
 fn write_exclusive(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let mut f =
-        fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!("key file {} already exists", path.display()),
-                )
-                .hint("choose another --out; key files are never overwritten")
-            } else {
-                Error::io("cannot create key file", path, e)
-            }
-        })?;
-    f.write_all(bytes)
-        .and_then(|()| f.write_all(b"\n"))
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io("cannot write key file", path, e))
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let write_err = |e| Error::io("cannot write key file", path, e);
+    let mut tmp =
+        tempfile::Builder::new().prefix(".custody-key-").tempfile_in(&dir).map_err(write_err)?;
+    tmp.write_all(bytes).and_then(|()| tmp.write_all(b"\n")).map_err(write_err)?;
+    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode)).map_err(write_err)?;
+    tmp.as_file().sync_all().map_err(write_err)?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::new(
+                ErrorKind::AlreadyExists,
+                format!("key file {} already exists", path.display()),
+            )
+            .hint("choose another --out; key files are never overwritten")
+        } else {
+            Error::io("cannot create key file", path, e.error)
+        }
+    })?;
+    fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("cannot fsync", &dir, e))
 }
 
 fn read_key_json(path: &Path) -> Result<serde_json::Value> {
@@ -246,6 +267,10 @@ pub fn load_secret(path: &Path, passphrase: Option<&str>) -> Result<(String, Sec
             };
             if s.kdf != "argon2id" || s.aead != "xchacha20poly1305" {
                 return Err(corrupt(path, "unsupported kdf or cipher"));
+            }
+            // Bounds keep a damaged file from demanding terabytes or hours.
+            if s.m_cost_kib > 4 * 1024 * 1024 || s.t_cost > 64 || s.p_cost > 64 {
+                return Err(corrupt(path, "argon2id costs out of range"));
             }
             let salt = hex::decode(&s.salt).map_err(|_| corrupt(path, "salt is not hex"))?;
             let nonce: [u8; 24] = hex::decode(&s.nonce)

@@ -14,7 +14,7 @@ use custody::commands::inspect::{ItemView, ShowReport};
 use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport};
 
 fn short(hex: &str) -> &str {
-    &hex[..hex.len().min(12)]
+    hex.get(..12).unwrap_or(hex)
 }
 
 pub fn init(root: &Path, id: &Identity) -> String {
