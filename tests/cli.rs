@@ -393,6 +393,8 @@ fn a_damaged_object_is_repaired_by_moving_it_out_and_ingesting_again() {
     let (code, r) = ta.ingest(&[&dir]);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["summary"]["already_archived"].as_u64(), Some(1));
+    assert_eq!(r["summary"]["restored"].as_u64(), Some(1));
+    assert_eq!(r["files"][0]["restored"], true);
     assert_eq!(ta.audit(&[]).0, 0);
 }
 

@@ -69,6 +69,8 @@ pub enum Outcome {
         item: i64,
         /// Object id.
         blake3: String,
+        /// True if the object's file was missing and was stored again.
+        restored: bool,
     },
     /// Not ingested.
     Skipped {
@@ -102,6 +104,8 @@ pub struct IngestSummary {
     pub deduplicated: u64,
     /// Files already archived at the same path.
     pub already_archived: u64,
+    /// Missing object files stored again from an already-archived file.
+    pub restored: u64,
     /// Files skipped (symlinks, unreadable, changed while read…).
     pub skipped: u64,
     /// Wall time.
@@ -286,21 +290,16 @@ fn record_batch(
                     Some(h) => format!("{e} (hint: {h})"),
                     None => e.to_string(),
                 };
-                done.push((
-                    i,
-                    FileReport { path: shown, outcome: Outcome::Skipped { reason } },
-                    0,
-                    false,
-                    false,
-                ));
+                done.push((i, FileReport { path: shown, outcome: Outcome::Skipped { reason } }, 0));
                 continue;
             }
         };
         let blake3 = st.id.to_hex();
         let path_bytes = path.as_os_str().as_bytes();
         if let Some(existing) = tx.q().find_item(&blake3, path_bytes, "")? {
-            let outcome = Outcome::AlreadyArchived { item: existing.id, blake3 };
-            done.push((i, FileReport { path: shown, outcome }, st.size, false, false));
+            let outcome =
+                Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
+            done.push((i, FileReport { path: shown, outcome }, st.size));
             continue;
         }
         let object_known = tx.q().object(&blake3)?.is_some();
@@ -312,13 +311,7 @@ fn record_batch(
                     "the store already holds an unrecorded file for {blake3} and it is damaged \
                      ({why}); move it out of objects/ and ingest again"
                 );
-                done.push((
-                    i,
-                    FileReport { path: shown, outcome: Outcome::Skipped { reason } },
-                    0,
-                    false,
-                    false,
-                ));
+                done.push((i, FileReport { path: shown, outcome: Outcome::Skipped { reason } }, 0));
                 continue;
             }
         }
@@ -373,20 +366,25 @@ fn record_batch(
         )?;
         let dedup = object_known || !st.put.written;
         let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
-        done.push((i, FileReport { path: shown, outcome }, st.size, true, st.put.written));
+        done.push((i, FileReport { path: shown, outcome }, st.size));
     }
     tx.commit()?;
-    for (i, report, bytes, added, written) in done {
+    for (i, report, bytes) in done {
         summary.bytes += bytes;
-        if added {
-            summary.added += 1;
-            if written {
-                summary.new_objects += 1;
-            } else {
-                summary.deduplicated += 1;
+        match &report.outcome {
+            Outcome::Added { deduplicated, .. } => {
+                summary.added += 1;
+                if *deduplicated {
+                    summary.deduplicated += 1;
+                } else {
+                    summary.new_objects += 1;
+                }
             }
-        } else if matches!(report.outcome, Outcome::AlreadyArchived { .. }) {
-            summary.already_archived += 1;
+            Outcome::AlreadyArchived { restored, .. } => {
+                summary.already_archived += 1;
+                summary.restored += u64::from(*restored);
+            }
+            Outcome::Skipped { .. } => {}
         }
         slots[i] = Some(report);
     }

@@ -68,9 +68,13 @@ pub fn ingest(r: &IngestReport) -> String {
                 f.path,
                 if *deduplicated { "  (bytes already stored)" } else { "" }
             ),
-            Outcome::AlreadyArchived { item, blake3 } => {
-                writeln!(s, "archived  item {item:<5} {}  {}", short(blake3), f.path)
-            }
+            Outcome::AlreadyArchived { item, blake3, restored } => writeln!(
+                s,
+                "archived  item {item:<5} {}  {}{}",
+                short(blake3),
+                f.path,
+                if *restored { "  (missing object file stored again)" } else { "" }
+            ),
             Outcome::Skipped { reason } => writeln!(s, "SKIPPED   {}: {reason}", f.path),
         };
     }
@@ -88,6 +92,9 @@ pub fn ingest(r: &IngestReport) -> String {
         m.seconds,
         m.mb_per_s
     );
+    if m.restored > 0 {
+        let _ = writeln!(s, "{} missing object files were stored again", m.restored);
+    }
     s
 }
 
