@@ -10,7 +10,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use crate::clock::{Clock, SystemClock, rfc3339};
+use crate::clock::{Clock, rfc3339};
 use crate::db::{DB_FILE, Db};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Store;
@@ -111,11 +111,6 @@ impl Archive {
         let db = Db::open(&db_path)?;
         db.q().identity()?;
         Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
-    }
-
-    /// Open with the system clock.
-    pub fn open_default(root: &Path) -> Result<Archive> {
-        Archive::open(root, Box::new(SystemClock))
     }
 
     /// The archive directory.

@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod crash;
 mod interop;
+mod library;
 mod props;
 mod tamper;
 mod tidy;
