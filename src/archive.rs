@@ -1,6 +1,7 @@
-//! The `Archive` façade: finds, creates and opens an archive directory and
-//! is the sole owner of its parts (database, object store, clock, lock).
-//! Commands reach the parts only through it.
+//! The `Archive` façade: creates and opens an archive directory and owns its
+//! parts (database, object store, clock); hands out the archive lock as a
+//! guard (exclusive for ingest, shared for audit). Commands reach the parts
+//! only through it. (The default location is the binary's business.)
 //!
 //! Layout: `ARCHIVE/custody.db` (SQLite), `ARCHIVE/objects/` (the store),
 //! `ARCHIVE/tmp/` (staged writes), `ARCHIVE/lock` (writers' lock).

@@ -4,7 +4,8 @@
 //! records its own result. Problems are `Finding`s (data), never errors;
 //! errors are reserved for operational failures (the database is gone…).
 //!
-//! Objects are checked by two workers per core, least recently checked
+//! Objects are checked by `--threads` workers (default twice the cores, at
+//! most 16), least recently checked
 //! first, each streaming through a fixed buffer (bounded memory).
 //!
 //! Must not: repair, delete or rewrite anything it checks.

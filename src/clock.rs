@@ -1,6 +1,5 @@
 //! Time: a `Clock` the archive asks for "now", and RFC 3339 UTC formatting.
-//! Tests inject a `FixedClock`; nothing else in the library calls the wall
-//! clock directly.
+//! Tests inject a `FixedClock`.
 //!
 //! Must not: read the local time zone (every stored time is UTC).
 

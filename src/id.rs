@@ -1,5 +1,6 @@
 //! Identifiers as newtypes: `ObjectId` (BLAKE3 of the original bytes) and
-//! `Sha256Digest`, both shown as lowercase hex.
+//! `Sha256Digest`, both shown as lowercase hex; and `Encoding`, how an
+//! object's bytes are kept (plain or one zstd frame).
 //!
 //! Must not: do I/O or hashing of files (see `crypto` and `store`).
 

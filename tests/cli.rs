@@ -17,6 +17,20 @@ fn row_counts(ta: &TestArchive) -> (i64, i64, i64) {
 }
 
 #[test]
+fn demo_runs_the_lifecycle_and_catches_the_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    custody()
+        .arg("demo")
+        .arg("--workdir")
+        .arg(dir.path().join("scratch"))
+        .assert()
+        .success()
+        .stdout(contains("$ custody ingest"))
+        .stdout(contains("object-corrupt"))
+        .stdout(contains("demo passed"));
+}
+
+#[test]
 fn init_refuses_non_empty_directory_and_existing_archive() {
     let ta = TestArchive::new();
     custody()

@@ -1,5 +1,5 @@
 //! Interoperability: our DSSE envelopes and key ids checked by Python
-//! `securesystemslib` (installed into a venv by `.ci/run`; point
+//! `securesystemslib` (installed into target/venv by `tests/run.sh`; point
 //! `CUSTODY_PYTHON` at that venv's python). A missing Python package fails
 //! the test: an interop check that cannot run must not pass.
 

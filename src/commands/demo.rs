@@ -85,7 +85,7 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
         .map_err(|e| Error::io("cannot create", &opts.workdir, e))?;
     let kr = key_new(
         &KeyNewOptions { name: "Demo Archivist".into(), out: key_path.clone(), passphrase: None },
-        time::OffsetDateTime::now_utc(),
+        crate::clock::Clock::now(&SystemClock),
     )?;
     step(
         "create the collector's signing key (outside the archive)",

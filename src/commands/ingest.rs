@@ -3,7 +3,8 @@
 //! SHA-256 + optional zstd from the same buffers), then record the object,
 //! the item and its signed ingest record in one transaction per batch.
 //!
-//! Workers (twice the cores: they wait on fsync) read, hash and stage
+//! Workers (default twice the cores, at most 16: they wait on fsync) read,
+//! hash and stage
 //! objects, nudging writeback as they go; the calling thread
 //! alone writes the database, committing whatever has arrived in one
 //! transaction (group commit). An object is fsynced and renamed into place

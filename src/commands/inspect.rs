@@ -1,6 +1,7 @@
 //! Read-only views: `list` (every item), `show ITEM|HASH` (one item or
 //! every item of an object, with its record and signature status) and
-//! `cat HASH` (stream the original bytes back, verifying as it goes).
+//! `cat ITEM|HASH` (stream the original bytes back, verifying as it goes).
+//! Items are named by number or UUID, objects by BLAKE3 or an 8+ digit prefix.
 //!
 //! Must not: write to the archive.
 

@@ -1,5 +1,6 @@
 //! The `custody` binary: parses argv (clap), reads the environment
-//! (`CUSTODY_ARCHIVE`, `CUSTODY_KEY`, `CUSTODY_PASSPHRASE`), prompts for
+//! (`CUSTODY_ARCHIVE`, `CUSTODY_KEY`, `CUSTODY_PASSPHRASE`, and
+//! `XDG_DATA_HOME` / `HOME` for the default archive), prompts for
 //! passphrases, calls one library command, renders its report as text or
 //! `--json`, and maps the outcome to an exit code: 0 all good, 1 findings
 //! (or evidence that failed verification), 2 usage or operational error.
@@ -70,7 +71,7 @@ enum Command {
     },
     /// Write an object's original bytes to stdout, verifying them as they stream
     Cat {
-        /// Item number or blake3 (prefix)
+        /// Item number, item UUID, or blake3 (prefix)
         reference: String,
     },
     /// Re-verify every object, signature and derived column
