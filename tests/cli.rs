@@ -125,6 +125,42 @@ fn ingest_dedups_is_idempotent_and_records_signed_items() {
 }
 
 #[test]
+fn limited_audits_cover_every_object_in_turn() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    for i in 0..3 {
+        std::fs::write(dir.join(format!("{i}.bin")), noise(10_000, 30 + 2 * i)).unwrap();
+    }
+    assert_eq!(ta.ingest(&[&dir]).0, 0);
+    let unchecked = || -> i64 {
+        ta.db()
+            .query_row("SELECT count(*) FROM objects WHERE last_checked_at IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    let (code, r) = ta.audit(&["--limit", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!((r["objects_checked"].as_u64(), r["objects_total"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(unchecked(), 1);
+    // The next limited run takes the one never checked.
+    let never: String = ta
+        .db()
+        .query_row("SELECT blake3 FROM objects WHERE last_checked_at IS NULL", [], |r| r.get(0))
+        .unwrap();
+    let p = ta.object_path(&never);
+    let mut b = std::fs::read(&p).unwrap();
+    b[5] ^= 1;
+    std::fs::write(&p, b).unwrap();
+    let (code, r) = ta.audit(&["--limit", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&r),
+        vec![("object-corrupt".to_owned(), format!("object {never}"), p.display().to_string())]
+    );
+}
+
+#[test]
 fn objects_are_checkable_with_zstd_and_b3sum_alone() {
     let ta = TestArchive::new();
     let dir = ta.input("in");

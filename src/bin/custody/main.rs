@@ -79,6 +79,9 @@ enum Command {
         /// Also recompute SHA-256 of every object
         #[arg(long)]
         deep: bool,
+        /// Re-read only the N least recently checked objects (all other checks stay complete)
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
@@ -268,10 +271,10 @@ fn run(cli: Cli) -> Result<Output, Error> {
             }
             return Ok(Output { text: String::new(), json: serde_json::Value::Null, code: 0 });
         }
-        Command::Audit { deep, threads } => {
+        Command::Audit { deep, limit, threads } => {
             let mut a = open()?;
             let bar = Bar::new();
-            let r = audit(&mut a, &AuditOptions { deep, threads }, &bar)?;
+            let r = audit(&mut a, &AuditOptions { deep, threads, limit }, &bar)?;
             out(render::audit(&r), &r, u8::from(!r.is_clean()))
         }
         Command::Demo { collection, workdir } => {

@@ -171,9 +171,14 @@ pub fn audit(r: &AuditReport) -> String {
     }
     let _ = writeln!(
         s,
-        "audit {}: {} objects ({:.1} MB{}), {} items, {} signed records; {} findings; {:.2} s, {:.0} MB/s",
+        "audit {}: {}{} objects ({:.1} MB{}), {} items, {} signed records; {} findings; {:.2} s, {:.0} MB/s",
         r.run_id,
         r.objects_checked,
+        if r.objects_checked < r.objects_total {
+            format!(" of {} (least recently checked first)", r.objects_total)
+        } else {
+            String::new()
+        },
         r.bytes_checked as f64 / 1e6,
         if r.deep { ", blake3 + sha256" } else { ", blake3" },
         r.items_checked,
