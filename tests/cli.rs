@@ -161,6 +161,28 @@ fn limited_audits_cover_every_object_in_turn() {
 }
 
 #[test]
+fn identical_files_racing_across_workers_count_one_new_object() {
+    // Whichever worker moves the bytes into place first, the first item in
+    // walk order is the new object and every later one is deduplicated.
+    let ta = TestArchive::new();
+    let dir = ta.input("copies");
+    for i in 0..40 {
+        std::fs::write(dir.join(format!("copy{i:02}.bin")), noise(200_000, 77)).unwrap();
+    }
+    let out =
+        ta.ingest_cmd(&ta.key).args(["--threads", "8"]).arg(&dir).arg("--json").output().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (r["summary"]["new_objects"].as_u64(), r["summary"]["deduplicated"].as_u64()),
+        (Some(1), Some(39)),
+        "{r}"
+    );
+    assert_eq!(r["files"][0]["deduplicated"], false);
+    assert!(r["files"].as_array().unwrap()[1..].iter().all(|f| f["deduplicated"] == true));
+    assert_eq!(row_counts(&ta), (40, 1, 40));
+}
+
+#[test]
 fn objects_are_checkable_with_zstd_and_b3sum_alone() {
     let ta = TestArchive::new();
     let dir = ta.input("in");

@@ -61,7 +61,7 @@ pub enum Outcome {
         item: i64,
         /// Object id.
         blake3: String,
-        /// True if the bytes were already stored (deduplicated).
+        /// True if the object was already recorded (its bytes stored once).
         deduplicated: bool,
     },
     /// This file at this path was already archived; nothing was added.
@@ -365,7 +365,9 @@ fn record_batch(
             },
             record_id,
         )?;
-        let dedup = object_known || !st.put.written;
+        // Deduplicated means the object row existed before this item, whichever
+        // worker happened to move the bytes into place first.
+        let dedup = object_known;
         let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
         done.push((i, FileReport { path: shown, outcome }, st.size));
     }
