@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::Archive;
 use crate::commands::{Progress, lossy};
 use crate::crypto::PublicKey;
-use crate::db::{AuditRun, ItemRow, KeyRow, ObjectRow, Q};
+use crate::db::{AuditRun, ItemRow, KeyRow, ObjectRow, RecordRow};
 use crate::error::Result;
 use crate::id::{Encoding, ObjectId};
 use crate::record::{self, IngestPredicate, VerifyError};
@@ -339,17 +339,18 @@ pub(crate) fn load_keys(
     keys
 }
 
-/// Check an item against its signed ingest record; returns its findings.
+/// Check an item against its signed ingest record (`None`: the row the item
+/// names is missing); returns its findings.
 pub(crate) fn check_item(
-    q: &Q<'_>,
     item: &ItemRow,
+    rec: Option<&RecordRow>,
     object: Option<&ObjectRow>,
     keys: &HashMap<String, PublicKey>,
     archive_id: &str,
-) -> Result<Vec<Finding>> {
+) -> Vec<Finding> {
     let subject = format!("item {}", item.id);
     let mut out = Vec::new();
-    let Some(rec) = q.record(item.record_id)? else {
+    let Some(rec) = rec else {
         out.push(finding(
             Code::MissingRecord,
             subject,
@@ -357,7 +358,7 @@ pub(crate) fn check_item(
             format!("its ingest record {} is missing", item.record_id),
             "restore the records table from a backup; an item without its signed record is unproven",
         ));
-        return Ok(out);
+        return out;
     };
     let loc = format!("records row {}", rec.id);
     let v = match record::open::<IngestPredicate>(&rec.envelope, |k| keys.get(k).copied()) {
@@ -378,7 +379,7 @@ pub(crate) fn check_item(
                 }
             };
             out.push(finding(code, subject, loc, e.to_string(), repair));
-            return Ok(out);
+            return out;
         }
     };
     let st = &v.statement;
@@ -457,7 +458,7 @@ pub(crate) fn check_item(
             "the signed record is authoritative: restore the item and object rows from a backup",
         ));
     }
-    Ok(out)
+    out
 }
 
 /// Describe the ids missing from `1..=max(sequence, last id)`, if any.
@@ -496,6 +497,7 @@ pub fn audit(
     // 1. Every object's bytes, in parallel, one fixed buffer per worker.
     let threads = crate::commands::workers(opts.threads);
     let next = AtomicUsize::new(0);
+    // (index into `sample`, finding, bytes read)
     let results: Mutex<Vec<(usize, Option<Finding>, u64)>> = Mutex::new(Vec::new());
     let store = &archive.store;
     std::thread::scope(|s| {
@@ -503,10 +505,12 @@ pub fn audit(
             s.spawn(|| {
                 let mut buf = vec![0u8; 1 << 20];
                 let mut mine = Vec::new();
-                while let Some(row) = sample.get(next.fetch_add(1, Ordering::Relaxed)) {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(row) = sample.get(i) else { break };
                     let (f, n) = check_object(store, row, opts.deep, &mut buf);
                     progress.advance(row.size.max(0) as u64);
-                    mine.push((0, f, n));
+                    mine.push((i, f, n));
                 }
                 if let Ok(mut all) = results.lock() {
                     all.extend(mine);
@@ -517,10 +521,10 @@ pub fn audit(
     progress.finish();
     let mut bytes = 0;
     let mut damaged = HashSet::new();
-    for (_, f, n) in results.into_inner().unwrap_or_default() {
+    for (i, f, n) in results.into_inner().unwrap_or_default() {
         bytes += n;
         if let Some(f) = f {
-            damaged.insert(f.subject.clone());
+            damaged.insert(i);
             findings.push(f);
         }
     }
@@ -570,16 +574,17 @@ pub fn audit(
     let keys = load_keys(&q.keys()?, &mut findings);
     let by_id: HashMap<&str, &ObjectRow> = objects.iter().map(|o| (o.blake3.as_str(), o)).collect();
     let items = q.items()?;
+    let records = q.records()?;
+    let record_by_id: HashMap<i64, &RecordRow> = records.iter().map(|r| (r.id, r)).collect();
     for item in &items {
         findings.extend(check_item(
-            &q,
             item,
+            record_by_id.get(&item.record_id).copied(),
             by_id.get(item.blake3.as_str()).copied(),
             &keys,
             &archive_id,
-        )?);
+        ));
     }
-    let records = q.records()?;
     let referenced: HashSet<i64> = items.iter().map(|i| i.record_id).collect();
     for r in records.iter().filter(|r| !referenced.contains(&r.id)) {
         findings.push(finding(
@@ -621,8 +626,9 @@ pub fn audit(
     let finished_at = archive.now();
     let clean: Vec<String> = sample
         .iter()
-        .filter(|o| !damaged.contains(&format!("object {}", o.blake3)))
-        .map(|o| o.blake3.clone())
+        .enumerate()
+        .filter(|(i, _)| !damaged.contains(i))
+        .map(|(_, o)| o.blake3.clone())
         .collect();
     let tx = archive.db.tx()?;
     tx.mark_checked(&clean, &finished_at)?;

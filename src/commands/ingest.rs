@@ -4,8 +4,7 @@
 //! the item and its signed ingest record in one transaction per batch.
 //!
 //! Workers (default twice the cores, at most 16: they wait on fsync) read,
-//! hash and stage
-//! objects, nudging writeback as they go; the calling thread
+//! hash and stage objects, nudging writeback as they go; the calling thread
 //! alone writes the database, committing whatever has arrived in one
 //! transaction (group commit). An object is fsynced and renamed into place
 //! before its row is written, so a crash leaves at worst an orphan object

@@ -97,8 +97,9 @@ impl Viewer {
     }
 
     fn item(&self, archive: &Archive, it: ItemRow, object: Option<&ObjectRow>) -> Result<ItemView> {
+        let record = archive.db.q().record(it.record_id)?;
         let problems: Vec<String> =
-            check_item(&archive.db.q(), &it, object, &self.keys, &self.archive_id)?
+            check_item(&it, record.as_ref(), object, &self.keys, &self.archive_id)
                 .into_iter()
                 .map(|f| format!("{}: {}", f.code.as_str(), f.message))
                 .collect();
