@@ -130,6 +130,11 @@ impl Archive {
         rfc3339(self.clock.now())
     }
 
+    /// Now, as a time.
+    pub fn now_utc(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     /// Split borrows for writers that stream into the store while recording
     /// rows: (database, store, clock).
     pub(crate) fn parts(&mut self) -> (&mut Db, &Store, &dyn Clock) {

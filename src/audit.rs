@@ -20,6 +20,10 @@ use std::time::Instant;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+mod claims;
+
+pub(crate) use claims::check_claim;
+
 use crate::Archive;
 use crate::commands::{Progress, lossy};
 use crate::crypto::PublicKey;
@@ -68,6 +72,10 @@ pub enum Code {
     MissingRecord,
     /// A directory of the object store that cannot be read.
     StoreUnreadable,
+    /// Signed by a key at or after its revocation.
+    SignedAfterRevocation,
+    /// A claim that supersedes no claim, or one about another object or kind.
+    BadSupersedes,
 }
 
 impl Code {
@@ -86,6 +94,8 @@ impl Code {
             Code::MalformedRecord => "malformed-record",
             Code::MissingRecord => "missing-record",
             Code::StoreUnreadable => "store-unreadable",
+            Code::SignedAfterRevocation => "signed-after-revocation",
+            Code::BadSupersedes => "bad-supersedes",
         }
     }
 }
@@ -149,6 +159,8 @@ pub struct AuditReport {
     pub items_checked: u64,
     /// Signed records verified.
     pub records_checked: u64,
+    /// Claims checked.
+    pub claims_checked: u64,
     /// Whether SHA-256 was recomputed.
     pub deep: bool,
     /// Wall time.
@@ -317,15 +329,28 @@ fn check_object(
 
 /// The registered keys usable for verification, and findings about rows
 /// whose key id does not match their public key.
-pub(crate) fn load_keys(
-    rows: &[KeyRow],
-    findings: &mut Vec<Finding>,
-) -> HashMap<String, PublicKey> {
-    let mut keys = HashMap::new();
+/// The archive's keys as the checks need them.
+#[derive(Debug, Default)]
+pub(crate) struct Keys {
+    /// Public keys whose id matches.
+    pub public: HashMap<String, PublicKey>,
+    /// Revoked keys: (from when, as stored, reason).
+    pub revoked: HashMap<String, (time::OffsetDateTime, String, String)>,
+}
+
+pub(crate) fn load_keys(rows: &[KeyRow], findings: &mut Vec<Finding>) -> Keys {
+    let mut keys = Keys::default();
     for k in rows {
+        if let Some(at) = &k.revoked_at {
+            // An unreadable revocation time counts as "revoked forever".
+            let t = crate::clock::parse_rfc3339("revocation time", at)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let reason = k.revoke_reason.clone().unwrap_or_default();
+            keys.revoked.insert(k.keyid.clone(), (t, at.clone(), reason));
+        }
         match PublicKey::from_hex("keys table", &k.public_key) {
             Ok(pk) if pk.keyid() == k.keyid => {
-                keys.insert(k.keyid.clone(), pk);
+                keys.public.insert(k.keyid.clone(), pk);
             }
             _ => findings.push(finding(
                 Code::EditedColumn,
@@ -339,13 +364,71 @@ pub(crate) fn load_keys(
     keys
 }
 
+/// Open a record's envelope with the archive's keys; a failure is the
+/// finding that describes it.
+pub(crate) fn open_record<P: serde::de::DeserializeOwned>(
+    rec: &RecordRow,
+    keys: &Keys,
+    subject: &str,
+) -> std::result::Result<record::Verified<P>, Box<Finding>> {
+    record::open::<P>(&rec.envelope, |k| keys.public.get(k).copied()).map_err(|e| {
+        let (code, repair) = match &e {
+            VerifyError::UnknownKey(_) => (
+                Code::UnknownKey,
+                "register the signer's public key with `custody key add` if you trust it; \
+                 otherwise treat what it signed as unproven",
+            ),
+            VerifyError::BadSignature(_) => (
+                Code::BadSignature,
+                "the signed record was altered: restore it from a backup or replica",
+            ),
+            VerifyError::Malformed(_) => {
+                (Code::MalformedRecord, "restore the record from a backup or replica")
+            }
+        };
+        Box::new(finding(
+            code,
+            subject.into(),
+            format!("records row {}", rec.id),
+            e.to_string(),
+            repair,
+        ))
+    })
+}
+
+/// A finding if `keyid` was revoked at or before `signed_at`.
+pub(crate) fn revoked_before(
+    keys: &Keys,
+    keyid: &str,
+    signed_at: &str,
+    subject: &str,
+    loc: &str,
+) -> Option<Finding> {
+    let revoked = keys.revoked.get(keyid)?;
+    let signed = crate::clock::parse_rfc3339("signing time", signed_at).ok();
+    let after = signed.is_none_or(|t| t >= revoked.0);
+    after.then(|| {
+        finding(
+            Code::SignedAfterRevocation,
+            subject.into(),
+            loc.into(),
+            format!(
+                "signed at {signed_at} by key {keyid}, which was revoked at {} ({})",
+                revoked.1, revoked.2
+            ),
+            "treat it as unproven: whoever holds the revoked key could have made it; \
+             have a current key holder re-examine and re-sign what is true",
+        )
+    })
+}
+
 /// Check an item against its signed ingest record (`None`: the row the item
 /// names is missing); returns its findings.
 pub(crate) fn check_item(
     item: &ItemRow,
     rec: Option<&RecordRow>,
     object: Option<&ObjectRow>,
-    keys: &HashMap<String, PublicKey>,
+    keys: &Keys,
     archive_id: &str,
 ) -> Vec<Finding> {
     let subject = format!("item {}", item.id);
@@ -361,27 +444,16 @@ pub(crate) fn check_item(
         return out;
     };
     let loc = format!("records row {}", rec.id);
-    let v = match record::open::<IngestPredicate>(&rec.envelope, |k| keys.get(k).copied()) {
+    let v = match open_record::<IngestPredicate>(rec, keys, &subject) {
         Ok(v) => v,
-        Err(e) => {
-            let (code, repair) = match &e {
-                VerifyError::UnknownKey(_) => (
-                    Code::UnknownKey,
-                    "register the signer's public key with `custody key add` if you trust it; \
-                     otherwise treat the item as unproven",
-                ),
-                VerifyError::BadSignature(_) => (
-                    Code::BadSignature,
-                    "the signed record was altered: restore it from a backup or replica",
-                ),
-                VerifyError::Malformed(_) => {
-                    (Code::MalformedRecord, "restore the record from a backup or replica")
-                }
-            };
-            out.push(finding(code, subject, loc, e.to_string(), repair));
+        Err(f) => {
+            out.push(*f);
             return out;
         }
     };
+    if let Some(f) = revoked_before(keys, &v.keyid, &item.ingested_at, &subject, &loc) {
+        out.push(f);
+    }
     let st = &v.statement;
     let p = &st.predicate;
     let mut edited = |col: &str, signed: String, column: String| {
@@ -585,14 +657,31 @@ pub fn audit(
             &archive_id,
         ));
     }
-    let referenced: HashSet<i64> = items.iter().map(|i| i.record_id).collect();
+    // 4. Every claim against its signed record.
+    let claims = q.claims()?;
+    let by_uuid: HashMap<&str, &crate::db::ClaimRow> =
+        claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect();
+    for c in &claims {
+        let (_, f) = check_claim(
+            c,
+            record_by_id.get(&c.record_id).copied(),
+            by_id.get(c.blake3.as_str()).copied(),
+            &keys,
+            &archive_id,
+            &by_uuid,
+        );
+        findings.extend(f);
+    }
+    let referenced: HashSet<i64> =
+        items.iter().map(|i| i.record_id).chain(claims.iter().map(|c| c.record_id)).collect();
     for r in records.iter().filter(|r| !referenced.contains(&r.id)) {
+        let what = if r.kind == "claim" { "claim" } else { "item" };
         findings.push(finding(
             Code::MissingRecord,
             format!("record {}", r.id),
             format!("records row {}", r.id),
-            "a signed record that no item refers to (its item row was deleted?)".into(),
-            "restore the items table from a backup",
+            format!("a signed record that no {what} row refers to (was the row deleted?)"),
+            &format!("restore the {what}s table from a backup"),
         ));
     }
 
@@ -609,6 +698,7 @@ pub fn audit(
     for (table, ids) in [
         ("records", records.iter().map(|r| r.id).collect::<Vec<_>>()),
         ("items", items.iter().map(|i| i.id).collect()),
+        ("claims", claims.iter().map(|c| c.id).collect()),
     ] {
         if let Some(gap) = id_gaps(&ids, q.sequence(table)?) {
             findings.push(finding(
@@ -621,7 +711,7 @@ pub fn audit(
         }
     }
 
-    // 4. Record the run; mark intact objects as checked.
+    // 5. Record the run; mark intact objects as checked.
     let report_json = serde_json::to_string(&findings).unwrap_or_default();
     let finished_at = archive.now();
     let clean: Vec<String> = sample
@@ -651,6 +741,7 @@ pub fn audit(
         bytes_checked: bytes,
         items_checked: items.len() as u64,
         records_checked: records.len() as u64,
+        claims_checked: claims.len() as u64,
         deep: opts.deep,
         seconds: secs,
         mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },

@@ -3,10 +3,13 @@
 //!
 //! Must not: print, exit, read argv or the environment, or prompt.
 
+pub mod claim;
 pub mod demo;
 pub mod ingest;
 pub mod inspect;
 pub mod keys;
+
+use crate::error::{Error, ErrorKind, Result};
 
 /// Progress callbacks for long commands (the binary draws a bar).
 pub trait Progress: Sync {
@@ -36,4 +39,32 @@ pub(crate) fn workers(requested: usize) -> usize {
 /// Lossy display form of raw path bytes.
 pub(crate) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The key id of `key` if it may sign in this archive: registered, not
+/// revoked, and the registered public key is this key's.
+pub(crate) fn check_signer(q: &crate::db::Q<'_>, key: &crate::crypto::SecretKey) -> Result<String> {
+    let public = key.public();
+    let keyid = public.keyid();
+    match q.key(&keyid)? {
+        None => Err(Error::new(
+            ErrorKind::Usage,
+            format!("signing key {keyid} is not registered in this archive"),
+        )
+        .hint("register its public key first: custody key add KEYFILE.pub")),
+        Some(k) if k.revoked_at.is_some() => Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "signing key {keyid} was revoked at {}",
+                k.revoked_at.as_deref().unwrap_or_default()
+            ),
+        )
+        .hint("sign with a current key (rotation: `custody key add` the new one)")),
+        Some(k) if k.public_key != public.to_hex() => Err(Error::new(
+            ErrorKind::Integrity,
+            format!("registered public key for {keyid} differs from the key file"),
+        )
+        .hint("run `custody audit`: the keys table may have been edited")),
+        Some(_) => Ok(keyid),
+    }
 }

@@ -34,6 +34,8 @@ pub struct KeyRow {
     pub added_at: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<String>,
+    /// Why it was revoked.
+    pub revoke_reason: Option<String>,
 }
 
 /// An object row.
@@ -95,6 +97,31 @@ pub struct RecordRow {
     pub keyid: String,
     /// The DSSE envelope bytes as signed.
     pub envelope: Vec<u8>,
+}
+
+/// A claim row (index columns; the envelope is authoritative).
+#[derive(Debug, Clone)]
+pub struct ClaimRow {
+    /// Row id (the claim number users type).
+    pub id: i64,
+    /// The claim's UUID.
+    pub claim_uuid: String,
+    /// Its object.
+    pub blake3: String,
+    /// Kind (kebab-case).
+    pub kind: String,
+    /// Basis (kebab-case).
+    pub basis: String,
+    /// Author key id.
+    pub keyid: String,
+    /// Signing time.
+    pub signed_at: String,
+    /// The claim UUID it supersedes.
+    pub supersedes: Option<String>,
+    /// The item it was made with.
+    pub item_uuid: Option<String>,
+    /// Its signed record.
+    pub record_id: i64,
 }
 
 /// A new item to insert.
@@ -213,6 +240,7 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
         owner: r.get(2)?,
         added_at: r.get(3)?,
         revoked_at: r.get(4)?,
+        revoke_reason: r.get(5)?,
     })
 }
 
@@ -254,11 +282,28 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     })
 }
 
-const KEY_COLS: &str = "keyid, public_key, owner, added_at, revoked_at";
+const KEY_COLS: &str = "keyid, public_key, owner, added_at, revoked_at, revoke_reason";
 const OBJECT_COLS: &str = "blake3, sha256, size, encoding, stored_size, stored_at, last_checked_at";
 const ITEM_COLS: &str = "id, item_uuid, blake3, original_name, original_path, size, \
                          media_type, ingested_at, collector_keyid, provenance, record_id";
 const RECORD_COLS: &str = "id, kind, blake3, keyid, envelope";
+const CLAIM_COLS: &str =
+    "id, claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, item_uuid, record_id";
+
+fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
+    Ok(ClaimRow {
+        id: r.get(0)?,
+        claim_uuid: r.get(1)?,
+        blake3: r.get(2)?,
+        kind: r.get(3)?,
+        basis: r.get(4)?,
+        keyid: r.get(5)?,
+        signed_at: r.get(6)?,
+        supersedes: r.get(7)?,
+        item_uuid: r.get(8)?,
+        record_id: r.get(9)?,
+    })
+}
 
 impl Q<'_> {
     fn all<T>(
@@ -385,6 +430,34 @@ impl Q<'_> {
     pub fn records(&self) -> Result<Vec<RecordRow>> {
         self.all(&format!("SELECT {RECORD_COLS} FROM records ORDER BY id"), [], record_row)
     }
+
+    /// All claims, oldest first.
+    pub fn claims(&self) -> Result<Vec<ClaimRow>> {
+        self.all(&format!("SELECT {CLAIM_COLS} FROM claims ORDER BY id"), [], claim_row)
+    }
+
+    /// The claims about one object, oldest first.
+    pub fn claims_of(&self, blake3: &str) -> Result<Vec<ClaimRow>> {
+        self.all(
+            &format!("SELECT {CLAIM_COLS} FROM claims WHERE blake3 = ?1 ORDER BY id"),
+            [blake3],
+            claim_row,
+        )
+    }
+
+    /// One claim by number or UUID.
+    pub fn claim(&self, id_or_uuid: &str) -> Result<Option<ClaimRow>> {
+        match id_or_uuid.parse::<i64>() {
+            Ok(n) => {
+                self.one(&format!("SELECT {CLAIM_COLS} FROM claims WHERE id = ?1"), [n], claim_row)
+            }
+            Err(_) => self.one(
+                &format!("SELECT {CLAIM_COLS} FROM claims WHERE claim_uuid = ?1"),
+                [id_or_uuid],
+                claim_row,
+            ),
+        }
+    }
 }
 
 /// A write transaction. Dropped without `commit`, it rolls back.
@@ -476,6 +549,41 @@ impl Tx<'_> {
             )
             .map_err(sql_err("cannot insert the item"))?;
         Ok(self.0.last_insert_rowid())
+    }
+
+    /// Record a claim (its signed record is already stored); returns its number.
+    pub fn add_claim(&self, c: &ClaimRow) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO claims (claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, \
+                 item_uuid, record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    c.claim_uuid,
+                    c.blake3,
+                    c.kind,
+                    c.basis,
+                    c.keyid,
+                    c.signed_at,
+                    c.supersedes,
+                    c.item_uuid,
+                    c.record_id
+                ],
+            )
+            .map_err(sql_err("cannot record the claim"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Mark a key revoked from `at` on; false if it was already revoked.
+    pub fn revoke_key(&self, keyid: &str, at: &str, reason: &str) -> Result<bool> {
+        let n = self
+            .0
+            .execute(
+                "UPDATE keys SET revoked_at = ?2, revoke_reason = ?3 \
+                 WHERE keyid = ?1 AND revoked_at IS NULL",
+                params![keyid, at, reason],
+            )
+            .map_err(sql_err("cannot revoke the key"))?;
+        Ok(n == 1)
     }
 
     /// Mark objects as found intact at `at`.

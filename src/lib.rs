@@ -12,13 +12,16 @@
 
 pub mod archive;
 pub mod audit;
+pub mod claim;
 pub mod clock;
 pub mod commands;
 pub mod crypto;
 mod db;
 pub mod error;
 pub mod id;
+pub mod manifest;
 pub mod media;
+pub mod metadata;
 pub mod record;
 pub mod store;
 

@@ -18,6 +18,12 @@ pub fn sniff(head: &[u8]) -> String {
     if head.is_empty() {
         return "application/x-empty".into();
     }
+    // 3GPP files (brand 3gp4..3gp9, 3g2*) that `infer` does not name.
+    if head.get(4..8) == Some(b"ftyp")
+        && head.get(8..11).is_some_and(|b| b == b"3gp" || b == b"3g2")
+    {
+        return "video/3gpp".into();
+    }
     if let Some(t) = infer::get(head) {
         return t.mime_type().to_owned();
     }

@@ -5,6 +5,8 @@
 
 use std::io::Write;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
 use crate::util::{TestArchive, noise, text};
@@ -68,5 +70,91 @@ fn securesystemslib_verifies_our_envelopes_and_rejects_tampered_ones() {
     };
     bad["payload"] = Value::String(flipped);
     let out = verify_with_securesystemslib(&keys, &[bad], false);
+    assert!(out.contains("invalid"), "{out}");
+}
+
+fn validate_with_in_toto_attestation(envelopes: &[Value], expect_valid: bool) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/validate_statement.py");
+    let mut child = std::process::Command::new(python())
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python must be runnable (set CUSTODY_PYTHON)");
+    let req = json!({"envelopes": envelopes, "expect_valid": expect_valid});
+    child.stdin.take().unwrap().write_all(req.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "in-toto-attestation disagreed (expect_valid={expect_valid}):\n{stdout}\n{}\n\
+         hint: tests/run.sh installs in-toto-attestation into a venv; set CUSTODY_PYTHON to its python",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn claim_envelopes_verify_and_validate_independently() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    let photo = dir.join("citadel.jpg");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/archive/sample/photos/IMG_20241129_163012.jpg"),
+        &photo,
+    )
+    .unwrap();
+    ta.ingest_cmd(&ta.key)
+        .arg(&photo)
+        .args([
+            "--source-url",
+            "https://social.example/p/1001",
+            "--posted-at",
+            "2024-11-29T17:02:00+03:00",
+        ])
+        .assert()
+        .success();
+    ta.cmd()
+        .args([
+            "claim",
+            "1",
+            "--kind",
+            "verification",
+            "--verdict",
+            "probable",
+            "--method",
+            "shadows",
+        ])
+        .arg("--key")
+        .arg(&ta.key)
+        .assert()
+        .success();
+    let db = ta.db();
+    let keys: Value = {
+        let mut st = db.prepare("SELECT keyid, public_key FROM keys").unwrap();
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+        Value::Object(rows.map(|r| r.unwrap()).map(|(k, p)| (k, Value::String(p))).collect())
+    };
+    let envelopes: Vec<Value> = {
+        let mut st = db.prepare("SELECT envelope FROM records ORDER BY id").unwrap();
+        let rows = st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+        rows.map(|b| serde_json::from_slice(&b.unwrap()).unwrap()).collect()
+    };
+    // ingest + 2 embedded + 1 source + 1 verification.
+    assert_eq!(envelopes.len(), 5);
+    let out = verify_with_securesystemslib(&keys, &envelopes, true);
+    assert_eq!(out.lines().filter(|l| *l == "valid").count(), 5, "{out}");
+    let out = validate_with_in_toto_attestation(&envelopes, true);
+    assert_eq!(out.lines().filter(|l| *l == "valid").count(), 5, "{out}");
+
+    // The validator rejects a statement with a non-hex subject digest.
+    let mut bad = envelopes[1].clone();
+    let payload = B64.decode(bad["payload"].as_str().unwrap()).unwrap();
+    let mut st: Value = serde_json::from_slice(&payload).unwrap();
+    st["subject"][0]["digest"]["sha256"] = Value::String("not-hex".into());
+    bad["payload"] = Value::String(B64.encode(serde_json::to_vec(&st).unwrap()));
+    let out = validate_with_in_toto_attestation(&[bad], false);
     assert!(out.contains("invalid"), "{out}");
 }

@@ -35,7 +35,7 @@ fn the_library_runs_the_lifecycle_with_a_fixed_clock() {
 
     let r = ingest(
         &mut archive,
-        &IngestOptions { paths: vec![input], key: &key, threads: 1 },
+        &IngestOptions { threads: 1, ..IngestOptions::paths(vec![input], &key) },
         &NoProgress,
     )
     .unwrap();

@@ -5,11 +5,13 @@
 
 mod util;
 
+mod claims;
 mod cli;
 mod compat;
 mod crash;
 mod interop;
 mod library;
+mod media;
 mod props;
 mod tamper;
 mod tidy;

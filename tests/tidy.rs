@@ -57,8 +57,10 @@ fn sql_and_signing_stay_in_their_modules() {
 #[test]
 fn released_migrations_are_never_edited() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let pinned =
-        [("0001_init.sql", "848ea7d6b4b4e8bac187a3a812372380b6e9dad88dec6aa5f67ea65518db0d17")];
+    let pinned = [
+        ("0001_init.sql", "848ea7d6b4b4e8bac187a3a812372380b6e9dad88dec6aa5f67ea65518db0d17"),
+        ("0002_claims.sql", "e45a76ca0b1888b57c20bc13b7133c779bffa907adc0be7290fbfe29b8360cc5"),
+    ];
     for (name, digest) in pinned {
         let bytes = std::fs::read(root.join("schema").join(name)).unwrap();
         assert_eq!(
@@ -66,5 +68,22 @@ fn released_migrations_are_never_edited() {
             digest,
             "schema/{name} was edited: add a new migration instead"
         );
+    }
+}
+
+#[test]
+fn claims_and_records_are_never_edited_or_deleted() {
+    let db =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db.rs")).unwrap();
+    let sql = db.to_uppercase();
+    for forbidden in [
+        "UPDATE CLAIMS",
+        "DELETE FROM CLAIMS",
+        "UPDATE RECORDS",
+        "DELETE FROM RECORDS",
+        "UPDATE ITEMS",
+        "DELETE FROM ITEMS",
+    ] {
+        assert!(!sql.contains(forbidden), "src/db.rs must not contain {forbidden}");
     }
 }

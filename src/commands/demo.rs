@@ -1,8 +1,10 @@
 //! `demo`: the whole lifecycle on the sample collection, in a fresh scratch
-//! archive, through the same library calls the CLI makes. Each step carries
-//! its equivalent CLI command and a one-paragraph result. The last steps
-//! flip one byte of a stored object in the scratch copy and show that the
-//! audit catches it.
+//! archive, through the same library calls the CLI makes: ingest from the
+//! manifest (embedded metadata and the collector's claims), an analyst's
+//! location claim that is flagged and then corrected, the audit. Each step
+//! carries its equivalent CLI command and a one-paragraph result. The last
+//! steps flip one byte of a stored object in the scratch copy and show that
+//! the audit catches it.
 //!
 //! Must not: touch any archive but the scratch one it creates.
 
@@ -11,11 +13,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::claim::{ClaimOptions, ClaimReport, claim};
 use super::ingest::{IngestOptions, Outcome, ingest};
 use super::inspect::{cat, list, show};
 use super::keys::{KeyAddOptions, KeyNewOptions, key_add, key_new};
 use super::{Progress, lossy};
 use crate::audit::{AuditOptions, Code, audit};
+use crate::claim::{Basis, Fields, Kind};
 use crate::clock::SystemClock;
 use crate::crypto::keyfile;
 use crate::error::{Error, ErrorKind, Result};
@@ -24,8 +28,8 @@ use crate::{Archive, InitOptions};
 
 /// Options for `demo`.
 pub struct DemoOptions {
-    /// The sample collection to ingest.
-    pub collection: PathBuf,
+    /// The sample collection's manifest (CSV: files and their sources).
+    pub manifest: PathBuf,
     /// An empty or new directory for the scratch archive and key.
     pub workdir: PathBuf,
 }
@@ -48,19 +52,20 @@ pub struct DemoReport {
     pub archive: PathBuf,
     /// The steps, in order.
     pub steps: Vec<DemoStep>,
-    /// True when the first audit was clean and the second caught exactly
-    /// the corrupted object.
+    /// True when every file went in with its claims, the far location was
+    /// flagged and its correction cleared the flag, the first audit was clean
+    /// and the second caught exactly the corrupted object.
     pub passed: bool,
 }
 
 /// Run the demo.
 pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
-    if !opts.collection.is_dir() {
+    if !opts.manifest.is_file() {
         return Err(Error::new(
             ErrorKind::NotFound,
-            format!("sample collection {} not found", opts.collection.display()),
+            format!("sample manifest {} not found", opts.manifest.display()),
         )
-        .hint("run the demo from a clone of the repository, or pass --collection DIR"));
+        .hint("run the demo from a clone of the repository, or pass --manifest FILE"));
     }
     let root = opts.workdir.join("archive");
     let key_path = opts.workdir.join("demo-archivist.key");
@@ -109,17 +114,25 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     );
 
     let (_, key) = keyfile::load_secret(&key_path, None)?;
-    let ingest_cmd =
-        format!("custody ingest {a} --key {} {}", key_path.display(), opts.collection.display());
-    let iopts = IngestOptions { paths: vec![opts.collection.clone()], key: &key, threads: 0 };
+    let ingest_cmd = format!(
+        "custody ingest {a} --key {} --manifest {}",
+        key_path.display(),
+        opts.manifest.display()
+    );
+    let iopts = IngestOptions {
+        manifest: Some(opts.manifest.clone()),
+        ..IngestOptions::paths(Vec::new(), &key)
+    };
     let r = ingest(&mut archive, &iopts, progress)?;
     let m = &r.summary;
     step(
-        "ingest the sample collection",
+        "ingest the sample collection from its manifest: every row checked first, embedded \
+         metadata read, the collector's claims signed",
         ingest_cmd.clone(),
         format!(
-            "{} files, {} bytes: {} items added, {} new objects, {} deduplicated, {} skipped",
-            m.files, m.bytes, m.added, m.new_objects, m.deduplicated, m.skipped
+            "{} files, {} bytes: {} items added, {} new objects, {} skipped; {} claims signed \
+             ({} files with metadata problems)",
+            m.files, m.bytes, m.added, m.new_objects, m.skipped, m.claims, m.metadata_problems
         ),
     );
     let again = ingest(&mut archive, &iopts, progress)?;
@@ -152,6 +165,90 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     };
     let shown = show(&archive, &first.item.to_string())?;
     let obj = shown.object.clone();
+    let mut text = String::new();
+    for c in &shown.claims {
+        let value = c.value.as_ref().map(|v| serde_json::to_string(v).unwrap_or_default());
+        text.push_str(&format!(
+            "claim {} {} ({}), signature {}: {}\n",
+            c.claim,
+            c.kind,
+            c.basis,
+            if c.verified { "ok" } else { "NOT VERIFIED" },
+            value.unwrap_or_default()
+        ));
+    }
+    text.push_str(&format!("discrepancies: {}", shown.discrepancies.len()));
+    step(
+        "its claims: read from the file (embedded) and stated by the source (claimed)",
+        format!("custody show {a} {}", first.item),
+        text,
+    );
+    let has_embedded = shown.claims.iter().any(|c| c.basis == "embedded" && c.verified);
+
+    // An analyst's location 1.6 km off the embedded GPS position is flagged;
+    // a correction that supersedes it clears the flag.
+    let mut analyst =
+        |fields: &[(&str, &str)], supersedes: Option<String>| -> Result<ClaimReport> {
+            let mut f = Fields::default();
+            for (k, v) in fields {
+                f.set(k, v).map_err(|e| Error::new(ErrorKind::Usage, e.message))?;
+            }
+            let opts = ClaimOptions {
+                target: first.item.to_string(),
+                kind: Kind::Location,
+                basis: Basis::Analyst,
+                fields: f,
+                supersedes,
+                key: &key,
+            };
+            claim(&mut archive, &opts)
+        };
+    let far = analyst(
+        &[("lat", "36.2087"), ("lon", "37.1487"), ("accuracy", "100"), ("method", "skyline")],
+        None,
+    )?;
+    step(
+        "an analyst places the photo at Saadallah al-Jabiri square: flagged",
+        format!(
+            "custody claim {a} {} --key {} --kind location --lat 36.2087 --lon 37.1487 \
+             --accuracy 100 --method skyline",
+            first.item,
+            key_path.display()
+        ),
+        far.discrepancies
+            .iter()
+            .map(|d| format!("{}: {}", d.rule, d.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let fixed = analyst(
+        &[
+            ("lat", "36.1992"),
+            ("lon", "37.1625"),
+            ("accuracy", "30"),
+            ("method", "matched the citadel's outline and the minaret in frame"),
+        ],
+        Some(far.claim.to_string()),
+    )?;
+    step(
+        "the analyst corrects it; the first claim stays visible as superseded history",
+        format!(
+            "custody claim {a} {} --key {} --kind location --lat 36.1992 --lon 37.1625 \
+             --accuracy 30 --method \"matched the citadel's outline and the minaret in frame\" \
+             --supersedes {}",
+            first.item,
+            key_path.display(),
+            far.claim
+        ),
+        format!(
+            "claim {} supersedes claim {}; discrepancies now: {}",
+            fixed.claim,
+            far.claim,
+            fixed.discrepancies.len()
+        ),
+    );
+    let flag_works = far.discrepancies.iter().any(|d| d.rule == "embedded-location-far")
+        && fixed.discrepancies.is_empty();
     step(
         "show one item, its object and its signed record",
         format!("custody show {a} {}", first.item),
@@ -191,9 +288,10 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
         "audit: re-read every byte, verify every signature",
         format!("custody audit {a}"),
         format!(
-            "{} objects, {} bytes, {} records: {} findings",
+            "{} objects, {} bytes, {} claims, {} signed records: {} findings",
             clean.objects_checked,
             clean.bytes_checked,
+            clean.claims_checked,
             clean.records_checked,
             clean.findings.len()
         ),
@@ -235,7 +333,12 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     Ok(DemoReport {
         archive: root,
         steps,
-        passed: clean.is_clean() && caught_it && all_added && copy == original,
+        passed: clean.is_clean()
+            && caught_it
+            && all_added
+            && copy == original
+            && has_embedded
+            && flag_works,
     })
 }
 

@@ -27,12 +27,16 @@ use serde::Serialize;
 use super::{Progress, lossy};
 use crate::Archive;
 use crate::audit::{ReadBack, read_back};
+use crate::claim::{Basis, ClaimPredicate, ClaimValue, Parsed};
 use crate::clock::{Clock, rfc3339};
+use crate::commands::claim::{NewClaim, Signer, add_claim};
 use crate::crypto::{DualHasher, SecretKey};
-use crate::db::{Db, NewItem, ObjectRow};
+use crate::db::{Db, NewItem, ObjectRow, Tx};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{Encoding, ObjectId, Sha256Digest};
+use crate::manifest::RowError;
 use crate::media;
+use crate::metadata::{self, Embedded};
 use crate::record::{self, DigestSet, IngestPredicate, Statement, Subject};
 use crate::store::{Put, Store};
 
@@ -42,12 +46,32 @@ const GROUP: usize = 256;
 
 /// Options for `ingest`.
 pub struct IngestOptions<'k> {
-    /// Files and folders to ingest.
+    /// Files and folders to ingest (empty with a manifest).
     pub paths: Vec<PathBuf>,
+    /// The collector's claims about every file named in `paths` (from flags).
+    pub claims: Parsed,
+    /// A CSV manifest: the files to ingest, one row each, with their claims.
+    pub manifest: Option<PathBuf>,
+    /// Ingest a manifest's good rows even if others are bad.
+    pub skip_bad_rows: bool,
     /// The collector's signing key (must be registered and not revoked).
     pub key: &'k SecretKey,
     /// Worker threads (0 = twice the cores, at most 16).
     pub threads: usize,
+}
+
+impl<'k> IngestOptions<'k> {
+    /// Ingest `paths` with no collector claims, default threads.
+    pub fn paths(paths: Vec<PathBuf>, key: &'k SecretKey) -> IngestOptions<'k> {
+        IngestOptions {
+            paths,
+            claims: Parsed::default(),
+            manifest: None,
+            skip_bad_rows: false,
+            key,
+            threads: 0,
+        }
+    }
 }
 
 /// What happened to one file.
@@ -87,6 +111,18 @@ pub struct FileReport {
     /// Outcome.
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// Claims recorded for it (embedded and the collector's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<i64>,
+    /// Problems met reading its embedded metadata (the file is archived).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metadata_problems: Vec<String>,
+}
+
+impl FileReport {
+    fn new(path: String, outcome: Outcome) -> FileReport {
+        FileReport { path, outcome, claims: Vec::new(), metadata_problems: Vec::new() }
+    }
 }
 
 /// The closing summary of an ingest.
@@ -108,6 +144,10 @@ pub struct IngestSummary {
     pub restored: u64,
     /// Files skipped (symlinks, unreadable, changed while read…).
     pub skipped: u64,
+    /// Claims recorded (embedded and the collector's).
+    pub claims: u64,
+    /// Files whose embedded metadata had problems.
+    pub metadata_problems: u64,
     /// Wall time.
     pub seconds: f64,
     /// Throughput.
@@ -119,6 +159,9 @@ pub struct IngestSummary {
 pub struct IngestReport {
     /// Per file, in walk order.
     pub files: Vec<FileReport>,
+    /// Manifest rows left out (`skip_bad_rows`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bad_rows: Vec<RowError>,
     /// Totals.
     pub summary: IngestSummary,
 }
@@ -126,6 +169,8 @@ pub struct IngestReport {
 struct Job {
     path: PathBuf,
     size: u64,
+    /// Index of the collector's claims for this file.
+    claims: usize,
 }
 
 /// An object staged and stored from one file.
@@ -135,6 +180,7 @@ struct Stored {
     size: u64,
     media_type: String,
     put: Put,
+    embedded: Embedded,
 }
 
 /// Ingest files and folders into the archive.
@@ -144,30 +190,34 @@ pub fn ingest(
     progress: &dyn Progress,
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let public = opts.key.public();
-    let keyid = public.keyid();
-    match archive.db.q().key(&keyid)? {
+    let keyid = super::check_signer(&archive.db.q(), opts.key)?;
+    let (jobs, mut files, collector, bad_rows) = match &opts.manifest {
         None => {
-            return Err(Error::new(
-                ErrorKind::Usage,
-                format!("signing key {keyid} is not registered in this archive"),
-            )
-            .hint("register its public key first: custody key add KEYFILE.pub"));
+            let (jobs, files) = walk(&opts.paths)?;
+            (jobs, files, vec![opts.claims.clone()], Vec::new())
         }
-        Some(k) if k.revoked_at.is_some() => {
-            return Err(Error::new(ErrorKind::Usage, format!("signing key {keyid} was revoked"))
-                .hint("sign with a current key"));
+        Some(file) => {
+            if !opts.paths.is_empty() || !opts.claims.values.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    "a manifest names the files and their claims",
+                )
+                .hint("give either --manifest or paths with claim flags, not both"));
+            }
+            let m = crate::manifest::read(file)?;
+            if !m.errors.is_empty() && (!opts.skip_bad_rows || m.rows.is_empty()) {
+                return Err(crate::manifest::refusal(file, &m.errors));
+            }
+            let mut jobs = Vec::with_capacity(m.rows.len());
+            let mut claims = Vec::with_capacity(m.rows.len());
+            for (i, row) in m.rows.into_iter().enumerate() {
+                let size = std::fs::metadata(&row.path).map(|md| md.len()).unwrap_or(0);
+                jobs.push(Job { path: row.path, size, claims: i });
+                claims.push(row.claims);
+            }
+            (jobs, Vec::new(), claims, m.errors)
         }
-        Some(k) if k.public_key != public.to_hex() => {
-            return Err(Error::new(
-                ErrorKind::Integrity,
-                format!("registered public key for {keyid} differs from the key file"),
-            )
-            .hint("run `custody audit`: the keys table may have been edited"));
-        }
-        Some(_) => {}
-    }
-    let (jobs, mut files) = walk(&opts.paths)?;
+    };
     let walk_skipped = files.len() as u64;
     let _lock = archive.lock_for_writing()?;
     let archive_id = archive.identity()?.archive_id;
@@ -204,6 +254,7 @@ pub fn ingest(
             store,
             clock,
             jobs: &jobs,
+            collector: &collector,
         };
         let mut fatal = None;
         let mut pending = std::collections::BTreeMap::new();
@@ -240,18 +291,21 @@ pub fn ingest(
         if let Some(r) = slot {
             files.push(r);
         } else {
-            files.push(FileReport {
-                path: lossy(job.path.as_os_str().as_bytes()),
-                outcome: Outcome::Skipped { reason: "not processed".into() },
-            });
+            files.push(FileReport::new(
+                lossy(job.path.as_os_str().as_bytes()),
+                Outcome::Skipped { reason: "not processed".into() },
+            ));
         }
     }
     summary.files = jobs.len() as u64 + walk_skipped;
     summary.skipped =
         files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
+    summary.claims = files.iter().map(|f| f.claims.len() as u64).sum();
+    summary.metadata_problems =
+        files.iter().filter(|f| !f.metadata_problems.is_empty()).count() as u64;
     summary.seconds = secs;
     summary.mb_per_s = if secs > 0.0 { summary.bytes as f64 / 1e6 / secs } else { 0.0 };
-    Ok(IngestReport { files, summary })
+    Ok(IngestReport { files, bad_rows, summary })
 }
 
 struct Ctx<'a> {
@@ -261,6 +315,7 @@ struct Ctx<'a> {
     store: &'a Store,
     clock: &'a dyn Clock,
     jobs: &'a [Job],
+    collector: &'a [Parsed],
 }
 
 /// Record one batch of stored files in a single transaction.
@@ -290,16 +345,31 @@ fn record_batch(
                     Some(h) => format!("{e} (hint: {h})"),
                     None => e.to_string(),
                 };
-                done.push((i, FileReport { path: shown, outcome: Outcome::Skipped { reason } }, 0));
+                done.push((i, FileReport::new(shown, Outcome::Skipped { reason }), 0));
                 continue;
             }
         };
+        let signer =
+            Signer { archive_id: ctx.archive_id, key: ctx.key, keyid: ctx.keyid, now: &now };
+        let digest = DigestSet { blake3: st.id.to_hex(), sha256: st.sha256.to_hex() };
+        let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
         let blake3 = st.id.to_hex();
         let path_bytes = path.as_os_str().as_bytes();
         if let Some(existing) = tx.q().find_item(&blake3, path_bytes, "")? {
             let outcome =
                 Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
-            done.push((i, FileReport { path: shown, outcome }, st.size));
+            let mut report = FileReport::new(shown, outcome);
+            report.claims = add_claims(
+                &tx,
+                &signer,
+                &digest,
+                &name,
+                &existing.item_uuid,
+                st.embedded,
+                &ctx.collector[ctx.jobs[i].claims],
+                &mut report.metadata_problems,
+            )?;
+            done.push((i, report, st.size));
             continue;
         }
         let object_known = tx.q().object(&blake3)?.is_some();
@@ -311,7 +381,7 @@ fn record_batch(
                     "the store already holds an unrecorded file for {blake3} and it is damaged \
                      ({why}); move it out of objects/ and ingest again"
                 );
-                done.push((i, FileReport { path: shown, outcome: Outcome::Skipped { reason } }, 0));
+                done.push((i, FileReport::new(shown, Outcome::Skipped { reason }), 0));
                 continue;
             }
         }
@@ -324,7 +394,6 @@ fn record_batch(
             stored_at: now.clone(),
             last_checked_at: None,
         })?;
-        let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
         let (original_path, original_path_base64) = IngestPredicate::path_fields(path_bytes);
         let item_uuid = uuid::Uuid::new_v4().to_string();
         let predicate = IngestPredicate {
@@ -368,7 +437,18 @@ fn record_batch(
         // worker happened to move the bytes into place first.
         let dedup = object_known;
         let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
-        done.push((i, FileReport { path: shown, outcome }, st.size));
+        let mut report = FileReport::new(shown, outcome);
+        report.claims = add_claims(
+            &tx,
+            &signer,
+            &digest,
+            &name,
+            &item_uuid,
+            st.embedded,
+            &ctx.collector[ctx.jobs[i].claims],
+            &mut report.metadata_problems,
+        )?;
+        done.push((i, report, st.size));
     }
     tx.commit()?;
     for (i, report, bytes) in done {
@@ -426,9 +506,11 @@ fn walk(paths: &[PathBuf]) -> Result<(Vec<Job>, Vec<FileReport>)> {
     }
     let mut jobs = Vec::new();
     let mut skipped = Vec::new();
-    let skip = |path: &Path, reason: &str| FileReport {
-        path: lossy(path.as_os_str().as_bytes()),
-        outcome: Outcome::Skipped { reason: reason.into() },
+    let skip = |path: &Path, reason: &str| {
+        FileReport::new(
+            lossy(path.as_os_str().as_bytes()),
+            Outcome::Skipped { reason: reason.into() },
+        )
     };
     for (p, meta) in roots {
         if meta.file_type().is_symlink() {
@@ -452,7 +534,7 @@ fn walk(paths: &[PathBuf]) -> Result<(Vec<Job>, Vec<FileReport>)> {
                         skipped.push(skip(e.path(), "not a regular file"));
                     } else {
                         let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-                        jobs.push(Job { path: e.into_path(), size });
+                        jobs.push(Job { path: e.into_path(), size, claims: 0 });
                     }
                 }
             }
@@ -553,5 +635,109 @@ fn store_file(
     }
     let enc = if compress { Encoding::Zstd } else { Encoding::None };
     let put = store.put(staged, &id, enc)?;
-    Ok(Stored { id, sha256, size, media_type, put })
+    let embedded = read_embedded(store, &id, enc, &media_type);
+    Ok(Stored { id, sha256, size, media_type, put, embedded })
+}
+
+/// Largest zstd-stored object decoded into memory for its metadata.
+const MAX_DECODED: u64 = 64 << 20;
+
+/// Read embedded metadata from the stored object (the archived bytes, not
+/// the source file, which could have changed since).
+fn read_embedded(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str) -> Embedded {
+    if !metadata::reads(media_type) {
+        return Embedded::default();
+    }
+    let problem = |why: String| Embedded { values: Vec::new(), problems: vec![why] };
+    let file = match store.open(id, enc) {
+        Ok(f) => f,
+        Err(e) => return problem(format!("cannot reopen the stored object: {e}")),
+    };
+    match enc {
+        Encoding::None => metadata::extract(media_type, file),
+        Encoding::Zstd => {
+            let mut bytes = Vec::new();
+            let read = zstd::stream::Decoder::new(file)
+                .and_then(|d| d.take(MAX_DECODED).read_to_end(&mut bytes));
+            match read {
+                Ok(_) => metadata::extract(media_type, std::io::Cursor::new(bytes)),
+                Err(e) => problem(format!("cannot decode the stored object: {e}")),
+            }
+        }
+    }
+}
+
+/// Record the embedded claims (unless the object already has some) and the
+/// collector's claims (unless the same claim was already made with this
+/// item); returns the new claim numbers.
+#[allow(clippy::too_many_arguments)]
+fn add_claims(
+    tx: &Tx<'_>,
+    signer: &Signer<'_>,
+    digest: &DigestSet,
+    name: &[u8],
+    item_uuid: &str,
+    embedded: Embedded,
+    collector: &Parsed,
+    problems: &mut Vec<String>,
+) -> Result<Vec<i64>> {
+    let existing = tx.q().claims_of(&digest.blake3)?;
+    let mut added = Vec::new();
+    let name = lossy(name);
+    *problems = embedded.problems;
+    if !existing.iter().any(|c| c.basis == "embedded") {
+        for (value, raw) in embedded.values {
+            let c = NewClaim {
+                value,
+                basis: Basis::Embedded,
+                confidence: None,
+                supersedes: None,
+                item_uuid: Some(item_uuid.to_owned()),
+                raw,
+            };
+            added.push(add_claim(tx, signer, digest, &name, c)?);
+        }
+    }
+    for value in &collector.values {
+        if already_claimed(tx, signer, &existing, item_uuid, value)? {
+            continue;
+        }
+        let c = NewClaim {
+            value: value.clone(),
+            basis: Basis::Claimed,
+            confidence: collector.confidence,
+            supersedes: None,
+            item_uuid: Some(item_uuid.to_owned()),
+            raw: Default::default(),
+        };
+        added.push(add_claim(tx, signer, digest, &name, c)?);
+    }
+    Ok(added)
+}
+
+/// Whether this signer already claimed exactly `value` with this item (a
+/// re-run of the same ingest adds nothing).
+fn already_claimed(
+    tx: &Tx<'_>,
+    signer: &Signer<'_>,
+    existing: &[crate::db::ClaimRow],
+    item_uuid: &str,
+    value: &ClaimValue,
+) -> Result<bool> {
+    let public = signer.key.public();
+    for c in existing.iter().filter(|c| {
+        c.keyid == signer.keyid
+            && c.basis == "claimed"
+            && c.item_uuid.as_deref() == Some(item_uuid)
+            && c.kind == crate::claim::kind_name(value.kind())
+    }) {
+        let Some(rec) = tx.q().record(c.record_id)? else { continue };
+        let opened = record::open::<ClaimPredicate>(&rec.envelope, |k| {
+            (k == signer.keyid).then_some(public)
+        });
+        if opened.is_ok_and(|v| &v.statement.predicate.claim == value) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

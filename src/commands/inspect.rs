@@ -10,10 +10,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::claim::{ClaimView, claims_of};
 use super::lossy;
 use crate::Archive;
-use crate::audit::{ReadBack, check_item, load_keys, read_back};
-use crate::crypto::PublicKey;
+use crate::audit::{Keys, ReadBack, check_item, load_keys, read_back};
+use crate::claim::review::Discrepancy;
 use crate::db::{ItemRow, ObjectRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{Encoding, ObjectId};
@@ -79,10 +80,14 @@ pub struct ShowReport {
     pub object: Option<ObjectView>,
     /// Its items (or the one item asked for).
     pub items: Vec<ItemView>,
+    /// Every claim about the object, by kind, oldest first.
+    pub claims: Vec<ClaimView>,
+    /// What an investigator must look at.
+    pub discrepancies: Vec<Discrepancy>,
 }
 
 struct Viewer {
-    keys: HashMap<String, PublicKey>,
+    keys: Keys,
     owners: HashMap<String, String>,
     archive_id: String,
 }
@@ -157,14 +162,14 @@ pub fn list(archive: &Archive) -> Result<Vec<ItemView>> {
 }
 
 /// What a user-typed reference names.
-enum Target {
+pub(crate) enum Target {
     Item(ItemRow),
     Object(ObjectRow),
 }
 
 /// Resolve an item number, item UUID, full BLAKE3 or unique BLAKE3 prefix
 /// (at least 8 hex digits).
-fn resolve(archive: &Archive, reference: &str) -> Result<Target> {
+pub(crate) fn resolve(archive: &Archive, reference: &str) -> Result<Target> {
     let q = archive.db.q();
     let r = reference.trim();
     let not_found = || {
@@ -200,7 +205,13 @@ pub fn show(archive: &Archive, reference: &str) -> Result<ShowReport> {
         Target::Item(it) => {
             let o = q.object(&it.blake3)?;
             let view = viewer.item(archive, it, o.as_ref())?;
-            Ok(ShowReport { object: o.map(|o| object_view(archive, o)), items: vec![view] })
+            let (claims, discrepancies) = claims_of(archive, &view.blake3)?;
+            Ok(ShowReport {
+                object: o.map(|o| object_view(archive, o)),
+                items: vec![view],
+                claims,
+                discrepancies,
+            })
         }
         Target::Object(o) => {
             let items = q
@@ -208,7 +219,8 @@ pub fn show(archive: &Archive, reference: &str) -> Result<ShowReport> {
                 .into_iter()
                 .map(|it| viewer.item(archive, it, Some(&o)))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(ShowReport { object: Some(object_view(archive, o)), items })
+            let (claims, discrepancies) = claims_of(archive, &o.blake3)?;
+            Ok(ShowReport { object: Some(object_view(archive, o)), items, claims, discrepancies })
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct KeyInfo {
     pub added_at: String,
     /// Revoked at.
     pub revoked_at: Option<String>,
+    /// Why.
+    pub revoke_reason: Option<String>,
 }
 
 impl From<crate::db::KeyRow> for KeyInfo {
@@ -89,6 +91,7 @@ impl From<crate::db::KeyRow> for KeyInfo {
             owner: r.owner,
             added_at: r.added_at,
             revoked_at: r.revoked_at,
+            revoke_reason: r.revoke_reason,
         }
     }
 }
@@ -132,4 +135,77 @@ pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddRepo
 /// All registered keys.
 pub fn key_list(archive: &Archive) -> Result<Vec<KeyInfo>> {
     Ok(archive.db.q().keys()?.into_iter().map(KeyInfo::from).collect())
+}
+
+/// Options for `key revoke`.
+pub struct KeyRevokeOptions {
+    /// Key id or a unique prefix of 8+ hex digits.
+    pub keyid: String,
+    /// Why it is revoked.
+    pub reason: String,
+    /// From when (RFC 3339 with offset); `None` = now.
+    pub at: Option<String>,
+}
+
+/// What `key revoke` did.
+#[derive(Debug, Serialize)]
+pub struct KeyRevokeReport {
+    /// The key, now revoked.
+    pub key: KeyInfo,
+    /// Why.
+    pub reason: String,
+}
+
+/// Revoke a key from a time on. Rotation is adding a new key and revoking
+/// the old one; what the old key signed before stays valid.
+pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyRevokeReport> {
+    let reason = opts.reason.trim();
+    if reason.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "a revocation needs a reason")
+            .hint("pass --reason \"lost laptop\" (it is kept with the key)"));
+    }
+    let at = match &opts.at {
+        None => archive.now(),
+        Some(t) => rfc3339(
+            crate::claim::parse_instant(t)
+                .map_err(|m| Error::new(ErrorKind::Usage, format!("--at: {m}")))?,
+        ),
+    };
+    let wanted = opts.keyid.trim().to_ascii_lowercase();
+    let matches: Vec<_> = archive
+        .db
+        .q()
+        .keys()?
+        .into_iter()
+        .filter(|k| wanted.len() >= 8 && k.keyid.starts_with(&wanted))
+        .collect();
+    let key = match &matches[..] {
+        [k] => k.clone(),
+        [] => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no key {wanted:?} in this archive"),
+            )
+            .hint("use a key id (or its first 8+ hex digits) from `custody key list`"));
+        }
+        _ => {
+            return Err(Error::new(ErrorKind::Usage, format!("{wanted:?} matches several keys"))
+                .hint("type more hex digits"));
+        }
+    };
+    if let Some(t) = &key.revoked_at {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("key {} was already revoked at {t}", key.keyid),
+        )
+        .hint("a revocation is never moved or undone"));
+    }
+    let _lock = archive.lock_for_writing()?;
+    let tx = archive.db.tx()?;
+    tx.revoke_key(&key.keyid, &at, reason)?;
+    tx.commit()?;
+    let row = archive.db.q().key(&key.keyid)?.ok_or_else(|| {
+        Error::new(ErrorKind::Database, format!("key {} vanished while revoking it", key.keyid))
+    })?;
+    Ok(KeyRevokeReport { key: row.into(), reason: reason.into() })
 }

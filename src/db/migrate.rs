@@ -10,8 +10,10 @@ use rusqlite::Connection;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The migrations, in order; index + 1 is the `user_version` each leaves.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init.sql", include_str!("../../schema/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init.sql", include_str!("../../schema/0001_init.sql")),
+    ("0002_claims.sql", include_str!("../../schema/0002_claims.sql")),
+];
 
 /// The schema version this binary writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -18,10 +18,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use custody::audit::{AuditOptions, audit};
+use custody::claim::{Basis, FieldError, Fields, Kind, parse_fields};
 use custody::clock::SystemClock;
+use custody::commands::claim::{ClaimOptions, claim};
 use custody::commands::demo::{DemoOptions, demo};
 use custody::commands::ingest::{IngestOptions, ingest};
-use custody::commands::keys::{KeyAddOptions, KeyNewOptions, key_add, key_list, key_new};
+use custody::commands::keys::{
+    KeyAddOptions, KeyNewOptions, KeyRevokeOptions, key_add, key_list, key_new, key_revoke,
+};
 use custody::commands::{NoProgress, Progress, inspect};
 use custody::crypto::{SecretKey, keyfile};
 use custody::{Archive, Error, ErrorKind, InitOptions};
@@ -50,17 +54,46 @@ enum Command {
     /// Create, register and list signing keys
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Ingest files and folders (recursively; symlinks are not followed)
+    /// Ingest files and folders (recursively; symlinks are not followed),
+    /// with the collector's claims from flags or a CSV manifest
     Ingest {
         /// Files and folders
-        #[arg(required = true)]
+        #[arg(required_unless_present = "manifest")]
         paths: Vec<PathBuf>,
+        /// CSV manifest: one row per file (columns: path and the claim fields, see README)
+        #[arg(long, conflicts_with = "paths")]
+        manifest: Option<PathBuf>,
+        /// With --manifest: ingest the good rows even if some are bad (each is reported)
+        #[arg(long, requires = "manifest")]
+        skip_bad_rows: bool,
         /// Signing key file of the collector
         #[arg(long, env = "CUSTODY_KEY")]
         key: Option<PathBuf>,
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        #[command(flatten)]
+        claims: ClaimArgs,
+    },
+    /// Sign a claim about an item: source, capture time, location,
+    /// description, relation or verification (a correction supersedes)
+    Claim {
+        /// Item number, item UUID, or blake3 (prefix)
+        reference: String,
+        /// What the claim is about
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// What it rests on
+        #[arg(long, value_enum, default_value = "analyst")]
+        basis: BasisArg,
+        /// The claim (number or UUID) this one corrects
+        #[arg(long)]
+        supersedes: Option<String>,
+        /// The author's signing key file
+        #[arg(long, env = "CUSTODY_KEY")]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        claims: ClaimArgs,
     },
     /// List items with their signature status
     List,
@@ -88,9 +121,9 @@ enum Command {
     },
     /// Run the whole lifecycle on the sample collection in a scratch archive
     Demo {
-        /// The sample collection
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/archive/sample"))]
-        collection: PathBuf,
+        /// The sample collection's manifest
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/archive/sources.csv"))]
+        manifest: PathBuf,
         /// Where to make the scratch archive [default: a new temporary directory]
         #[arg(long)]
         workdir: Option<PathBuf>,
@@ -121,6 +154,162 @@ enum KeyCommand {
     },
     /// List registered keys
     List,
+    /// Revoke a key: what it signed before stays valid, anything signed
+    /// at or after the revocation time is an audit finding
+    Revoke {
+        /// Key id (or its first 8+ hex digits)
+        keyid: String,
+        /// Why (lost, compromised, person left…)
+        #[arg(long)]
+        reason: String,
+        /// Revoked from this time on (RFC 3339) [default: now]
+        #[arg(long)]
+        at: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    Source,
+    CaptureTime,
+    Location,
+    Description,
+    Relation,
+    Verification,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BasisArg {
+    Claimed,
+    Analyst,
+    Device,
+}
+
+/// Claim fields as flags; the same names (with `_`) are manifest columns.
+#[derive(clap::Args, Default)]
+#[command(next_help_heading = "Claim fields")]
+struct ClaimArgs {
+    /// Where it was posted (source)
+    #[arg(long)]
+    source_url: Option<String>,
+    /// Platform: telegram, x, youtube, … (source)
+    #[arg(long)]
+    platform: Option<String>,
+    /// Channel or account (source)
+    #[arg(long)]
+    account: Option<String>,
+    /// Post id (source)
+    #[arg(long)]
+    post_id: Option<String>,
+    /// When it was posted, RFC 3339 with offset (source)
+    #[arg(long)]
+    posted_at: Option<String>,
+    /// When it was retrieved, RFC 3339 with offset (source)
+    #[arg(long)]
+    retrieved_at: Option<String>,
+    /// download, screen-recording, screenshot, handover, direct-capture, other (source)
+    #[arg(long)]
+    acquisition: Option<String>,
+    /// Capture time, RFC 3339 with offset (capture-time)
+    #[arg(long)]
+    captured_at: Option<String>,
+    /// second (default), minute, day, approximate (capture-time)
+    #[arg(long)]
+    precision: Option<String>,
+    /// Latitude, decimal degrees north, WGS 84 (location)
+    #[arg(long, allow_hyphen_values = true)]
+    lat: Option<String>,
+    /// Longitude, decimal degrees east, WGS 84 (location)
+    #[arg(long, allow_hyphen_values = true)]
+    lon: Option<String>,
+    /// Accuracy radius in metres (location)
+    #[arg(long)]
+    accuracy: Option<String>,
+    /// Altitude in metres (location)
+    #[arg(long, allow_hyphen_values = true)]
+    altitude: Option<String>,
+    /// Place name (location)
+    #[arg(long)]
+    place: Option<String>,
+    /// What it shows (description)
+    #[arg(long)]
+    description: Option<String>,
+    /// Title (description)
+    #[arg(long)]
+    title: Option<String>,
+    /// Tags, separated by commas (description)
+    #[arg(long)]
+    tags: Option<String>,
+    /// duplicate-of, derived-from, same-event-as (relation)
+    #[arg(long)]
+    relation: Option<String>,
+    /// The other item: number, UUID or blake3 prefix (relation)
+    #[arg(long)]
+    related_to: Option<String>,
+    /// confirmed, probable, unverified, disputed, false (verification)
+    #[arg(long)]
+    verdict: Option<String>,
+    /// How it was established (location at ingest; location or verification)
+    #[arg(long)]
+    method: Option<String>,
+    /// Notes (source at ingest; source, relation or verification)
+    #[arg(long)]
+    note: Option<String>,
+    /// low, medium, high
+    #[arg(long)]
+    confidence: Option<String>,
+}
+
+impl ClaimArgs {
+    fn fields(&self) -> Result<Fields, Error> {
+        let mut f = Fields::default();
+        let pairs = [
+            ("source_url", &self.source_url),
+            ("platform", &self.platform),
+            ("account", &self.account),
+            ("post_id", &self.post_id),
+            ("posted_at", &self.posted_at),
+            ("retrieved_at", &self.retrieved_at),
+            ("acquisition", &self.acquisition),
+            ("captured_at", &self.captured_at),
+            ("precision", &self.precision),
+            ("lat", &self.lat),
+            ("lon", &self.lon),
+            ("accuracy", &self.accuracy),
+            ("altitude", &self.altitude),
+            ("place", &self.place),
+            ("description", &self.description),
+            ("title", &self.title),
+            ("tags", &self.tags),
+            ("relation", &self.relation),
+            ("related_to", &self.related_to),
+            ("verdict", &self.verdict),
+            ("method", &self.method),
+            ("note", &self.note),
+            ("confidence", &self.confidence),
+        ];
+        for (name, v) in pairs {
+            if let Some(v) = v {
+                f.set(name, v).map_err(|e| Error::new(ErrorKind::Usage, e.message))?;
+            }
+        }
+        Ok(f)
+    }
+}
+
+fn flag_errors(errs: &[FieldError]) -> Error {
+    let lines: Vec<String> =
+        errs.iter().map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message)).collect();
+    Error::new(ErrorKind::Usage, format!("invalid claim flags:\n  {}", lines.join("\n  ")))
+        .hint("nothing was ingested; fix the flags and run again")
+}
+
+fn signing_key(key: Option<PathBuf>, what: &str) -> Result<SecretKey, Error> {
+    let key_path = key.ok_or_else(|| {
+        Error::new(ErrorKind::Usage, format!("{what} needs a signing key"))
+            .hint("pass --key FILE or set CUSTODY_KEY (create one with `custody key new`)")
+    })?;
+    load_key(&key_path)
 }
 
 fn default_archive() -> PathBuf {
@@ -238,17 +427,44 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let keys = key_list(&open()?)?;
             out(render::key_list(&keys), &keys, 0)
         }
-        Command::Ingest { paths, key, threads } => {
-            let key_path = key.ok_or_else(|| {
-                Error::new(ErrorKind::Usage, "ingest needs the collector's signing key")
-                    .hint("pass --key FILE or set CUSTODY_KEY (create one with `custody key new`)")
-            })?;
-            let key = load_key(&key_path)?;
+        Command::Ingest { paths, manifest, skip_bad_rows, key, threads, claims } => {
+            let no_relations = |_: &str| Err("relations are made with `custody claim`".to_owned());
+            let claims = parse_fields(&claims.fields()?, None, &no_relations)
+                .map_err(|e| flag_errors(&e))?;
+            let key = signing_key(key, "ingest")?;
             let mut a = open()?;
             let bar = Bar::new();
-            let r = ingest(&mut a, &IngestOptions { paths, key: &key, threads }, &bar)?;
-            let code = u8::from(r.summary.skipped > 0);
+            let opts = IngestOptions { paths, claims, manifest, skip_bad_rows, key: &key, threads };
+            let r = ingest(&mut a, &opts, &bar)?;
+            let code = u8::from(r.summary.skipped > 0 || !r.bad_rows.is_empty());
             out(render::ingest(&r), &r, code)
+        }
+        Command::Claim { reference, kind, basis, supersedes, key, claims } => {
+            let fields = claims.fields()?;
+            let key = signing_key(key, "claim")?;
+            let kind = match kind {
+                KindArg::Source => Kind::Source,
+                KindArg::CaptureTime => Kind::CaptureTime,
+                KindArg::Location => Kind::Location,
+                KindArg::Description => Kind::Description,
+                KindArg::Relation => Kind::Relation,
+                KindArg::Verification => Kind::Verification,
+            };
+            let basis = match basis {
+                BasisArg::Claimed => Basis::Claimed,
+                BasisArg::Analyst => Basis::Analyst,
+                BasisArg::Device => Basis::Device,
+            };
+            let mut a = open()?;
+            let opts =
+                ClaimOptions { target: reference, kind, basis, fields, supersedes, key: &key };
+            let r = claim(&mut a, &opts)?;
+            out(render::claim(&r), &r, 0)
+        }
+        Command::Key(KeyCommand::Revoke { keyid, reason, at }) => {
+            let mut a = open()?;
+            let r = key_revoke(&mut a, &KeyRevokeOptions { keyid, reason, at })?;
+            out(render::key_revoke(&r), &r, 0)
         }
         Command::List => {
             let items = inspect::list(&open()?)?;
@@ -257,7 +473,9 @@ fn run(cli: Cli) -> Result<Output, Error> {
         }
         Command::Show { reference } => {
             let r = inspect::show(&open()?, &reference)?;
-            let code = u8::from(r.items.iter().any(|i| !i.verified));
+            let code = u8::from(
+                r.items.iter().any(|i| !i.verified) || r.claims.iter().any(|c| !c.verified),
+            );
             out(render::show(&r), &r, code)
         }
         Command::Cat { reference } => {
@@ -277,7 +495,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let r = audit(&mut a, &AuditOptions { deep, threads, limit }, &bar)?;
             out(render::audit(&r), &r, u8::from(!r.is_clean()))
         }
-        Command::Demo { collection, workdir } => {
+        Command::Demo { manifest, workdir } => {
             let dir = match workdir {
                 Some(d) => d,
                 // Kept after the demo so the scratch archive can be looked at.
@@ -289,7 +507,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
                     })?
                     .keep(),
             };
-            let r = demo(&DemoOptions { collection, workdir: dir }, &NoProgress)?;
+            let r = demo(&DemoOptions { manifest, workdir: dir }, &NoProgress)?;
             out(render::demo(&r), &r, u8::from(!r.passed))
         }
     })

@@ -8,10 +8,12 @@ use std::path::Path;
 
 use custody::Identity;
 use custody::audit::AuditReport;
+use custody::claim::ClaimValue;
+use custody::commands::claim::{ClaimReport, ClaimView};
 use custody::commands::demo::DemoReport;
 use custody::commands::ingest::{IngestReport, Outcome};
 use custody::commands::inspect::{ItemView, ShowReport};
-use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport};
+use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport, KeyRevokeReport};
 
 fn short(hex: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
@@ -77,6 +79,16 @@ pub fn ingest(r: &IngestReport) -> String {
             ),
             Outcome::Skipped { reason } => writeln!(s, "SKIPPED   {}: {reason}", f.path),
         };
+        if !f.claims.is_empty() {
+            let ids: Vec<String> = f.claims.iter().map(i64::to_string).collect();
+            let _ = writeln!(s, "          claims {}", ids.join(", "));
+        }
+        for p in &f.metadata_problems {
+            let _ = writeln!(s, "          metadata problem (file archived): {p}");
+        }
+    }
+    for e in &r.bad_rows {
+        let _ = writeln!(s, "BAD ROW   manifest {e} (not ingested)");
     }
     let m = &r.summary;
     let _ = writeln!(
@@ -92,6 +104,13 @@ pub fn ingest(r: &IngestReport) -> String {
         m.seconds,
         m.mb_per_s
     );
+    if m.claims > 0 || m.metadata_problems > 0 {
+        let _ = writeln!(
+            s,
+            "{} claims recorded; {} files with metadata problems",
+            m.claims, m.metadata_problems
+        );
+    }
     if m.restored > 0 {
         let _ = writeln!(s, "{} missing object files were stored again", m.restored);
     }
@@ -156,7 +175,153 @@ pub fn show(r: &ShowReport) -> String {
             let _ = writeln!(s, "    problem: {p}");
         }
     }
+    let mut kind = "";
+    for c in &r.claims {
+        if c.kind != kind {
+            kind = &c.kind;
+            let _ = writeln!(s, "{kind}");
+        }
+        let _ = writeln!(s, "{}", claim_line(c));
+    }
+    if r.claims.is_empty() {
+        let _ = writeln!(s, "no claims (custody claim ITEM --kind …)");
+    }
+    if r.discrepancies.is_empty() {
+        let _ = writeln!(s, "discrepancies: none");
+    } else {
+        let _ = writeln!(s, "DISCREPANCIES to look at:");
+        for d in &r.discrepancies {
+            let ids: Vec<String> = d.claims.iter().map(i64::to_string).collect();
+            let _ = writeln!(s, "  {} (claims {}): {}", d.rule, ids.join(", "), d.message);
+        }
+    }
     s
+}
+
+fn claim_line(c: &ClaimView) -> String {
+    let mut s = String::new();
+    let state = if c.current { "current   " } else { "superseded" };
+    let who = c.author.as_deref().unwrap_or("unknown key");
+    let sig = if c.verified { "signature ok" } else { "NOT VERIFIED" };
+    let _ = write!(
+        s,
+        "  {state} claim {:<4} {:<8} by {who} ({}) at {}  {sig}",
+        c.claim,
+        c.basis,
+        short(&c.author_keyid),
+        c.signed_at
+    );
+    if let Some(conf) = c.confidence {
+        let _ = write!(
+            s,
+            "  confidence {}",
+            serde_json::to_string(&conf).unwrap_or_default().trim_matches('"')
+        );
+    }
+    if let Some(v) = &c.value {
+        let _ = write!(s, "\n      {}", describe(v));
+    }
+    if let Some(n) = c.supersedes {
+        let _ = write!(s, "\n      corrects claim {n}");
+    }
+    if let Some(n) = c.superseded_by {
+        let _ = write!(s, "\n      superseded by claim {n}");
+    }
+    for (k, v) in &c.raw {
+        let _ = write!(s, "\n      raw {k}: {v}");
+    }
+    for p in &c.problems {
+        let _ = write!(s, "\n      problem: {p}");
+    }
+    s
+}
+
+/// One line for a claim's value.
+fn describe(v: &ClaimValue) -> String {
+    let opt = |label: &str, o: &Option<String>| o.as_ref().map(|v| format!("{label} {v}"));
+    let join =
+        |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let name = |x: &dyn erased::Named| x.name();
+    match v {
+        ClaimValue::Source(x) => join(vec![
+            opt("url", &x.url),
+            opt("platform", &x.platform),
+            opt("account", &x.account),
+            opt("post", &x.post_id),
+            opt("posted", &x.posted_at),
+            opt("retrieved", &x.retrieved_at),
+            x.acquisition.map(|a| format!("acquired by {}", name(&a))),
+            opt("notes:", &x.notes),
+        ]),
+        ClaimValue::CaptureTime(t) => format!(
+            "captured {}{} (precision: {})",
+            t.at,
+            if t.offset_unknown { " local time, UTC offset unknown" } else { "" },
+            name(&t.precision)
+        ),
+        ClaimValue::Location(l) => join(vec![
+            Some(format!("at {:.6}, {:.6}", l.lat, l.lon)),
+            l.accuracy_m.map(|a| format!("± {a} m")),
+            l.altitude_m.map(|a| format!("altitude {a} m")),
+            opt("place", &l.place),
+            opt("method:", &l.method),
+        ]),
+        ClaimValue::Description(d) => join(vec![
+            opt("title", &d.title),
+            opt("text", &d.text),
+            (!d.tags.is_empty()).then(|| format!("tags {}", d.tags.join(", "))),
+            opt("language", &d.language),
+            opt("charset", &d.charset),
+        ]),
+        ClaimValue::Relation(r) => join(vec![
+            Some(format!("{} object {}", name(&r.relation), r.object.blake3)),
+            opt("notes:", &r.notes),
+        ]),
+        ClaimValue::Verification(x) => join(vec![
+            Some(format!("verdict {}", name(&x.verdict))),
+            Some(format!("method: {}", x.method)),
+            opt("notes:", &x.notes),
+        ]),
+    }
+}
+
+mod erased {
+    /// The kebab-case name a claim enum serializes to.
+    pub trait Named {
+        fn name(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Named for T {
+        fn name(&self) -> String {
+            serde_json::to_value(self)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        }
+    }
+}
+
+pub fn claim(r: &ClaimReport) -> String {
+    let mut s = format!("recorded claim {} about object {}", r.claim, r.blake3);
+    if let Some(n) = r.supersedes {
+        let _ = write!(s, " (supersedes claim {n})");
+    }
+    s.push('\n');
+    for d in &r.discrepancies {
+        let ids: Vec<String> = d.claims.iter().map(i64::to_string).collect();
+        let _ = writeln!(s, "DISCREPANCY {} (claims {}): {}", d.rule, ids.join(", "), d.message);
+    }
+    s
+}
+
+pub fn key_revoke(r: &KeyRevokeReport) -> String {
+    format!(
+        "revoked key {} ({}) from {}: {}\nwhat it signed before then stays valid; anything signed later is an audit finding\n",
+        r.key.keyid,
+        r.key.owner,
+        r.key.revoked_at.as_deref().unwrap_or("?"),
+        r.reason
+    )
 }
 
 pub fn audit(r: &AuditReport) -> String {
@@ -171,7 +336,7 @@ pub fn audit(r: &AuditReport) -> String {
     }
     let _ = writeln!(
         s,
-        "audit {}: {}{} objects ({:.1} MB{}), {} items, {} signed records; {} findings; {:.2} s, {:.0} MB/s",
+        "audit {}: {}{} objects ({:.1} MB{}), {} items, {} claims, {} signed records; {} findings; {:.2} s, {:.0} MB/s",
         r.run_id,
         r.objects_checked,
         if r.objects_checked < r.objects_total {
@@ -182,6 +347,7 @@ pub fn audit(r: &AuditReport) -> String {
         r.bytes_checked as f64 / 1e6,
         if r.deep { ", blake3 + sha256" } else { ", blake3" },
         r.items_checked,
+        r.claims_checked,
         r.records_checked,
         r.findings.len(),
         r.seconds,
@@ -202,7 +368,8 @@ pub fn demo(r: &DemoReport) -> String {
         s,
         "\n{}\nscratch archive: {}",
         if r.passed {
-            "demo passed: the audit was clean, then caught the deliberately corrupted object"
+            "demo passed: claims signed and verified, the far location flagged and then corrected, \
+             the audit clean, then the deliberately corrupted object caught"
         } else {
             "DEMO FAILED: see the steps above"
         },

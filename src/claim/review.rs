@@ -1,0 +1,273 @@
+//! Reading an object's claims as an investigator would: which claim of each
+//! kind is current and which were superseded, and the discrepancies to look
+//! at (embedded position far from a stated one, capture after posting,
+//! capture in the future or before digital cameras, authors who disagree).
+//!
+//! Must not: verify signatures or read the database; it reasons over claims
+//! the caller has already opened.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{Basis, ClaimValue, Kind, distance_m};
+
+/// Capture times before this are flagged: no digital camera existed
+/// (Kodak's first prototype is from December 1975).
+pub const EARLIEST_DIGITAL: OffsetDateTime = time::macros::datetime!(1975-01-01 0:00 UTC);
+/// Distance added to the larger accuracy radius before positions disagree.
+pub const LOCATION_SLACK_M: f64 = 1000.0;
+
+/// One claim, as the review needs it.
+#[derive(Debug, Clone)]
+pub struct Reviewed<'a> {
+    /// Claim number.
+    pub id: i64,
+    /// Its UUID.
+    pub uuid: &'a str,
+    /// Author key id.
+    pub author: &'a str,
+    /// Basis.
+    pub basis: Basis,
+    /// The UUID it supersedes.
+    pub supersedes: Option<&'a str>,
+    /// The value.
+    pub value: &'a ClaimValue,
+}
+
+/// Something an investigator must look at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Discrepancy {
+    /// Which rule: `embedded-location-far`, `captured-after-posted`,
+    /// `capture-in-future`, `capture-before-digital`, `authors-disagree`.
+    pub rule: &'static str,
+    /// The claims involved (numbers).
+    pub claims: Vec<i64>,
+    /// What disagrees, with the figures.
+    pub message: String,
+}
+
+/// Claims not superseded by another claim in `all`.
+pub fn current<'a, 'b>(all: &'b [Reviewed<'a>]) -> Vec<&'b Reviewed<'a>> {
+    all.iter().filter(|c| !all.iter().any(|o| o.supersedes == Some(c.uuid))).collect()
+}
+
+/// The discrepancies among the current claims of one object.
+pub fn discrepancies(all: &[Reviewed<'_>], now: OffsetDateTime) -> Vec<Discrepancy> {
+    let cur = current(all);
+    let mut out = Vec::new();
+    for (i, a) in cur.iter().enumerate() {
+        if let ClaimValue::CaptureTime(t) = a.value
+            && let Ok((lo, hi)) = t.window()
+        {
+            if lo > now {
+                out.push(Discrepancy {
+                    rule: "capture-in-future",
+                    claims: vec![a.id],
+                    message: format!("capture time {} is in the future", t.at),
+                });
+            }
+            if hi < EARLIEST_DIGITAL {
+                out.push(Discrepancy {
+                    rule: "capture-before-digital",
+                    claims: vec![a.id],
+                    message: format!(
+                        "capture time {} is before digital cameras existed (1975)",
+                        t.at
+                    ),
+                });
+            }
+        }
+        for b in &cur[i + 1..] {
+            if let Some(d) = pair(a, b) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The rule a pair of current claims breaks, if any.
+fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
+    let embedded = [a, b].iter().filter(|c| c.basis == Basis::Embedded).count() == 1;
+    let ids = vec![a.id, b.id];
+    match (a.value, b.value) {
+        (ClaimValue::Location(x), ClaimValue::Location(y)) => {
+            let d = distance_m((x.lat, x.lon), (y.lat, y.lon));
+            let limit =
+                x.accuracy_m.unwrap_or(0.0).max(y.accuracy_m.unwrap_or(0.0)) + LOCATION_SLACK_M;
+            if d <= limit || !(embedded || a.author != b.author) {
+                return None;
+            }
+            let rule = if embedded { "embedded-location-far" } else { "authors-disagree" };
+            Some(Discrepancy {
+                rule,
+                claims: ids,
+                message: format!(
+                    "locations {:.5},{:.5} and {:.5},{:.5} are {:.0} m apart (more than the larger \
+                     accuracy radius plus 1 km: {:.0} m)",
+                    x.lat, x.lon, y.lat, y.lon, d, limit
+                ),
+            })
+        }
+        (ClaimValue::CaptureTime(t), ClaimValue::Source(s))
+        | (ClaimValue::Source(s), ClaimValue::CaptureTime(t)) => {
+            let tc = if a.value.kind() == Kind::CaptureTime { a } else { b };
+            let posted = s.posted_at.as_deref().and_then(|p| super::parse_instant(p).ok())?;
+            let (lo, _) = t.window().ok()?;
+            (tc.basis == Basis::Embedded && lo > posted).then(|| Discrepancy {
+                rule: "captured-after-posted",
+                claims: ids,
+                message: format!(
+                    "embedded capture time {} is after the source's posted-at time {}",
+                    t.at,
+                    s.posted_at.as_deref().unwrap_or_default()
+                ),
+            })
+        }
+        (ClaimValue::CaptureTime(x), ClaimValue::CaptureTime(y)) => {
+            let ((alo, ahi), (blo, bhi)) = (x.window().ok()?, y.window().ok()?);
+            let disjoint = ahi < blo || bhi < alo;
+            (disjoint && (embedded || a.author != b.author)).then(|| Discrepancy {
+                rule: if embedded { "embedded-time-differs" } else { "authors-disagree" },
+                claims: ids,
+                message: format!("capture times {} and {} cannot both hold", x.at, y.at),
+            })
+        }
+        (ClaimValue::Verification(x), ClaimValue::Verification(y)) => {
+            (a.author != b.author && x.verdict != y.verdict).then(|| Discrepancy {
+                rule: "authors-disagree",
+                claims: ids,
+                message: format!("verdicts differ: {:?} and {:?}", x.verdict, y.verdict),
+            })
+        }
+        (ClaimValue::Source(x), ClaimValue::Source(y)) => {
+            let differ = |p: &Option<String>, q: &Option<String>| matches!((p, q), (Some(p), Some(q)) if p != q);
+            let fields = [
+                ("url", differ(&x.url, &y.url)),
+                ("platform", differ(&x.platform, &y.platform)),
+                ("account", differ(&x.account, &y.account)),
+                ("post id", differ(&x.post_id, &y.post_id)),
+                ("posted at", differ(&x.posted_at, &y.posted_at)),
+            ];
+            let which: Vec<&str> = fields.iter().filter(|f| f.1).map(|f| f.0).collect();
+            (a.author != b.author && !which.is_empty()).then(|| Discrepancy {
+                rule: "authors-disagree",
+                claims: ids,
+                message: format!("sources differ in {}", which.join(", ")),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claim::{CaptureTime, Location, Precision, Source, Verdict, Verification};
+
+    fn loc(lat: f64, lon: f64, acc: Option<f64>) -> ClaimValue {
+        ClaimValue::Location(Location {
+            lat,
+            lon,
+            accuracy_m: acc,
+            altitude_m: None,
+            place: None,
+            method: None,
+        })
+    }
+
+    fn time(at: &str, offset_unknown: bool) -> ClaimValue {
+        ClaimValue::CaptureTime(CaptureTime {
+            at: at.into(),
+            precision: Precision::Second,
+            offset_unknown,
+        })
+    }
+
+    fn posted(at: &str) -> ClaimValue {
+        ClaimValue::Source(Source { posted_at: Some(at.into()), ..Source::default() })
+    }
+
+    fn rev<'a>(
+        id: i64,
+        uuid: &'a str,
+        author: &'a str,
+        basis: Basis,
+        v: &'a ClaimValue,
+    ) -> Reviewed<'a> {
+        Reviewed { id, uuid, author, basis, supersedes: None, value: v }
+    }
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+
+    fn rules(all: &[Reviewed<'_>]) -> Vec<&'static str> {
+        discrepancies(all, NOW).into_iter().map(|d| d.rule).collect()
+    }
+
+    #[test]
+    fn embedded_location_far_both_ways() {
+        // Citadel vs. Umayyad Mosque: ~600 m apart; within 1 km slack.
+        let (e, c) = (loc(36.1993, 37.1627, None), loc(36.1990, 37.1566, Some(20.0)));
+        let all = [rev(1, "a", "k", Basis::Embedded, &e), rev(2, "b", "k", Basis::Claimed, &c)];
+        assert!(rules(&all).is_empty());
+        // Citadel vs. Idlib (~55 km): flagged, same author or not.
+        let far = loc(35.9306, 36.6339, Some(500.0));
+        let all = [rev(1, "a", "k", Basis::Embedded, &e), rev(2, "b", "k", Basis::Analyst, &far)];
+        assert_eq!(rules(&all), ["embedded-location-far"]);
+        // A wide accuracy radius absorbs the distance.
+        let wide = loc(35.9306, 36.6339, Some(60_000.0));
+        let all = [rev(1, "a", "k", Basis::Embedded, &e), rev(2, "b", "k", Basis::Claimed, &wide)];
+        assert!(rules(&all).is_empty());
+    }
+
+    #[test]
+    fn captured_after_posted_both_ways() {
+        let p = posted("2024-11-29T15:00:00+03:00");
+        let before = time("2024-11-29T14:03:00+03:00", false);
+        let after = time("2024-11-29T16:03:00+03:00", false);
+        let ok = [rev(1, "a", "k", Basis::Embedded, &before), rev(2, "b", "k", Basis::Claimed, &p)];
+        assert!(rules(&ok).is_empty());
+        let bad = [rev(1, "a", "k", Basis::Embedded, &after), rev(2, "b", "k", Basis::Claimed, &p)];
+        assert_eq!(rules(&bad), ["captured-after-posted"]);
+        // Offset unknown: 16:03 local could be 02:03Z, before the posting.
+        let local = time("2024-11-29T16:03:00", true);
+        let ok = [rev(1, "a", "k", Basis::Embedded, &local), rev(2, "b", "k", Basis::Claimed, &p)];
+        assert!(rules(&ok).is_empty());
+        // ... but a local time a day after the posting cannot be.
+        let late = time("2024-11-30T16:03:00", true);
+        let bad = [rev(1, "a", "k", Basis::Embedded, &late), rev(2, "b", "k", Basis::Claimed, &p)];
+        assert_eq!(rules(&bad), ["captured-after-posted"]);
+    }
+
+    #[test]
+    fn capture_in_future_or_before_digital() {
+        let ok = time("2024-11-29T14:03:00+03:00", false);
+        assert!(rules(&[rev(1, "a", "k", Basis::Claimed, &ok)]).is_empty());
+        let future = time("2027-01-01T00:00:00Z", false);
+        assert_eq!(rules(&[rev(1, "a", "k", Basis::Claimed, &future)]), ["capture-in-future"]);
+        let old = time("1904-01-01T00:00:00Z", false);
+        assert_eq!(rules(&[rev(1, "a", "k", Basis::Embedded, &old)]), ["capture-before-digital"]);
+    }
+
+    #[test]
+    fn authors_disagree_only_when_current_and_different() {
+        let v = |verdict| {
+            ClaimValue::Verification(Verification { verdict, method: "m".into(), notes: None })
+        };
+        let (x, y) = (v(Verdict::Confirmed), v(Verdict::False));
+        let two = [rev(1, "a", "k1", Basis::Analyst, &x), rev(2, "b", "k2", Basis::Analyst, &y)];
+        assert_eq!(rules(&two), ["authors-disagree"]);
+        let same = [rev(1, "a", "k1", Basis::Analyst, &x), rev(2, "b", "k1", Basis::Analyst, &y)];
+        assert!(rules(&same).is_empty());
+        let agree = [rev(1, "a", "k1", Basis::Analyst, &x), rev(2, "b", "k2", Basis::Analyst, &x)];
+        assert!(rules(&agree).is_empty());
+        // Superseded: the old verdict no longer counts.
+        let mut sup = two.clone();
+        sup[1].supersedes = Some("a");
+        assert!(rules(&sup).is_empty());
+        assert_eq!(current(&sup).len(), 1);
+        let (l1, l2) = (loc(36.2, 37.16, None), loc(35.93, 36.63, None));
+        let locs = [rev(1, "a", "k1", Basis::Claimed, &l1), rev(2, "b", "k2", Basis::Analyst, &l2)];
+        assert_eq!(rules(&locs), ["authors-disagree"]);
+    }
+}

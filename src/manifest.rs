@@ -1,0 +1,272 @@
+//! The ingest manifest: a CSV file, one row per file, a header naming the
+//! columns (`path` plus any claim field of `claim::FIELDS`). The whole file
+//! is read and every row checked — the file exists and is a regular file,
+//! no file is listed twice, every field is valid — before anything is
+//! ingested; each problem names its line, column and reason.
+//!
+//! Must not: touch the archive, or stop at the first bad row.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::claim::{self, Fields, Parsed};
+use crate::error::{Error, ErrorKind, Result};
+
+/// One good row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Line number in the file (1 = header).
+    pub line: u64,
+    /// The file, absolute.
+    pub path: PathBuf,
+    /// The collector's claims for it.
+    pub claims: Parsed,
+}
+
+/// One problem in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// Line number (1 = header).
+    pub line: u64,
+    /// Column name ('' when the whole row is bad).
+    pub column: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        }
+    }
+}
+
+/// A checked manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    /// Rows that passed every check.
+    pub rows: Vec<Row>,
+    /// Every problem found.
+    pub errors: Vec<RowError>,
+}
+
+/// Read and check a manifest. Paths are relative to the manifest's folder.
+/// Only an unreadable file is an error; bad rows are `errors`.
+pub fn read(file: &Path) -> Result<Manifest> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        Error::io("cannot read manifest", file, e)
+            .hint("check the --manifest path; nothing was ingested")
+    })?;
+    let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(parse(&bytes, &base))
+}
+
+/// Check manifest bytes; relative paths resolve against `base`.
+pub fn parse(bytes: &[u8], base: &Path) -> Manifest {
+    let mut m = Manifest::default();
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).comment(Some(b'#')).from_reader(bytes);
+    let headers = match rdr.byte_headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            m.errors.push(RowError {
+                line: 1,
+                column: String::new(),
+                message: format!("the header row cannot be read: {e}"),
+            });
+            return m;
+        }
+    };
+    let mut names = Vec::new();
+    let mut header_ok = true;
+    for h in headers.iter() {
+        let name = String::from_utf8_lossy(h).trim().to_lowercase().replace('-', "_");
+        let known = name == "path" || claim::FIELDS.iter().any(|f| f.0 == name);
+        if !known {
+            header_ok = false;
+            m.errors.push(RowError {
+                line: 1,
+                column: name.clone(),
+                message: format!(
+                    "unknown column; the columns are path, {}",
+                    claim::FIELDS.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        } else if names.contains(&name) {
+            header_ok = false;
+            m.errors.push(RowError {
+                line: 1,
+                column: name.clone(),
+                message: "column named twice".into(),
+            });
+        }
+        names.push(name);
+    }
+    if !names.iter().any(|n| n == "path") {
+        m.errors.push(RowError {
+            line: 1,
+            column: "path".into(),
+            message: "the header has no path column".into(),
+        });
+        return m;
+    }
+    if !header_ok {
+        return m;
+    }
+    let mut seen: HashMap<PathBuf, u64> = HashMap::new();
+    for rec in rdr.byte_records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!(
+                            "{len} fields, the header has {expected_len}: quote values that contain commas"
+                        )
+                    }
+                    _ => format!("not valid CSV: {e}"),
+                };
+                m.errors.push(RowError { line, column: String::new(), message });
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let mut errs = Vec::new();
+        let mut fields = Fields::default();
+        let mut path = None;
+        for (name, raw) in names.iter().zip(rec.iter()) {
+            let Ok(v) = std::str::from_utf8(raw) else {
+                errs.push(RowError {
+                    line,
+                    column: name.clone(),
+                    message: "not valid UTF-8: save the manifest as UTF-8".into(),
+                });
+                continue;
+            };
+            if name == "path" {
+                path = Some(v.trim().to_owned()).filter(|p| !p.is_empty());
+            } else if let Err(e) = fields.set(name, v) {
+                errs.push(RowError { line, column: e.field, message: e.message });
+            }
+        }
+        let no_relations = |_: &str| Err("relations are made with `custody claim`".to_owned());
+        let claims = match claim::parse_fields(&fields, None, &no_relations) {
+            Ok(p) => Some(p),
+            Err(fe) => {
+                errs.extend(fe.into_iter().map(|e| RowError {
+                    line,
+                    column: e.field,
+                    message: e.message,
+                }));
+                None
+            }
+        };
+        let file = match path {
+            None => {
+                errs.push(RowError {
+                    line,
+                    column: "path".into(),
+                    message: "empty: name the file this row describes".into(),
+                });
+                None
+            }
+            Some(p) => check_file(&base.join(&p), &p)
+                .map_err(|message| errs.push(RowError { line, column: "path".into(), message }))
+                .ok(),
+        };
+        if let Some(f) = &file {
+            if let Some(first) = seen.get(f) {
+                errs.push(RowError {
+                    line,
+                    column: "path".into(),
+                    message: format!(
+                        "duplicate row: line {first} already lists this file; merge the two rows"
+                    ),
+                });
+            } else {
+                seen.insert(f.clone(), line);
+            }
+        }
+        match (file, claims) {
+            (Some(path), Some(claims)) if errs.is_empty() => {
+                m.rows.push(Row { line, path, claims })
+            }
+            _ => m.errors.extend(errs),
+        }
+    }
+    if m.rows.is_empty() && m.errors.is_empty() {
+        m.errors.push(RowError {
+            line: 1,
+            column: String::new(),
+            message: "the manifest lists no files".into(),
+        });
+    }
+    m
+}
+
+/// The canonical path of a regular file, or why the row cannot use it.
+fn check_file(full: &Path, shown: &str) -> std::result::Result<PathBuf, String> {
+    let meta = std::fs::symlink_metadata(full).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("{shown:?} does not exist (paths are relative to the manifest's folder)")
+        }
+        _ => format!("{shown:?} cannot be read: {e}"),
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(format!("{shown:?} is a symbolic link; list the file it points to"));
+    }
+    if meta.is_dir() {
+        return Err(format!("{shown:?} is a folder; list its files one per row"));
+    }
+    if !meta.is_file() {
+        return Err(format!("{shown:?} is not a regular file"));
+    }
+    std::fs::canonicalize(full).map_err(|e| format!("{shown:?} cannot be resolved: {e}"))
+}
+
+/// An error summarising a manifest's problems (for callers that refuse it).
+pub fn refusal(file: &Path, errors: &[RowError]) -> Error {
+    let shown: Vec<String> = errors.iter().take(50).map(|e| format!("  {e}")).collect();
+    let more = if errors.len() > 50 {
+        format!("\n  … and {} more", errors.len() - 50)
+    } else {
+        String::new()
+    };
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "manifest {} has {} problem{}; nothing was ingested:\n{}{more}",
+            file.display(),
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            shown.join("\n")
+        ),
+    )
+    .hint("fix those rows, or pass --skip-bad-rows to ingest only the good ones")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_and_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("b.jpg"), b"y").unwrap();
+        let csv = "path,lat,lon,captured_at\n\
+                   a.jpg,36.1993,37.1627,2024-11-29T14:03:00+03:00\n\
+                   b.jpg,91,37,\n";
+        let m = parse(csv.as_bytes(), dir.path());
+        assert_eq!(m.rows.len(), 1);
+        assert_eq!(m.rows[0].line, 2);
+        assert_eq!(m.errors.len(), 1);
+        assert_eq!((m.errors[0].line, m.errors[0].column.as_str()), (3, "lat"));
+    }
+}

@@ -1,0 +1,513 @@
+//! Embedded metadata: what a file says about itself, turned into claim
+//! values with the raw values they were read from.
+//!
+//! - photos (JPEG, TIFF, HEIF, PNG, WebP): EXIF through `kamadak-exif` —
+//!   DateTimeOriginal + OffsetTimeOriginal + SubSecTimeOriginal, GPS
+//!   position / altitude / positioning error / date-time, Make and Model;
+//! - video (MP4, MOV, 3GP): creation time (the Apple `creationdate` key,
+//!   else `mvhd`), location (the Apple `location.ISO6709` key, else `©xyz`,
+//!   else the 3GPP `loci` box), make and model — read by `isobmff`, a small
+//!   bounded box reader of our own: `nom-exif` misses `loci`, keys inside
+//!   `udta/meta` (as ffmpeg writes them) and version-1 `mvhd`;
+//! - HTML: title, declared charset, declared language.
+//!
+//! Hostile input is expected: every reader is bounded, a parser panic is
+//! caught, and any problem becomes a message, never an error — the file is
+//! archived either way.
+//!
+//! Must not: read the database or sign anything; fail an ingest.
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read, Seek};
+
+mod isobmff;
+
+use crate::claim::{CaptureTime, ClaimValue, Description, Location, Precision};
+
+/// What was found in one file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embedded {
+    /// Claim values with the raw fields each was read from.
+    pub values: Vec<(ClaimValue, BTreeMap<String, String>)>,
+    /// Problems met (malformed metadata, out-of-range values).
+    pub problems: Vec<String>,
+}
+
+/// How much of an HTML file is read for its head.
+const HTML_HEAD: u64 = 64 << 10;
+
+/// Whether `extract` reads anything from this media type.
+pub fn reads(media_type: &str) -> bool {
+    is_photo(media_type) || is_video(media_type) || media_type == "text/html"
+}
+
+fn is_photo(t: &str) -> bool {
+    matches!(
+        t,
+        "image/jpeg" | "image/tiff" | "image/heif" | "image/avif" | "image/png" | "image/webp"
+    )
+}
+
+fn is_video(t: &str) -> bool {
+    matches!(t, "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp")
+}
+
+/// Read the embedded metadata of a file of `media_type` from `r`.
+pub fn extract<R: Read + Seek>(media_type: &str, mut r: R) -> Embedded {
+    let mut out = Embedded::default();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if is_photo(media_type) {
+            photo(&mut r, &mut out);
+        } else if is_video(media_type) {
+            video(&mut r, &mut out);
+        } else if media_type == "text/html" {
+            html(&mut r, &mut out);
+        }
+    }));
+    if run.is_err() {
+        out.values.clear();
+        // Worded so tests can tell a caught panic from a reported problem.
+        out.problems.push("the metadata reader failed on this file; no metadata was taken".into());
+    }
+    out
+}
+
+// ---------------------------------------------------------------- photos
+
+fn photo<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
+    let mut reader = BufReader::new(r);
+    let exif = match exif::Reader::new().read_from_container(&mut reader) {
+        Ok(e) => e,
+        Err(exif::Error::NotFound(_)) => return,
+        Err(e) => {
+            out.problems.push(format!("EXIF could not be read: {e}"));
+            return;
+        }
+    };
+    let field = |tag: exif::Tag| exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value);
+    let mut device = BTreeMap::new();
+    for (name, tag) in [("EXIF Make", exif::Tag::Make), ("EXIF Model", exif::Tag::Model)] {
+        if let Some(v) = field(tag).and_then(ascii) {
+            device.insert(name.to_owned(), v);
+        }
+    }
+
+    // Capture time.
+    if let Some(v) = field(exif::Tag::DateTimeOriginal) {
+        let mut raw = device.clone();
+        raw.insert("EXIF DateTimeOriginal".into(), raw_value(v));
+        let parsed = match v {
+            exif::Value::Ascii(a) if !a.is_empty() => {
+                exif::DateTime::from_ascii(&a[0]).map_err(|e| e.to_string())
+            }
+            _ => Err("not an ASCII value".into()),
+        };
+        match parsed {
+            Ok(mut dt) => {
+                if let Some(s) = field(exif::Tag::SubSecTimeOriginal) {
+                    raw.insert("EXIF SubSecTimeOriginal".into(), raw_value(s));
+                    if let exif::Value::Ascii(a) = s
+                        && let Some(b) = a.first()
+                        && dt.parse_subsec(b).is_err()
+                    {
+                        out.problems.push(format!("SubSecTimeOriginal {} ignored", raw_value(s)));
+                    }
+                }
+                if let Some(o) = field(exif::Tag::OffsetTimeOriginal) {
+                    raw.insert("EXIF OffsetTimeOriginal".into(), raw_value(o));
+                    let ok = matches!(o, exif::Value::Ascii(a) if a.first().is_some_and(|b| dt.parse_offset(b).is_ok()));
+                    if !ok {
+                        out.problems.push(format!("OffsetTimeOriginal {} ignored", raw_value(o)));
+                    }
+                }
+                match exif_time(&dt) {
+                    Some(t) => out.values.push((ClaimValue::CaptureTime(t), raw)),
+                    None => out.problems.push(format!(
+                        "DateTimeOriginal {} is not a valid date and time",
+                        raw_value(v)
+                    )),
+                }
+            }
+            Err(e) => {
+                // A blank DateTimeOriginal is "not recorded", not a problem.
+                if !e.contains("blank") {
+                    out.problems.push(format!("DateTimeOriginal {} ignored: {e}", raw_value(v)));
+                }
+            }
+        }
+    }
+
+    // Position.
+    let lat = field(exif::Tag::GPSLatitude);
+    let lon = field(exif::Tag::GPSLongitude);
+    if let (Some(lat), Some(lon)) = (lat, lon) {
+        let mut raw = device;
+        let mut note = |name: &str, tag: exif::Tag| {
+            let v = field(tag).map(raw_value);
+            if let Some(v) = &v {
+                raw.insert(format!("EXIF {name}"), v.clone());
+            }
+            v
+        };
+        let lat_ref = note("GPSLatitudeRef", exif::Tag::GPSLatitudeRef);
+        let lon_ref = note("GPSLongitudeRef", exif::Tag::GPSLongitudeRef);
+        note("GPSLatitude", exif::Tag::GPSLatitude);
+        note("GPSLongitude", exif::Tag::GPSLongitude);
+        note("GPSAltitude", exif::Tag::GPSAltitude);
+        let alt_ref = note("GPSAltitudeRef", exif::Tag::GPSAltitudeRef);
+        note("GPSHPositioningError", exif::Tag::GPSHPositioningError);
+        note("GPSDateStamp", exif::Tag::GPSDateStamp);
+        note("GPSTimeStamp", exif::Tag::GPSTimeStamp);
+        let sign = |r: Option<String>, neg: &str| match r.as_deref() {
+            Some(x) if x.eq_ignore_ascii_case(neg) => Some(-1.0),
+            Some(x) if x.eq_ignore_ascii_case("N") || x.eq_ignore_ascii_case("E") => Some(1.0),
+            None => Some(1.0),
+            Some(_) => None,
+        };
+        let la = dms(lat).zip(sign(lat_ref, "S")).map(|(v, s)| v * s);
+        let lo = dms(lon).zip(sign(lon_ref, "W")).map(|(v, s)| v * s);
+        let altitude_m = field(exif::Tag::GPSAltitude)
+            .and_then(first_rational)
+            .map(|a| if alt_ref.as_deref() == Some("1") { -a } else { a });
+        let accuracy_m = field(exif::Tag::GPSHPositioningError).and_then(first_rational);
+        push_location(out, la, lo, altitude_m, accuracy_m, raw, "EXIF GPS");
+    }
+}
+
+/// Check a read position and keep it, or say why not.
+fn push_location(
+    out: &mut Embedded,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    altitude_m: Option<f64>,
+    accuracy_m: Option<f64>,
+    raw: BTreeMap<String, String>,
+    what: &str,
+) {
+    let (Some(lat), Some(lon)) = (lat, lon) else {
+        out.problems.push(format!("{what} position is malformed ({raw:?}); not taken"));
+        return;
+    };
+    // 1e-7 degrees is about 1 cm: drop float noise from DMS arithmetic
+    // (36 + 11/60 + 57.48/3600 = 36.199299999999994); raw values are kept.
+    let round = |v: f64| (v * 1e7).round() / 1e7;
+    let loc = Location {
+        lat: round(lat),
+        lon: round(lon),
+        accuracy_m: accuracy_m.filter(|a| a.is_finite() && *a > 0.0),
+        altitude_m: altitude_m.filter(|a| a.is_finite() && (-12_000.0..=100_000.0).contains(a)),
+        place: None,
+        method: None,
+    };
+    let value = ClaimValue::Location(loc);
+    match value.check() {
+        Ok(()) => out.values.push((value, raw)),
+        Err(e) => out.problems.push(format!("{what} position not taken: {e}")),
+    }
+}
+
+fn exif_time(dt: &exif::DateTime) -> Option<CaptureTime> {
+    let month = time::Month::try_from(dt.month).ok()?;
+    let date = time::Date::from_calendar_date(i32::from(dt.year), month, dt.day).ok()?;
+    let t = time::Time::from_hms_nano(dt.hour, dt.minute, dt.second, dt.nanosecond.unwrap_or(0))
+        .ok()?;
+    let local = time::PrimitiveDateTime::new(date, t);
+    let mut at = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+    );
+    if let Some(ns) = dt.nanosecond.filter(|n| *n > 0) {
+        let frac = format!("{ns:09}");
+        at.push('.');
+        at.push_str(frac.trim_end_matches('0'));
+    }
+    let offset_unknown = match dt.offset {
+        Some(m) => {
+            let off = time::UtcOffset::from_whole_seconds(i32::from(m) * 60).ok()?;
+            let _ = local.assume_offset(off);
+            let sign = if m < 0 { '-' } else { '+' };
+            at.push_str(&format!(
+                "{sign}{:02}:{:02}",
+                m.unsigned_abs() / 60,
+                m.unsigned_abs() % 60
+            ));
+            false
+        }
+        None => true,
+    };
+    Some(CaptureTime { at, precision: Precision::Second, offset_unknown })
+}
+
+fn ascii(v: &exif::Value) -> Option<String> {
+    match v {
+        exif::Value::Ascii(a) => {
+            a.first().map(|b| String::from_utf8_lossy(b).trim_end_matches(['\0', ' ']).to_owned())
+        }
+        _ => None,
+    }
+}
+
+fn first_rational(v: &exif::Value) -> Option<f64> {
+    match v {
+        exif::Value::Rational(r) => r.first().filter(|r| r.denom != 0).map(|r| r.to_f64()),
+        _ => None,
+    }
+}
+
+/// Degrees, minutes, seconds as three rationals.
+fn dms(v: &exif::Value) -> Option<f64> {
+    match v {
+        exif::Value::Rational(r) if r.len() == 3 && r.iter().all(|x| x.denom != 0) => {
+            Some(r[0].to_f64() + r[1].to_f64() / 60.0 + r[2].to_f64() / 3600.0)
+        }
+        _ => None,
+    }
+}
+
+/// The value as stored, without interpretation.
+fn raw_value(v: &exif::Value) -> String {
+    let join = |it: Vec<String>| it.join(" ");
+    match v {
+        exif::Value::Ascii(a) => join(
+            a.iter()
+                .map(|b| String::from_utf8_lossy(b).trim_end_matches('\0').to_owned())
+                .collect(),
+        ),
+        exif::Value::Rational(r) => {
+            join(r.iter().map(|x| format!("{}/{}", x.num, x.denom)).collect())
+        }
+        exif::Value::SRational(r) => {
+            join(r.iter().map(|x| format!("{}/{}", x.num, x.denom)).collect())
+        }
+        exif::Value::Byte(b) => join(b.iter().map(u8::to_string).collect()),
+        exif::Value::Short(s) => join(s.iter().map(u16::to_string).collect()),
+        exif::Value::Long(s) => join(s.iter().map(u32::to_string).collect()),
+        other => format!("{other:?}"),
+    }
+}
+
+// ----------------------------------------------------------------- video
+
+fn video<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
+    let moov = match isobmff::moov(r) {
+        Ok(Some(m)) => m,
+        Ok(None) => return,
+        Err(e) => {
+            out.problems.push(format!("video metadata could not be read: {e}"));
+            return;
+        }
+    };
+    let found = isobmff::read(&moov);
+    out.problems.extend(found.problems);
+    let mut device = BTreeMap::new();
+    for (name, v) in [("Keys make", &found.make), ("Keys model", &found.model)] {
+        if let Some(v) = v {
+            device.insert(name.to_owned(), v.clone());
+        }
+    }
+    // Capture time: the Apple key keeps the local offset; mvhd is UTC.
+    let mut raw = device.clone();
+    for (name, v) in
+        [("Keys creationdate", &found.creationdate), ("mvhd creation_time", &found.mvhd)]
+    {
+        if let Some(v) = v {
+            raw.insert(name.into(), v.clone());
+        }
+    }
+    let at =
+        found.creationdate.as_deref().and_then(isobmff::apple_time).or_else(|| found.mvhd.clone());
+    if let Some(at) = at {
+        let value = ClaimValue::CaptureTime(CaptureTime {
+            at,
+            precision: Precision::Second,
+            offset_unknown: false,
+        });
+        match value.check() {
+            Ok(()) => out.values.push((value, raw)),
+            Err(e) => out.problems.push(format!("creation time not taken: {e}")),
+        }
+    } else if let Some(c) = &found.creationdate {
+        out.problems.push(format!("creationdate {c:?} is not a date and time; not taken"));
+    }
+    // Location: the Apple key, else ©xyz, else the 3GPP loci box.
+    let mut raw = device;
+    for (name, v) in [
+        ("Keys location.ISO6709", &found.iso6709_key),
+        ("udta ©xyz", &found.xyz),
+        ("udta loci", &found.loci_raw),
+    ] {
+        if let Some(v) = v {
+            raw.insert(name.into(), v.clone());
+        }
+    }
+    let point = match (&found.iso6709_key, &found.xyz, found.loci) {
+        (Some(s), _, _) | (None, Some(s), _) => {
+            Some(isobmff::iso6709(s).ok_or_else(|| format!("ISO 6709 location {s:?} is malformed")))
+        }
+        (None, None, Some(p)) => Some(Ok(p)),
+        (None, None, None) => None,
+    };
+    match point {
+        Some(Ok((lat, lon, alt))) => {
+            push_location(out, Some(lat), Some(lon), alt, None, raw, "video")
+        }
+        Some(Err(e)) => out.problems.push(format!("{e}; not taken")),
+        None => {}
+    }
+}
+
+// ------------------------------------------------------------------ html
+
+fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
+    let mut head = Vec::new();
+    if let Err(e) = r.take(HTML_HEAD).read_to_end(&mut head) {
+        out.problems.push(format!("cannot read the HTML head: {e}"));
+        return;
+    }
+    let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
+    let find = |from: usize, pat: &[u8]| {
+        lower
+            .get(from..)
+            .and_then(|s| s.windows(pat.len()).position(|w| w == pat))
+            .map(|i| i + from)
+    };
+    let mut raw = BTreeMap::new();
+    // <meta charset=…> or <meta http-equiv=… content="…; charset=…">
+    let mut charset = None;
+    let mut at = 0;
+    while let Some(m) = find(at, b"<meta") {
+        let close = find(m, b">").unwrap_or(lower.len());
+        let tag = &lower[m..close];
+        if let Some(i) = tag.windows(8).position(|w| w == b"charset=") {
+            let v: String = tag[i + 8..]
+                .iter()
+                .skip_while(|b| matches!(b, b'"' | b'\'' | b' '))
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+                .map(|b| *b as char)
+                .collect();
+            if !v.is_empty() {
+                raw.insert("HTML meta charset".into(), v.clone());
+                charset = Some(v);
+                break;
+            }
+        }
+        at = close;
+    }
+    let language = find(0, b"<html").and_then(|h| {
+        let close = find(h, b">")?;
+        let tag = &head[h..close];
+        let ltag = &lower[h..close];
+        let i = ltag.windows(5).position(|w| w == b"lang=" || w == b" lang")?;
+        let start = i + ltag[i..].iter().position(|b| *b == b'=')? + 1;
+        let v: String = tag[start..]
+            .iter()
+            .skip_while(|b| matches!(b, b'"' | b'\'' | b' '))
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .map(|b| *b as char)
+            .collect();
+        (!v.is_empty()).then_some(v)
+    });
+    if let Some(l) = &language {
+        raw.insert("HTML lang".into(), l.clone());
+    }
+    let title = find(0, b"<title").and_then(|t| {
+        let open = find(t, b">")? + 1;
+        let close = find(open, b"</title")?;
+        let bytes = &head[open..close];
+        let enc = charset
+            .as_deref()
+            .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+            .unwrap_or(encoding_rs::UTF_8);
+        let (text, _, _) = enc.decode(bytes);
+        let text = unescape(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+        (!text.is_empty()).then(|| {
+            raw.insert("HTML title".into(), hex::encode(bytes));
+            text
+        })
+    });
+    if let Some(c) = &charset
+        && encoding_rs::Encoding::for_label(c.as_bytes()).is_none()
+    {
+        out.problems.push(format!("declared charset {c:?} is not a known encoding"));
+    }
+    if title.is_some() || charset.is_some() || language.is_some() {
+        let d = Description { title, language, charset, ..Description::default() };
+        out.values.push((ClaimValue::Description(d), raw));
+    }
+}
+
+/// The five predefined entities and numeric references.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest[..rest.len().min(12)].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let ent = &rest[1..end];
+        let ch = match ent {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => ent
+                .strip_prefix("#x")
+                .or_else(|| ent.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| ent.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match ch {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn html_head() {
+        let page = "<!doctype html><html dir=rtl lang=\"ar\"><head>\
+                    <meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\">\
+                    <title>\n حلب &amp; القلعة </title></head>";
+        let e = extract("text/html", Cursor::new(page.as_bytes()));
+        let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
+        assert_eq!(d.title.as_deref(), Some("حلب & القلعة"));
+        assert_eq!(d.language.as_deref(), Some("ar"));
+        assert_eq!(d.charset.as_deref(), Some("utf-8"));
+        // Declared windows-1256: the title is decoded with it.
+        let mut bytes = b"<html><meta charset='windows-1256'><title>".to_vec();
+        bytes.extend([0xcd, 0xe1, 0xc8]); // "حلب" in windows-1256
+        bytes.extend(b"</title>");
+        let e = extract("text/html", Cursor::new(bytes));
+        let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
+        assert_eq!(d.title.as_deref(), Some("حلب"));
+    }
+
+    #[test]
+    fn garbage_is_a_problem_not_a_crash() {
+        for t in ["image/jpeg", "video/mp4", "text/html", "image/png"] {
+            let e = extract(t, Cursor::new(vec![0xffu8, 0xd8, 0xff, 0xe1, 0xff, 0xff, 0, 1, 2]));
+            assert!(e.values.is_empty(), "{t}: {e:?}");
+        }
+        let e = extract("image/jpeg", Cursor::new(Vec::new()));
+        assert!(e.values.is_empty());
+    }
+}

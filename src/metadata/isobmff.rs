@@ -1,0 +1,400 @@
+//! A small, bounded reader for the metadata boxes of ISO base media files
+//! (MP4, MOV, 3GP): finds `moov`, then `mvhd` (version 0 or 1), `udta/©xyz`,
+//! `udta/loci` (3GPP TS 26.244) and Apple `meta/keys` + `meta/ilst` (in
+//! `moov` as iPhones write it, or in `moov/udta` as ffmpeg does).
+//!
+//! Every size is checked against its container before it is used; nothing
+//! is read beyond `MAX_MOOV` bytes of `moov`.
+//!
+//! Must not: panic or allocate on the strength of an untrusted size.
+
+use std::io::{Read, Seek, SeekFrom};
+
+/// Largest `moov` read into memory (larger ones are reported, not read).
+pub const MAX_MOOV: u64 = 64 << 20;
+/// Seconds from 1904-01-01 (the QuickTime epoch) to 1970-01-01.
+const QT_EPOCH_OFFSET: i64 = 2_082_844_800;
+
+/// What the boxes say, raw where raw is text.
+#[derive(Debug, Default, PartialEq)]
+pub struct Found {
+    /// `mvhd` creation time as RFC 3339 UTC (absent when 0 = unset).
+    pub mvhd: Option<String>,
+    /// `com.apple.quicktime.creationdate`.
+    pub creationdate: Option<String>,
+    /// `com.apple.quicktime.location.ISO6709`.
+    pub iso6709_key: Option<String>,
+    /// `udta/©xyz` text.
+    pub xyz: Option<String>,
+    /// `udta/loci` decoded: (lat, lon, altitude).
+    pub loci: Option<(f64, f64, Option<f64>)>,
+    /// `udta/loci` body as hex.
+    pub loci_raw: Option<String>,
+    /// `com.apple.quicktime.make`.
+    pub make: Option<String>,
+    /// `com.apple.quicktime.model`.
+    pub model: Option<String>,
+    /// What was malformed.
+    pub problems: Vec<String>,
+}
+
+/// A box: its four-character type and its body.
+type Atom<'a> = ([u8; 4], &'a [u8]);
+
+/// The boxes directly inside `body`. Stops with an error at the first box
+/// whose size does not fit.
+fn boxes(body: &[u8]) -> Result<Vec<Atom<'_>>, String> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while body.len() - at >= 8 {
+        let size = u32::from_be_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]]) as u64;
+        let kind = [body[at + 4], body[at + 5], body[at + 6], body[at + 7]];
+        let (total, header) = match size {
+            0 => ((body.len() - at) as u64, 8),
+            1 => {
+                let l = body.get(at + 8..at + 16).ok_or("a 64-bit box size is cut off")?;
+                let mut b = [0u8; 8];
+                b.copy_from_slice(l);
+                (u64::from_be_bytes(b), 16)
+            }
+            n => (n, 8),
+        };
+        if total < header || total > (body.len() - at) as u64 {
+            return Err(format!(
+                "box {:?} at offset {at} claims {total} bytes, more than its container holds",
+                String::from_utf8_lossy(&kind)
+            ));
+        }
+        out.push((kind, &body[at + header as usize..at + total as usize]));
+        at += total as usize;
+    }
+    Ok(out)
+}
+
+/// Find the top-level `moov` box and read its body (`None`: no `moov`).
+pub fn moov<R: Read + Seek>(r: &mut R) -> Result<Option<Vec<u8>>, String> {
+    let end = r.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+    let mut pos = 0u64;
+    while pos + 8 <= end {
+        r.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+        let mut h = [0u8; 16];
+        let n = r.read(&mut h).map_err(|e| e.to_string())?;
+        if n < 8 {
+            return Ok(None);
+        }
+        let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        let (total, header) = match size {
+            0 => (end - pos, 8),
+            1 if n >= 16 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&h[8..16]);
+                (u64::from_be_bytes(b), 16)
+            }
+            1 => return Err("a 64-bit box size is cut off".into()),
+            s => (s, 8),
+        };
+        if total < header || pos.checked_add(total).is_none_or(|e| e > end) {
+            return Err(format!(
+                "box {:?} at offset {pos} claims {total} bytes, past the end of the file",
+                String::from_utf8_lossy(&h[4..8])
+            ));
+        }
+        if &h[4..8] == b"moov" {
+            let len = total - header;
+            if len > MAX_MOOV {
+                return Err(format!("the moov box is {len} bytes, more than the {MAX_MOOV} read"));
+            }
+            r.seek(SeekFrom::Start(pos + header)).map_err(|e| e.to_string())?;
+            let mut body = vec![0u8; len as usize];
+            r.read_exact(&mut body).map_err(|e| e.to_string())?;
+            return Ok(Some(body));
+        }
+        pos += total;
+    }
+    Ok(None)
+}
+
+/// Read the metadata boxes of a `moov` body.
+pub fn read(moov: &[u8]) -> Found {
+    let mut f = Found::default();
+    let top = match boxes(moov) {
+        Ok(b) => b,
+        Err(e) => {
+            f.problems.push(format!("moov: {e}"));
+            return f;
+        }
+    };
+    for (kind, body) in top {
+        match &kind {
+            b"mvhd" => match mvhd(body) {
+                Ok(t) => f.mvhd = t,
+                Err(e) => f.problems.push(format!("mvhd: {e}")),
+            },
+            b"meta" => meta(body, &mut f),
+            b"udta" => match boxes(body) {
+                Ok(children) => {
+                    for (k, b) in children {
+                        match &k {
+                            b"\xa9xyz" => f.xyz = quicktime_text(b),
+                            b"loci" => match loci(b) {
+                                Ok(p) => {
+                                    f.loci = Some(p);
+                                    f.loci_raw = Some(hex::encode(&b[..b.len().min(256)]));
+                                }
+                                Err(e) => f.problems.push(format!("loci: {e}")),
+                            },
+                            b"meta" => meta(b, &mut f),
+                            _ => {}
+                        }
+                    }
+                }
+                Err(e) => f.problems.push(format!("udta: {e}")),
+            },
+            _ => {}
+        }
+    }
+    f
+}
+
+/// `mvhd` creation time; version 0 has 32-bit times, version 1 64-bit.
+fn mvhd(b: &[u8]) -> Result<Option<String>, String> {
+    let secs = match b.first() {
+        Some(0) => b.get(4..8).map(|x| u64::from(u32::from_be_bytes([x[0], x[1], x[2], x[3]]))),
+        Some(1) => b.get(4..12).map(|x| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(x);
+            u64::from_be_bytes(a)
+        }),
+        Some(v) => return Err(format!("unknown version {v}")),
+        None => None,
+    }
+    .ok_or("the box is too short")?;
+    if secs == 0 {
+        return Ok(None); // 0 means "not set"
+    }
+    let unix = i64::try_from(secs).map_err(|_| "creation time out of range")? - QT_EPOCH_OFFSET;
+    let t = time::OffsetDateTime::from_unix_timestamp(unix)
+        .map_err(|_| "creation time out of range")?;
+    Ok(Some(crate::clock::rfc3339(t)))
+}
+
+/// QuickTime user-data text: 16-bit length, 16-bit language, the text.
+fn quicktime_text(b: &[u8]) -> Option<String> {
+    let len = usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?]));
+    let text = b.get(4..4 + len).or_else(|| b.get(4..))?;
+    Some(String::from_utf8_lossy(text).trim_end_matches('\0').to_owned())
+}
+
+/// 3GPP TS 26.244 `loci`: version/flags, language, name (NUL-terminated,
+/// UTF-8 or UTF-16 with BOM), role, then longitude, latitude, altitude as
+/// signed 16.16 fixed point.
+fn loci(body: &[u8]) -> Result<(f64, f64, Option<f64>), String> {
+    let short = || "the box is too short".to_owned();
+    let rest = body.get(6..).ok_or_else(short)?;
+    let name_len = if rest.starts_with(&[0xfe, 0xff]) || rest.starts_with(&[0xff, 0xfe]) {
+        rest.chunks(2).position(|c| c == [0, 0]).map(|i| i * 2 + 2)
+    } else {
+        rest.iter().position(|b| *b == 0).map(|i| i + 1)
+    }
+    .ok_or_else(|| "the place name is not terminated".to_owned())?;
+    let fixed = rest.get(name_len + 1..name_len + 13).ok_or_else(short)?;
+    let f = |i: usize| {
+        f64::from(i32::from_be_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]))
+            / 65536.0
+    };
+    // ffmpeg writes altitude 0 when none was given: indistinguishable from
+    // sea level, so 0 is kept as "unknown".
+    let alt = f(8);
+    Ok((f(4), f(0), (alt != 0.0).then_some(alt)))
+}
+
+/// Apple metadata: `keys` names, `ilst` values (UTF-8 `data` atoms).
+fn meta(body: &[u8], f: &mut Found) {
+    // An ISO `meta` is a full box (4 bytes of version/flags); QuickTime's is
+    // not. Tell them apart by where the first child box's type is.
+    let body =
+        if body.get(4..8) == Some(b"hdlr") { body } else { body.get(4..).unwrap_or_default() };
+    let children = match boxes(body) {
+        Ok(c) => c,
+        Err(e) => {
+            f.problems.push(format!("meta: {e}"));
+            return;
+        }
+    };
+    let Some(keys) = children.iter().find(|(k, _)| k == b"keys").map(|(_, b)| *b) else { return };
+    let Some(ilst) = children.iter().find(|(k, _)| k == b"ilst").map(|(_, b)| *b) else { return };
+    let names = match keys.get(8..).map(boxes) {
+        Some(Ok(entries)) => entries,
+        _ => {
+            f.problems.push("meta/keys is malformed".into());
+            return;
+        }
+    };
+    let items = match boxes(ilst) {
+        Ok(i) => i,
+        Err(e) => {
+            f.problems.push(format!("meta/ilst: {e}"));
+            return;
+        }
+    };
+    for (index, value) in items {
+        let i = u32::from_be_bytes(index) as usize;
+        let Some((_, name)) = i.checked_sub(1).and_then(|i| names.get(i)) else { continue };
+        let text = boxes(value).ok().and_then(|d| {
+            d.iter()
+                .find(|(k, _)| k == b"data")
+                .and_then(|(_, b)| {
+                    (b.get(..4) == Some(&[0, 0, 0, 1])).then(|| b.get(8..)).flatten()
+                })
+                .map(|t| String::from_utf8_lossy(t).into_owned())
+        });
+        let slot = match *name {
+            b"com.apple.quicktime.location.ISO6709" => &mut f.iso6709_key,
+            b"com.apple.quicktime.creationdate" => &mut f.creationdate,
+            b"com.apple.quicktime.make" => &mut f.make,
+            b"com.apple.quicktime.model" => &mut f.model,
+            _ => continue,
+        };
+        *slot = text;
+    }
+}
+
+/// An Apple creation date (`2024-11-29T14:03:00+0300`, offset with or
+/// without a colon) as RFC 3339 with its offset.
+pub fn apple_time(s: &str) -> Option<String> {
+    let s = s.trim();
+    let fixed = match s.len().checked_sub(5).map(|i| s.split_at(i)) {
+        Some((head, tail))
+            if (tail.starts_with('+') || tail.starts_with('-'))
+                && tail[1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{head}{}:{}", &tail[..3], &tail[3..])
+        }
+        _ => s.to_owned(),
+    };
+    crate::claim::parse_instant(&fixed).ok().map(|_| fixed)
+}
+
+/// An ISO 6709 point (`+36.1993+037.1627+390.000/`, degrees, DDMM or
+/// DDMMSS forms): (lat, lon, altitude).
+pub fn iso6709(s: &str) -> Option<(f64, f64, Option<f64>)> {
+    let s = s.trim().trim_end_matches('/');
+    let s = s.split("CRS").next()?;
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        if (c == '+' || c == '-') && !cur.is_empty() {
+            parts.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let angle = |p: &str, deg_digits: usize| -> Option<f64> {
+        let (sign, digits) = match p.as_bytes().first()? {
+            b'+' => (1.0, &p[1..]),
+            b'-' => (-1.0, &p[1..]),
+            _ => return None,
+        };
+        let int_len = digits.find('.').unwrap_or(digits.len());
+        if !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return None;
+        }
+        let v: f64 = digits.parse().ok()?;
+        let value = match int_len - deg_digits {
+            0 => v,
+            2 => (v / 100.0).trunc() + (v % 100.0) / 60.0,
+            4 => {
+                (v / 10_000.0).trunc() + ((v / 100.0).trunc() % 100.0) / 60.0 + (v % 100.0) / 3600.0
+            }
+            _ => return None,
+        };
+        Some(sign * value)
+    };
+    if parts[0].len() < 3 || parts[1].len() < 4 {
+        return None;
+    }
+    let lat = angle(&parts[0], 2)?;
+    let lon = angle(&parts[1], 3)?;
+    let alt = match parts.get(2) {
+        Some(a) => Some(a.parse::<f64>().ok()?),
+        None => None,
+    };
+    Some((lat, lon, alt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso6709_forms() {
+        assert_eq!(iso6709("+36.1993+037.1627+390.000/"), Some((36.1993, 37.1627, Some(390.0))));
+        assert_eq!(iso6709("-33.4489-070.6693/"), Some((-33.4489, -70.6693, None)));
+        let (lat, lon, _) = iso6709("+3611.958+03709.762/").unwrap();
+        assert!((lat - 36.1993).abs() < 1e-4 && (lon - 37.1627).abs() < 1e-4, "{lat} {lon}");
+        let (lat, lon, _) = iso6709("+361157.48+0370945.72/").unwrap();
+        assert!((lat - 36.1993).abs() < 1e-4 && (lon - 37.1627).abs() < 1e-4, "{lat} {lon}");
+        for bad in ["", "/", "+36.1993/", "36.1993+037.1627/", "+3a.1+037.1/", "+1+2/"] {
+            assert_eq!(iso6709(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn apple_times() {
+        assert_eq!(
+            apple_time("2024-11-29T14:03:00+0300").as_deref(),
+            Some("2024-11-29T14:03:00+03:00")
+        );
+        assert_eq!(
+            apple_time("2024-11-29T14:03:00-04:00").as_deref(),
+            Some("2024-11-29T14:03:00-04:00")
+        );
+        assert_eq!(apple_time("2024-11-29T14:03:00Z").as_deref(), Some("2024-11-29T14:03:00Z"));
+        assert_eq!(apple_time("2024-11-29 14:03"), None);
+    }
+
+    #[test]
+    fn loci_known_answer() {
+        // version/flags, language, "\0" name, role 0, lon, lat, alt (16.16).
+        let mut b = vec![0, 0, 0, 0, 0x15, 0xc7, 0, 0];
+        for v in [37.1627f64, 36.1993, 12.0] {
+            b.extend(((v * 65536.0).round() as i32).to_be_bytes());
+        }
+        b.extend(b"earth\0\0");
+        let (lat, lon, alt) = loci(&b).unwrap();
+        assert!((lat - 36.1993).abs() < 1e-4 && (lon - 37.1627).abs() < 1e-4);
+        assert_eq!(alt, Some(12.0));
+        assert!(loci(&b[..10]).is_err());
+    }
+
+    #[test]
+    fn mvhd_versions() {
+        let mut v0 = vec![0u8; 100];
+        v0[4..8].copy_from_slice(&((1_732_878_180i64 + QT_EPOCH_OFFSET) as u32).to_be_bytes());
+        assert_eq!(mvhd(&v0).unwrap().as_deref(), Some("2024-11-29T11:03:00Z"));
+        let mut v1 = vec![0u8; 112];
+        v1[0] = 1;
+        v1[4..12].copy_from_slice(&((1_732_878_180i64 + QT_EPOCH_OFFSET) as u64).to_be_bytes());
+        assert_eq!(mvhd(&v1).unwrap().as_deref(), Some("2024-11-29T11:03:00Z"));
+        assert_eq!(mvhd(&[0u8; 100]).unwrap(), None);
+        assert!(mvhd(&[0u8; 3]).is_err());
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors() {
+        let mut b = 1000u32.to_be_bytes().to_vec();
+        b.extend(b"udta");
+        b.extend([0u8; 8]);
+        assert!(boxes(&b).is_err());
+        let mut c = 1u32.to_be_bytes().to_vec();
+        c.extend(b"moov");
+        c.extend(u64::MAX.to_be_bytes());
+        assert!(boxes(&c).is_err());
+        assert!(moov(&mut std::io::Cursor::new(c)).is_err());
+    }
+}

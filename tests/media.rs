@@ -1,0 +1,228 @@
+//! Embedded metadata against independent readers: `tests/media/make_media.sh`
+//! generates photos and videos with known metadata (ffmpeg + exiftool) and
+//! checks each with exiftool / ffprobe; `check_media.py` re-reads them with
+//! both tools; then every file is ingested and the embedded claims custody
+//! signed are compared with those values. Malformed media must be archived
+//! with the problem reported. Missing ffmpeg / exiftool fails the test.
+
+use std::path::Path;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::util::TestArchive;
+
+fn run(cmd: &str, args: &[&std::ffi::OsStr]) {
+    let out = std::process::Command::new(cmd).args(args).output().unwrap_or_else(|e| {
+        panic!("{cmd} must be runnable ({e}); tests/run.sh lists what to install")
+    });
+    assert!(
+        out.status.success(),
+        "{cmd} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Generate the media set and have exiftool / ffprobe confirm it.
+fn media(dir: &Path) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/media");
+    run("bash", &[root.join("make_media.sh").as_os_str(), dir.as_os_str()]);
+    run("python3", &[root.join("check_media.py").as_os_str(), dir.as_os_str()]);
+    serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap()
+}
+
+/// The current claims of one kind from `show --json`.
+fn claims_of<'a>(show: &'a Value, kind: &str) -> Vec<&'a Value> {
+    show["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == kind && c["current"] == true)
+        .collect()
+}
+
+fn instant(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn close(a: &Value, b: f64, tol: f64) -> bool {
+    a.as_f64().is_some_and(|a| (a - b).abs() <= tol)
+}
+
+#[test]
+fn embedded_metadata_matches_exiftool_and_ffprobe() {
+    let ta = TestArchive::new();
+    let dir = ta.input("media");
+    let expected = media(&dir);
+    let files = expected["files"].as_object().unwrap();
+    assert!(files.len() >= 14, "the media set shrank: {}", files.len());
+    std::fs::remove_file(dir.join("expected.json")).unwrap();
+    let (code, report) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{report}");
+    let mut checked = 0;
+    for f in report["files"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+        let exp = &files[name];
+        assert!(f["metadata_problems"].is_null(), "{name}: {}", f["metadata_problems"]);
+        let out = ta.cmd().args(["--json", "show"]).arg(f["item"].to_string()).output().unwrap();
+        assert!(out.status.success(), "{name}");
+        let show: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(show["items"][0]["media_type"], exp["media_type"], "{name}");
+        for c in show["claims"].as_array().unwrap() {
+            assert_eq!(c["basis"], "embedded", "{name}");
+            assert_eq!(c["verified"], true, "{name}: {c}");
+        }
+
+        // Capture time: same instant, same offset; "offset unknown" exactly
+        // when the file records none.
+        let times = claims_of(&show, "capture-time");
+        match exp.get("capture_time").filter(|v| !v.is_null()) {
+            None => assert!(times.is_empty(), "{name}: {times:?}"),
+            Some(t) => {
+                assert_eq!(times.len(), 1, "{name}");
+                let v = &times[0]["value"]["value"];
+                let at = v["at"].as_str().unwrap();
+                match (t["utc"].as_str(), t["local"].as_str()) {
+                    (Some(utc), _) => {
+                        assert_eq!(instant(at), instant(utc), "{name}");
+                        assert!(v["offset_unknown"].is_null(), "{name}");
+                        if let Some(off) = t["offset"].as_str() {
+                            assert!(at.ends_with(off), "{name}: {at} should keep offset {off}");
+                        }
+                    }
+                    (None, Some(local)) => {
+                        assert_eq!(v["offset_unknown"], true, "{name}");
+                        assert_eq!(at, local, "{name}");
+                    }
+                    (None, None) => panic!("{name}: expected.json has an empty capture_time"),
+                }
+            }
+        }
+
+        // Location: within 1e-4 degrees (loci is 16.16 fixed point).
+        let locs = claims_of(&show, "location");
+        match exp.get("location").filter(|v| !v.is_null()) {
+            None => assert!(locs.is_empty(), "{name}: {locs:?}"),
+            Some(l) => {
+                assert_eq!(locs.len(), 1, "{name}");
+                let v = &locs[0]["value"]["value"];
+                assert!(close(&v["lat"], l["lat"].as_f64().unwrap(), 1e-4), "{name}: {v}");
+                assert!(close(&v["lon"], l["lon"].as_f64().unwrap(), 1e-4), "{name}: {v}");
+                // ffmpeg writes loci altitude 0 when none was given: we keep
+                // that as unknown (documented), so 0 expects absence.
+                match l["altitude"].as_f64().filter(|a| *a != 0.0) {
+                    Some(a) => assert!(close(&v["altitude_m"], a, 0.01), "{name}: {v}"),
+                    None => assert!(v["altitude_m"].is_null(), "{name}: {v}"),
+                }
+                match l["accuracy_m"].as_f64() {
+                    Some(a) => assert!(close(&v["accuracy_m"], a, 0.01), "{name}: {v}"),
+                    None => assert!(v["accuracy_m"].is_null(), "{name}: {v}"),
+                }
+            }
+        }
+
+        // Device and page metadata, kept raw / as a description.
+        let raw: Vec<String> = show["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["raw"].as_object().unwrap().values())
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        for field in ["make", "model"] {
+            if let Some(m) = exp.get(field).and_then(Value::as_str) {
+                assert!(raw.iter().any(|r| r == m), "{name}: {field} {m} not in {raw:?}");
+            }
+        }
+        if let Some(title) = exp.get("title").and_then(Value::as_str) {
+            let d = claims_of(&show, "description");
+            assert_eq!(d.len(), 1, "{name}");
+            let v = &d[0]["value"]["value"];
+            assert_eq!(v["title"], title, "{name}");
+            assert_eq!(v["language"], exp["language"], "{name}");
+            assert!(
+                v["charset"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(exp["charset"].as_str().unwrap()),
+                "{name}: {v}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, files.len());
+    let (code, audit) = ta.audit(&[]);
+    assert_eq!(code, 0, "{audit}");
+    assert!(audit["claims_checked"].as_u64().unwrap() >= 20, "{audit}");
+}
+
+/// Malformed media: each is archived byte-exact and its problem reported;
+/// the batch goes on.
+#[test]
+fn malformed_media_is_archived_and_reported() {
+    let ta = TestArchive::new();
+    let dir = ta.input("bad");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("archive/sample");
+    let jpeg = std::fs::read(sample.join("photos/IMG_20241129_163012.jpg")).unwrap();
+    let mp4 = std::fs::read(sample.join("video/VID_20241130_114107.mp4")).unwrap();
+    // A JPEG cut inside its EXIF segment.
+    std::fs::write(dir.join("truncated.jpg"), &jpeg[..300]).unwrap();
+    // EXIF whose IFD0 offset points far outside the file.
+    let mut outside = jpeg.clone();
+    let tiff = outside.windows(6).position(|w| w == b"Exif\0\0").unwrap() + 6;
+    let le = &outside[tiff..tiff + 2] == b"II";
+    let off: [u8; 4] = if le { 0x7fff_fff0u32.to_le_bytes() } else { 0x7fff_fff0u32.to_be_bytes() };
+    outside[tiff + 4..tiff + 8].copy_from_slice(&off);
+    std::fs::write(dir.join("exif_outside.jpg"), &outside).unwrap();
+    // An MP4 whose moov claims more bytes than the file has.
+    let mut huge = mp4.clone();
+    let moov = huge.windows(4).position(|w| w == b"moov").unwrap() - 4;
+    huge[moov..moov + 4].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+    std::fs::write(dir.join("impossible_box.mp4"), &huge).unwrap();
+    // An MP4 whose udta box inside moov is larger than moov.
+    let mut inner = mp4.clone();
+    let udta = inner.windows(4).position(|w| w == b"udta").expect("sample mp4 has udta") - 4;
+    inner[udta..udta + 4].copy_from_slice(&0x00ff_ffffu32.to_be_bytes());
+    std::fs::write(dir.join("inner_box.mp4"), &inner).unwrap();
+    std::fs::write(dir.join("empty.jpg"), b"").unwrap();
+    std::fs::write(dir.join("good.jpg"), &jpeg).unwrap();
+
+    let (code, report) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{report}");
+    let by_name = |n: &str| {
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(n))
+            .unwrap()
+            .clone()
+    };
+    for n in [
+        "truncated.jpg",
+        "exif_outside.jpg",
+        "impossible_box.mp4",
+        "inner_box.mp4",
+        "empty.jpg",
+        "good.jpg",
+    ] {
+        let f = by_name(n);
+        assert_eq!(f["status"], "added", "{n}: {f}");
+        // Stored byte-exact.
+        let out = ta.cmd().arg("cat").arg(f["blake3"].as_str().unwrap()).output().unwrap();
+        assert_eq!(out.stdout, std::fs::read(dir.join(n)).unwrap(), "{n}");
+    }
+    for n in ["truncated.jpg", "exif_outside.jpg", "impossible_box.mp4", "inner_box.mp4"] {
+        let p = &by_name(n)["metadata_problems"];
+        assert!(p.as_array().is_some_and(|a| !a.is_empty()), "{n}: expected a problem, got {p}");
+    }
+    assert!(by_name("empty.jpg")["metadata_problems"].is_null());
+    assert!(by_name("good.jpg")["metadata_problems"].is_null());
+    assert_eq!(by_name("good.jpg")["claims"].as_array().unwrap().len(), 2);
+    assert_eq!(report["summary"]["metadata_problems"], 4, "{report}");
+    let (code, audit) = ta.audit(&[]);
+    assert_eq!(code, 0, "{audit}");
+}
