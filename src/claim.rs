@@ -282,6 +282,9 @@ impl ClaimValue {
     pub fn check(&self) -> Result<(), String> {
         match self {
             ClaimValue::Source(s) => {
+                if s == &Source::default() {
+                    return Err("a source claim needs at least one field".into());
+                }
                 for t in [&s.posted_at, &s.retrieved_at].into_iter().flatten() {
                     parse_instant(t)?;
                 }
@@ -342,9 +345,10 @@ pub struct ClaimPredicate {
     pub raw: BTreeMap<String, String>,
 }
 
-/// Parse an RFC 3339 instant, which must carry an offset.
+/// Parse an RFC 3339 instant, which must carry an offset and lie within
+/// years 1..9998 (so that any window around it stays in the calendar).
 pub fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
         let hint = if time::PrimitiveDateTime::parse(
             s,
             &time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
@@ -356,7 +360,11 @@ pub fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
             "not an RFC 3339 time: write e.g. 2024-11-29T14:03:00+03:00"
         };
         format!("{s:?} is {hint}")
-    })
+    })?;
+    if !(1..=9998).contains(&t.year()) || t.checked_to_offset(time::UtcOffset::UTC).is_none() {
+        return Err(format!("{s:?} is outside the years 1 to 9998"));
+    }
+    Ok(t)
 }
 
 fn check_lat(v: f64) -> Result<(), String> {
@@ -410,12 +418,18 @@ impl CaptureTime {
             )
             .map_err(|_| format!("{:?} is not a local date-time (YYYY-MM-DDTHH:MM:SS)", self.at))?
             .assume_utc();
-            (local - time::Duration::hours(14), local + time::Duration::hours(12))
+            (
+                local.checked_sub(time::Duration::hours(14)),
+                local.checked_add(time::Duration::hours(12)),
+            )
         } else {
             let t = parse_instant(&self.at)?;
-            (t, t)
+            (Some(t), Some(t))
         };
-        Ok((lo - slack, hi + slack))
+        match (lo.and_then(|t| t.checked_sub(slack)), hi.and_then(|t| t.checked_add(slack))) {
+            (Some(lo), Some(hi)) => Ok((lo, hi)),
+            _ => Err(format!("{:?} is too close to the end of the calendar", self.at)),
+        }
     }
 }
 
@@ -857,5 +871,10 @@ mod tests {
         };
         let (lo, hi) = local.window().unwrap();
         assert_eq!((hi - lo).whole_seconds(), 26 * 3600 + 2);
+        // The calendar's edges are errors, never panics.
+        let edge = CaptureTime { at: "9999-12-31T23:59:59".into(), ..local };
+        assert!(edge.window().is_err());
+        assert!(parse_instant("9999-12-31T23:59:59-01:00").is_err());
+        assert!(parse_instant("0000-01-01T00:00:00Z").is_err());
     }
 }

@@ -37,8 +37,12 @@ impl Clock for FixedClock {
 /// Format an instant as RFC 3339 in UTC (`2024-11-29T10:15:00Z`, with
 /// fractional seconds only when there are some).
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    // Formatting a UTC instant in RFC 3339 cannot fail for years 0..=9999.
-    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+    // Formatting a UTC instant in RFC 3339 cannot fail for years 0..=9999;
+    // an instant whose UTC form is out of range keeps its own offset.
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .unwrap_or(t)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// Parse an RFC 3339 timestamp with an explicit offset.

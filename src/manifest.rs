@@ -70,7 +70,7 @@ pub fn read(file: &Path) -> Result<Manifest> {
 pub fn parse(bytes: &[u8], base: &Path) -> Manifest {
     let mut m = Manifest::default();
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).comment(Some(b'#')).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = match rdr.byte_headers() {
         Ok(h) => h.clone(),
         Err(e) => {

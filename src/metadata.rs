@@ -34,7 +34,9 @@ pub struct Embedded {
 }
 
 /// How much of an HTML file is read for its head.
-const HTML_HEAD: u64 = 64 << 10;
+pub const HTML_HEAD: u64 = 64 << 10;
+/// How much of a photo is read for its EXIF (EXIF past this is not read).
+pub const PHOTO_HEAD: u64 = 16 << 20;
 
 /// Whether `extract` reads anything from this media type.
 pub fn reads(media_type: &str) -> bool {
@@ -75,7 +77,13 @@ pub fn extract<R: Read + Seek>(media_type: &str, mut r: R) -> Embedded {
 // ---------------------------------------------------------------- photos
 
 fn photo<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
-    let mut reader = BufReader::new(r);
+    // kamadak-exif reads a whole TIFF into memory: give it the head only.
+    let mut head = Vec::new();
+    if let Err(e) = r.take(PHOTO_HEAD).read_to_end(&mut head) {
+        out.problems.push(format!("cannot read the file: {e}"));
+        return;
+    }
+    let mut reader = BufReader::new(std::io::Cursor::new(head));
     let exif = match exif::Reader::new().read_from_container(&mut reader) {
         Ok(e) => e,
         Err(exif::Error::NotFound(_)) => return,
@@ -121,7 +129,7 @@ fn photo<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
                     }
                 }
                 match exif_time(&dt) {
-                    Some(t) => out.values.push((ClaimValue::CaptureTime(t), raw)),
+                    Some(t) => push(out, ClaimValue::CaptureTime(t), raw, "DateTimeOriginal"),
                     None => out.problems.push(format!(
                         "DateTimeOriginal {} is not a valid date and time",
                         raw_value(v)
@@ -199,10 +207,14 @@ fn push_location(
         place: None,
         method: None,
     };
-    let value = ClaimValue::Location(loc);
+    push(out, ClaimValue::Location(loc), raw, what);
+}
+
+/// Keep a value that obeys the claim rules, or report why not.
+fn push(out: &mut Embedded, value: ClaimValue, raw: BTreeMap<String, String>, what: &str) {
     match value.check() {
         Ok(()) => out.values.push((value, raw)),
-        Err(e) => out.problems.push(format!("{what} position not taken: {e}")),
+        Err(e) => out.problems.push(format!("{what} not taken: {e}")),
     }
 }
 
@@ -314,20 +326,17 @@ fn video<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
             raw.insert(name.into(), v.clone());
         }
     }
-    let at =
-        found.creationdate.as_deref().and_then(isobmff::apple_time).or_else(|| found.mvhd.clone());
-    if let Some(at) = at {
+    let apple = found.creationdate.as_deref().and_then(isobmff::apple_time);
+    if let (Some(c), None) = (&found.creationdate, &apple) {
+        out.problems.push(format!("creationdate {c:?} is not a date and time; not taken"));
+    }
+    if let Some(at) = apple.or_else(|| found.mvhd.clone()) {
         let value = ClaimValue::CaptureTime(CaptureTime {
             at,
             precision: Precision::Second,
             offset_unknown: false,
         });
-        match value.check() {
-            Ok(()) => out.values.push((value, raw)),
-            Err(e) => out.problems.push(format!("creation time not taken: {e}")),
-        }
-    } else if let Some(c) = &found.creationdate {
-        out.problems.push(format!("creationdate {c:?} is not a date and time; not taken"));
+        push(out, value, raw, "creation time");
     }
     // Location: the Apple key, else ©xyz, else the 3GPP loci box.
     let mut raw = device;
@@ -340,19 +349,19 @@ fn video<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
             raw.insert(name.into(), v.clone());
         }
     }
-    let point = match (&found.iso6709_key, &found.xyz, found.loci) {
-        (Some(s), _, _) | (None, Some(s), _) => {
-            Some(isobmff::iso6709(s).ok_or_else(|| format!("ISO 6709 location {s:?} is malformed")))
+    // The first well-formed source wins; a malformed one is reported.
+    let mut point = None;
+    for s in [&found.iso6709_key, &found.xyz].into_iter().flatten() {
+        match isobmff::iso6709(s) {
+            Some(p) => {
+                point = Some(p);
+                break;
+            }
+            None => out.problems.push(format!("ISO 6709 location {s:?} is malformed; not taken")),
         }
-        (None, None, Some(p)) => Some(Ok(p)),
-        (None, None, None) => None,
-    };
-    match point {
-        Some(Ok((lat, lon, alt))) => {
-            push_location(out, Some(lat), Some(lon), alt, None, raw, "video")
-        }
-        Some(Err(e)) => out.problems.push(format!("{e}; not taken")),
-        None => {}
+    }
+    if let Some((lat, lon, alt)) = point.or(found.loci) {
+        push_location(out, Some(lat), Some(lon), alt, None, raw, "video position");
     }
 }
 
@@ -397,7 +406,10 @@ fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
         let close = find(h, b">")?;
         let tag = &head[h..close];
         let ltag = &lower[h..close];
-        let i = ltag.windows(5).position(|w| w == b"lang=" || w == b" lang")?;
+        // The `lang` attribute itself, not `xml:lang` or `data-lang`.
+        let i = ltag.windows(6).position(|w| {
+            w[0].is_ascii_whitespace() && &w[1..5] == b"lang" && matches!(w[5], b'=' | b' ')
+        })? + 1;
         let start = i + ltag[i..].iter().position(|b| *b == b'=')? + 1;
         let v: String = tag[start..]
             .iter()
@@ -419,7 +431,14 @@ fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
             .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
             .unwrap_or(encoding_rs::UTF_8);
         let (text, _, _) = enc.decode(bytes);
-        let text = unescape(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+        // Entities first, then whitespace and control characters: a title
+        // must not be able to forge lines in a text report.
+        let text = unescape(&text);
+        let text: String = text
+            .split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         (!text.is_empty()).then(|| {
             raw.insert("HTML title".into(), hex::encode(bytes));
             text
@@ -443,7 +462,13 @@ fn unescape(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let Some(end) = rest[..rest.len().min(12)].find(';') else {
+        // Look for ';' within 12 bytes, never cutting a character.
+        let window = rest
+            .char_indices()
+            .take_while(|(i, _)| *i < 12)
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let Some(end) = rest[..window].find(';') else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -502,10 +527,31 @@ mod tests {
     }
 
     #[test]
+    fn hostile_titles() {
+        // '&' followed by multibyte text: no slicing inside a character.
+        let e =
+            extract("text/html", Cursor::new("<title>東京 & 大阪の天気予報</title>".as_bytes()));
+        let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
+        assert_eq!(d.title.as_deref(), Some("東京 & 大阪の天気予報"));
+        // Escaped control characters cannot forge report lines.
+        let e = extract("text/html", Cursor::new(&b"<title>a&#10;b&#27;[2Kc</title>"[..]));
+        let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
+        assert_eq!(d.title.as_deref(), Some("a b [2Kc"));
+        // `xml:lang` and `data-lang` are not the language.
+        let e = extract(
+            "text/html",
+            Cursor::new(&b"<html data-lang=fr xml:lang=de><title>t</title>"[..]),
+        );
+        let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
+        assert_eq!(d.language, None);
+    }
+
+    #[test]
     fn garbage_is_a_problem_not_a_crash() {
         for t in ["image/jpeg", "video/mp4", "text/html", "image/png"] {
             let e = extract(t, Cursor::new(vec![0xffu8, 0xd8, 0xff, 0xe1, 0xff, 0xff, 0, 1, 2]));
             assert!(e.values.is_empty(), "{t}: {e:?}");
+            assert!(!e.problems.iter().any(|p| p.contains("reader failed")), "{t}: {e:?}");
         }
         let e = extract("image/jpeg", Cursor::new(Vec::new()));
         assert!(e.values.is_empty());

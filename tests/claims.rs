@@ -317,6 +317,24 @@ fn analyst_claims_corrections_and_discrepancies() {
         &["--kind", "location", "--lat", "1", "--lon", "1", "--basis", "embedded"],
     );
     assert_eq!(code, 2, "{err}");
+    // The file's own metadata cannot be superseded.
+    let (code, _, err) = claim(
+        &ta,
+        &ta.key,
+        "1",
+        &["--kind", "location", "--lat", "1", "--lon", "1", "--supersedes", "2"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("read from the file itself"), "{err}");
+    // A year the calendar cannot hold is refused, not signed.
+    let (code, _, err) = claim(
+        &ta,
+        &ta.key,
+        "1",
+        &["--kind", "capture-time", "--captured-at", "9999-12-31T23:59:59-01:00"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("outside the years 1 to 9998"), "{err}");
 
     // Capture time in the future, then before digital cameras.
     let (_, r, _) = claim(
@@ -371,26 +389,58 @@ fn analyst_claims_corrections_and_discrepancies() {
         "{r}"
     );
     let theirs = r["claim"].as_i64().unwrap().to_string();
-    let (_, r, _) = claim(
-        &ta,
-        &other,
-        "1",
-        &[
+    let dispute = |target: &str| {
+        let args = [
             "--kind",
             "verification",
             "--verdict",
             "disputed",
             "--method",
             "the shadows point west",
-            "--supersedes",
-            &theirs,
-        ],
-    );
+        ];
+        claim(&ta, &other, "1", &[&args[..], &["--supersedes", target]].concat())
+    };
+    let (_, r, _) = dispute(&theirs);
     assert!(
         r["discrepancies"].as_array().unwrap().iter().any(|d| d["rule"] == "authors-disagree"),
         "{r}"
     );
-    let _ = mine;
+    // Nobody can make another author's claim go away by superseding it.
+    let (code, _, err) = dispute(&mine);
+    assert_eq!(code, 2);
+    assert!(err.contains("another author's"), "{err}");
+    assert_eq!(ta.audit(&[]).0, 0);
+}
+
+#[test]
+fn a_corrected_ingest_rerun_supersedes_the_collector_claim() {
+    let ta = TestArchive::new();
+    let p = photo(&ta);
+    let run = |at: &str| {
+        let out = ta
+            .cmd()
+            .args(["--json", "ingest", "--key"])
+            .arg(&ta.key)
+            .arg(&p)
+            .args(["--captured-at", at])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["summary"]["claims"].as_u64().unwrap()
+    };
+    assert_eq!(run("2024-11-29T16:30:00+03:00"), 3);
+    assert_eq!(run("2024-11-29T16:30:00+03:00"), 0);
+    assert_eq!(run("2024-11-29T16:31:00+03:00"), 1);
+    let s = show(&ta, "1");
+    let times: Vec<&Value> = s["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "capture-time" && c["basis"] == "claimed")
+        .collect();
+    assert_eq!(times.len(), 2);
+    assert_eq!(times[0]["current"], false);
+    assert_eq!(times[1]["supersedes"], times[0]["claim"]);
     assert_eq!(ta.audit(&[]).0, 0);
 }
 
@@ -473,10 +523,17 @@ fn revoked_key_signs_nothing_more_and_later_claims_are_findings() {
     assert_eq!(out.status.code(), Some(2));
     let out = ta
         .cmd()
-        .args(["key", "revoke", &keyid[..4], "--reason", "x", "--at", "yesterday"])
+        .args(["key", "revoke", &keyid, "--reason", "x", "--at", "yesterday"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--at: \"yesterday\" is not an RFC 3339 time")
+    );
+    let out = ta.cmd().args(["key", "revoke", &keyid[..6], "--reason", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no key"));
 }
 
 // ---------------------------------------------------------------- tamper
@@ -623,6 +680,57 @@ fn tamper_claim_by_unregistered_key() {
     );
     ta.db().execute("DELETE FROM keys WHERE owner = 'Stranger'", []).unwrap();
     expect_only(&ta, &[("unknown-key", "claim 5", "records row")]);
+}
+
+#[test]
+fn tamper_claim_superseded_twice() {
+    use custody::claim::{CLAIM_PREDICATE, ClaimPredicate};
+    use custody::record::{self, Statement, Subject};
+    let ta = claimed();
+    let db = ta.db();
+    // Someone holding the key and the database signs a second correction of
+    // claim 3 and slips it in: two "current" locations.
+    let (_, key) = custody::crypto::keyfile::load_secret(&ta.key, None).unwrap();
+    let (uuid3, rec4): (String, i64) = db
+        .query_row(
+            "SELECT (SELECT claim_uuid FROM claims WHERE id = 3), (SELECT record_id FROM claims WHERE id = 4)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let env4: Vec<u8> =
+        db.query_row("SELECT envelope FROM records WHERE id = ?1", [rec4], |r| r.get(0)).unwrap();
+    let v = record::open::<ClaimPredicate>(&env4, |_| Some(key.public())).unwrap();
+    let mut p = v.statement.predicate.clone();
+    p.claim_id = "5b1f6a34-0000-4000-8000-000000000005".into();
+    assert_eq!(p.supersedes.as_deref(), Some(uuid3.as_str()));
+    let st = Statement {
+        statement_type: record::STATEMENT_TYPE.into(),
+        subject: vec![Subject { name: "x".into(), digest: v.statement.subject[0].digest.clone() }],
+        predicate_type: CLAIM_PREDICATE.into(),
+        predicate: p.clone(),
+    };
+    let env = record::sign(&st, &key);
+    db.execute(
+        "INSERT INTO records (kind, blake3, keyid, envelope, created_at) \
+         SELECT kind, blake3, keyid, ?1, created_at FROM records WHERE id = ?2",
+        rusqlite::params![env, rec4],
+    )
+    .unwrap();
+    let rec5 = db.last_insert_rowid();
+    db.execute(
+        "INSERT INTO claims (claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, item_uuid, record_id) \
+         SELECT ?1, blake3, kind, basis, keyid, signed_at, supersedes, item_uuid, ?2 FROM claims WHERE id = 4",
+        rusqlite::params![p.claim_id, rec5],
+    )
+    .unwrap();
+    expect_only(
+        &ta,
+        &[
+            ("bad-supersedes", "claim 4", "records row"),
+            ("bad-supersedes", "claim 5", "records row"),
+        ],
+    );
 }
 
 #[test]

@@ -219,6 +219,10 @@ fn malformed_media_is_archived_and_reported() {
         let p = &by_name(n)["metadata_problems"];
         assert!(p.as_array().is_some_and(|a| !a.is_empty()), "{n}: expected a problem, got {p}");
     }
+    for f in report["files"].as_array().unwrap() {
+        let p = f["metadata_problems"].to_string();
+        assert!(!p.contains("reader failed"), "a reader panicked: {p}");
+    }
     assert!(by_name("empty.jpg")["metadata_problems"].is_null());
     assert!(by_name("good.jpg")["metadata_problems"].is_null());
     assert_eq!(by_name("good.jpg")["claims"].as_array().unwrap().len(), 2);

@@ -116,8 +116,18 @@ pub(crate) fn check_claim(
         ));
     }
     if let Some(target) = &p.supersedes {
+        let rivals = by_uuid.values().filter(|o| o.supersedes.as_deref() == Some(target)).count();
         let why = match by_uuid.get(target.as_str()) {
             None => Some(format!("it supersedes claim {target}, which is not in the archive")),
+            Some(t) if t.basis == "embedded" => {
+                Some(format!("it supersedes claim {}, which was read from the file", t.id))
+            }
+            Some(t) if t.keyid != v.keyid => {
+                Some(format!("it supersedes claim {}, another author's", t.id))
+            }
+            Some(t) if rivals > 1 => {
+                Some(format!("claim {} is superseded by {rivals} claims, not one", t.id))
+            }
             Some(t) if t.blake3 != signed_blake3 => {
                 Some(format!("it supersedes claim {}, which is about another object", t.id))
             }

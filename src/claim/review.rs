@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use super::{Basis, ClaimValue, Kind, distance_m};
 
 /// Capture times before this are flagged: no digital camera existed
-/// (Kodak's first prototype is from December 1975).
+/// (Kodak's first prototype is from December 1975; the flag starts at the
+/// year's beginning to leave no room for argument).
 pub const EARLIEST_DIGITAL: OffsetDateTime = time::macros::datetime!(1975-01-01 0:00 UTC);
 /// Distance added to the larger accuracy radius before positions disagree.
 pub const LOCATION_SLACK_M: f64 = 1000.0;
@@ -37,8 +38,9 @@ pub struct Reviewed<'a> {
 /// Something an investigator must look at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Discrepancy {
-    /// Which rule: `embedded-location-far`, `captured-after-posted`,
-    /// `capture-in-future`, `capture-before-digital`, `authors-disagree`.
+    /// Which rule: `embedded-location-far`, `embedded-time-differs`,
+    /// `captured-after-posted`, `capture-in-future`, `capture-before-digital`,
+    /// `authors-disagree`.
     pub rule: &'static str,
     /// The claims involved (numbers).
     pub claims: Vec<i64>,

@@ -59,6 +59,13 @@ pub(crate) fn add_claim(
     name: &str,
     c: NewClaim,
 ) -> Result<i64> {
+    // Nothing that breaks the claim rules is ever signed.
+    c.value.check().map_err(|why| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("the {} claim is not valid: {why}", kind_name(c.value.kind())),
+        )
+    })?;
     let claim_uuid = uuid::Uuid::new_v4().to_string();
     let kind = kind_name(c.value.kind());
     let predicate = ClaimPredicate {
@@ -176,15 +183,16 @@ pub fn claim(archive: &mut Archive, opts: &ClaimOptions<'_>) -> Result<ClaimRepo
         return Err(Error::new(ErrorKind::Usage, "an object cannot be related to itself")
             .hint("name the other item with --related-to"));
     }
-    let q = archive.db.q();
-    let supersedes = match &opts.supersedes {
-        None => None,
-        Some(r) => Some(superseded(&q, r, &digest.blake3, opts.kind)?),
-    };
     let now = archive.now();
     let archive_id = archive.identity()?.archive_id;
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
+    // Checked inside the write transaction: two corrections cannot both
+    // supersede the same claim.
+    let supersedes = match &opts.supersedes {
+        None => None,
+        Some(r) => Some(superseded(&tx.q(), r, &digest.blake3, opts.kind, &keyid)?),
+    };
     let signer = Signer { archive_id: &archive_id, key: opts.key, keyid: &keyid, now: &now };
     let id = add_claim(
         &tx,
@@ -215,9 +223,17 @@ fn missing_object(blake3: &str) -> Error {
         .hint("run `custody audit`")
 }
 
-/// The claim `reference` names, if a new `kind` claim about `blake3` may
-/// supersede it: same object, same kind, not already superseded.
-fn superseded(q: &Q<'_>, reference: &str, blake3: &str, kind: Kind) -> Result<ClaimRow> {
+/// The claim `reference` names, if a new `kind` claim about `blake3` by
+/// `author` may supersede it: same object, same kind, same author, not
+/// embedded, not already superseded. (Another author who disagrees makes
+/// their own claim: the disagreement stays visible.)
+fn superseded(
+    q: &Q<'_>,
+    reference: &str,
+    blake3: &str,
+    kind: Kind,
+    author: &str,
+) -> Result<ClaimRow> {
     let c = q.claim(reference.trim())?.ok_or_else(|| {
         Error::new(ErrorKind::NotFound, format!("no claim {reference:?} in this archive"))
             .hint("use a claim number or UUID from `custody show`")
@@ -235,6 +251,20 @@ fn superseded(q: &Q<'_>, reference: &str, blake3: &str, kind: Kind) -> Result<Cl
             format!("claim {} is a {} claim, not {}", c.id, c.kind, kind_name(kind)),
         )
         .hint("a correction is a claim of the same kind"));
+    }
+    if c.basis == "embedded" {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("claim {} was read from the file itself and cannot be superseded", c.id),
+        )
+        .hint("make your own claim; show will flag where it disagrees with the file"));
+    }
+    if c.keyid != author {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("claim {} is another author's ({})", c.id, c.keyid),
+        )
+        .hint("only its author can correct a claim; make your own claim instead"));
     }
     if let Some(later) =
         q.claims_of(blake3)?.iter().find(|o| o.supersedes.as_deref() == Some(&c.claim_uuid))

@@ -639,9 +639,6 @@ fn store_file(
     Ok(Stored { id, sha256, size, media_type, put, embedded })
 }
 
-/// Largest zstd-stored object decoded into memory for its metadata.
-const MAX_DECODED: u64 = 64 << 20;
-
 /// Read embedded metadata from the stored object (the archived bytes, not
 /// the source file, which could have changed since).
 fn read_embedded(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str) -> Embedded {
@@ -656,9 +653,12 @@ fn read_embedded(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str) 
     match enc {
         Encoding::None => metadata::extract(media_type, file),
         Encoding::Zstd => {
+            // Only the head the reader looks at is decoded.
+            let limit =
+                if media_type == "text/html" { metadata::HTML_HEAD } else { metadata::PHOTO_HEAD };
             let mut bytes = Vec::new();
             let read = zstd::stream::Decoder::new(file)
-                .and_then(|d| d.take(MAX_DECODED).read_to_end(&mut bytes));
+                .and_then(|d| d.take(limit).read_to_end(&mut bytes));
             match read {
                 Ok(_) => metadata::extract(media_type, std::io::Cursor::new(bytes)),
                 Err(e) => problem(format!("cannot decode the stored object: {e}")),
@@ -699,14 +699,20 @@ fn add_claims(
         }
     }
     for value in &collector.values {
-        if already_claimed(tx, signer, &existing, item_uuid, value)? {
-            continue;
+        let earlier = current_claim(tx, signer, &existing, item_uuid, value)?;
+        if let Some((_, same)) = &earlier
+            && same.claim == *value
+            && same.confidence == collector.confidence
+        {
+            continue; // a re-run of the same ingest adds nothing
         }
+        // A changed value from the same collector for the same item is a
+        // correction: it supersedes the earlier claim, which stays as history.
         let c = NewClaim {
             value: value.clone(),
             basis: Basis::Claimed,
             confidence: collector.confidence,
-            supersedes: None,
+            supersedes: earlier.map(|(uuid, _)| uuid),
             item_uuid: Some(item_uuid.to_owned()),
             raw: Default::default(),
         };
@@ -715,29 +721,31 @@ fn add_claims(
     Ok(added)
 }
 
-/// Whether this signer already claimed exactly `value` with this item (a
-/// re-run of the same ingest adds nothing).
-fn already_claimed(
+/// This signer's current `claimed` claim of `value`'s kind made with this
+/// item, if any: (its UUID, its signed predicate).
+fn current_claim(
     tx: &Tx<'_>,
     signer: &Signer<'_>,
     existing: &[crate::db::ClaimRow],
     item_uuid: &str,
     value: &ClaimValue,
-) -> Result<bool> {
+) -> Result<Option<(String, ClaimPredicate)>> {
     let public = signer.key.public();
+    let superseded = |uuid: &str| existing.iter().any(|o| o.supersedes.as_deref() == Some(uuid));
     for c in existing.iter().filter(|c| {
         c.keyid == signer.keyid
             && c.basis == "claimed"
             && c.item_uuid.as_deref() == Some(item_uuid)
             && c.kind == crate::claim::kind_name(value.kind())
+            && !superseded(&c.claim_uuid)
     }) {
         let Some(rec) = tx.q().record(c.record_id)? else { continue };
         let opened = record::open::<ClaimPredicate>(&rec.envelope, |k| {
             (k == signer.keyid).then_some(public)
         });
-        if opened.is_ok_and(|v| &v.statement.predicate.claim == value) {
-            return Ok(true);
+        if let Ok(v) = opened {
+            return Ok(Some((c.claim_uuid.clone(), v.statement.predicate)));
         }
     }
-    Ok(false)
+    Ok(None)
 }

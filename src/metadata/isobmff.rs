@@ -263,6 +263,9 @@ fn meta(body: &[u8], f: &mut Found) {
 /// without a colon) as RFC 3339 with its offset.
 pub fn apple_time(s: &str) -> Option<String> {
     let s = s.trim();
+    if !s.is_ascii() {
+        return None;
+    }
     let fixed = match s.len().checked_sub(5).map(|i| s.split_at(i)) {
         Some((head, tail))
             if (tail.starts_with('+') || tail.starts_with('-'))
@@ -305,7 +308,7 @@ pub fn iso6709(s: &str) -> Option<(f64, f64, Option<f64>)> {
             return None;
         }
         let v: f64 = digits.parse().ok()?;
-        let value = match int_len - deg_digits {
+        let value = match int_len.checked_sub(deg_digits)? {
             0 => v,
             2 => (v / 100.0).trunc() + (v % 100.0) / 60.0,
             4 => {
@@ -339,7 +342,17 @@ mod tests {
         assert!((lat - 36.1993).abs() < 1e-4 && (lon - 37.1627).abs() < 1e-4, "{lat} {lon}");
         let (lat, lon, _) = iso6709("+361157.48+0370945.72/").unwrap();
         assert!((lat - 36.1993).abs() < 1e-4 && (lon - 37.1627).abs() < 1e-4, "{lat} {lon}");
-        for bad in ["", "/", "+36.1993/", "36.1993+037.1627/", "+3a.1+037.1/", "+1+2/"] {
+        for bad in [
+            "",
+            "/",
+            "+36.1993/",
+            "36.1993+037.1627/",
+            "+3a.1+037.1/",
+            "+1+2/",
+            "+5.6037-000.1870/",
+            "+36.1993+37.1627/",
+            "+36.1993+037.1627+年/",
+        ] {
             assert_eq!(iso6709(bad), None, "{bad:?}");
         }
     }
@@ -356,6 +369,8 @@ mod tests {
         );
         assert_eq!(apple_time("2024-11-29T14:03:00Z").as_deref(), Some("2024-11-29T14:03:00Z"));
         assert_eq!(apple_time("2024-11-29 14:03"), None);
+        assert_eq!(apple_time("年月日"), None);
+        assert_eq!(apple_time("2024-11-29T14:03:00+03:0年"), None);
     }
 
     #[test]

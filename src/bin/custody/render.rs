@@ -15,6 +15,14 @@ use custody::commands::ingest::{IngestReport, Outcome};
 use custody::commands::inspect::{ItemView, ShowReport};
 use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport, KeyRevokeReport};
 
+/// Text from evidence (file names, titles, raw metadata, free-text fields)
+/// with control characters escaped, so it cannot forge or erase lines.
+fn clean(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
+        .collect()
+}
+
 fn short(hex: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
@@ -67,24 +75,26 @@ pub fn ingest(r: &IngestReport) -> String {
                 s,
                 "added     item {item:<5} {}  {}{}",
                 short(blake3),
-                f.path,
+                clean(&f.path),
                 if *deduplicated { "  (bytes already stored)" } else { "" }
             ),
             Outcome::AlreadyArchived { item, blake3, restored } => writeln!(
                 s,
                 "archived  item {item:<5} {}  {}{}",
                 short(blake3),
-                f.path,
+                clean(&f.path),
                 if *restored { "  (missing object file stored again)" } else { "" }
             ),
-            Outcome::Skipped { reason } => writeln!(s, "SKIPPED   {}: {reason}", f.path),
+            Outcome::Skipped { reason } => {
+                writeln!(s, "SKIPPED   {}: {}", clean(&f.path), clean(reason))
+            }
         };
         if !f.claims.is_empty() {
             let ids: Vec<String> = f.claims.iter().map(i64::to_string).collect();
             let _ = writeln!(s, "          claims {}", ids.join(", "));
         }
         for p in &f.metadata_problems {
-            let _ = writeln!(s, "          metadata problem (file archived): {p}");
+            let _ = writeln!(s, "          metadata problem (file archived): {}", clean(p));
         }
     }
     for e in &r.bad_rows {
@@ -156,7 +166,7 @@ pub fn show(r: &ShowReport) -> String {
     }
     for i in &r.items {
         let _ = writeln!(s, "item {} ({})", i.item, i.uuid);
-        let _ = writeln!(s, "  name        {}\n  path        {}", i.name, i.path);
+        let _ = writeln!(s, "  name        {}\n  path        {}", clean(&i.name), clean(&i.path));
         let _ = writeln!(s, "  size        {} bytes\n  media type  {}", i.size, i.media_type);
         let _ = writeln!(s, "  ingested    {}", i.ingested_at);
         let _ = writeln!(
@@ -201,7 +211,7 @@ pub fn show(r: &ShowReport) -> String {
 fn claim_line(c: &ClaimView) -> String {
     let mut s = String::new();
     let state = if c.current { "current   " } else { "superseded" };
-    let who = c.author.as_deref().unwrap_or("unknown key");
+    let who = clean(c.author.as_deref().unwrap_or("unknown key"));
     let sig = if c.verified { "signature ok" } else { "NOT VERIFIED" };
     let _ = write!(
         s,
@@ -219,7 +229,7 @@ fn claim_line(c: &ClaimView) -> String {
         );
     }
     if let Some(v) = &c.value {
-        let _ = write!(s, "\n      {}", describe(v));
+        let _ = write!(s, "\n      {}", clean(&describe(v)));
     }
     if let Some(n) = c.supersedes {
         let _ = write!(s, "\n      corrects claim {n}");
@@ -228,10 +238,10 @@ fn claim_line(c: &ClaimView) -> String {
         let _ = write!(s, "\n      superseded by claim {n}");
     }
     for (k, v) in &c.raw {
-        let _ = write!(s, "\n      raw {k}: {v}");
+        let _ = write!(s, "\n      raw {}: {}", clean(k), clean(v));
     }
     for p in &c.problems {
-        let _ = write!(s, "\n      problem: {p}");
+        let _ = write!(s, "\n      problem: {}", clean(p));
     }
     s
 }
