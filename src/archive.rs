@@ -85,6 +85,7 @@ impl Archive {
         let tx = db.tx()?;
         tx.set_identity(&id, opts.name.trim(), &now)?;
         tx.commit()?;
+        crate::log::log_key(root, &id, &now)?;
         Ok(Archive { root: root.clone(), db, store, clock })
     }
 
@@ -109,8 +110,15 @@ impl Archive {
             )
             .hint("point --archive at a directory made by `custody init`"));
         }
-        let db = Db::open(&db_path)?;
-        db.q().identity()?;
+        let mut db = Db::open(&db_path)?;
+        let (archive_id, _, _) = db.q().identity()?;
+        // An archive from before the custody log gets its events once.
+        let q = db.q();
+        if q.log_size()? == 0 && (!q.keys()?.is_empty() || q.sequence("records")?.is_some()) {
+            let tx = db.tx()?;
+            crate::log::backfill(&tx, &archive_id)?;
+            tx.commit()?;
+        }
         Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
     }
 

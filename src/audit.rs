@@ -21,6 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 mod claims;
+mod log;
 
 pub(crate) use claims::check_claim;
 
@@ -76,6 +77,24 @@ pub enum Code {
     SignedAfterRevocation,
     /// A claim that supersedes no claim, or one about another object or kind.
     BadSupersedes,
+    /// A row with no event in the custody log, or deleted leaves.
+    LogEventMissing,
+    /// A log event that no longer matches the rows and record it names.
+    LogEventMismatch,
+    /// A log event whose row is gone.
+    LogEventOrphan,
+    /// Stored tree nodes that differ from the ones the leaves give.
+    LogNodeMismatch,
+    /// A checkpoint whose tree the log no longer has.
+    CheckpointMismatch,
+    /// A checkpoint not signed by the archive's log key.
+    CheckpointBadSignature,
+    /// A stored cosignature that does not verify for its checkpoint.
+    CosignatureInvalid,
+    /// The log is shorter than an external checkpoint.
+    LogRolledBack,
+    /// The log's history differs from an external checkpoint's.
+    LogRewritten,
 }
 
 impl Code {
@@ -96,6 +115,15 @@ impl Code {
             Code::StoreUnreadable => "store-unreadable",
             Code::SignedAfterRevocation => "signed-after-revocation",
             Code::BadSupersedes => "bad-supersedes",
+            Code::LogEventMissing => "log-event-missing",
+            Code::LogEventMismatch => "log-event-mismatch",
+            Code::LogEventOrphan => "log-event-orphan",
+            Code::LogNodeMismatch => "log-node-mismatch",
+            Code::CheckpointMismatch => "checkpoint-mismatch",
+            Code::CheckpointBadSignature => "checkpoint-bad-signature",
+            Code::CosignatureInvalid => "cosignature-invalid",
+            Code::LogRolledBack => "log-rolled-back",
+            Code::LogRewritten => "log-rewritten",
         }
     }
 }
@@ -142,6 +170,9 @@ pub struct AuditOptions {
     /// other check still covers the whole archive). Repeated runs cover
     /// every object in turn.
     pub limit: Option<usize>,
+    /// A checkpoint kept outside the archive (signed note text): the log
+    /// must be a consistent extension of it.
+    pub against: Option<String>,
 }
 
 /// The audit's result.
@@ -161,6 +192,10 @@ pub struct AuditReport {
     pub records_checked: u64,
     /// Claims checked.
     pub claims_checked: u64,
+    /// Custody log events checked.
+    pub events_checked: u64,
+    /// The checkpoint this audit signed (after its fixity-check event).
+    pub checkpoint: String,
     /// Whether SHA-256 was recomputed.
     pub deep: bool,
     /// Wall time.
@@ -711,7 +746,17 @@ pub fn audit(
         }
     }
 
-    // 5. Record the run; mark intact objects as checked.
+    // 5. The custody log and its checkpoints.
+    let log_check = log::check(
+        &q,
+        &archive_id,
+        crate::log::log_public(archive.root())?.as_ref(),
+        opts.against.as_deref(),
+    )?;
+    findings.extend(log_check.findings);
+
+    // 6. Record the run and its fixity-check event; sign a checkpoint; mark
+    // intact objects as checked.
     let report_json = serde_json::to_string(&findings).unwrap_or_default();
     let finished_at = archive.now();
     let clean: Vec<String> = sample
@@ -720,6 +765,7 @@ pub fn audit(
         .filter(|(i, _)| !damaged.contains(i))
         .map(|(_, o)| o.blake3.clone())
         .collect();
+    let key = crate::log::log_key(archive.root(), &archive_id, &finished_at)?;
     let tx = archive.db.tx()?;
     tx.mark_checked(&clean, &finished_at)?;
     let run_id = tx.add_audit_run(&AuditRun {
@@ -732,6 +778,12 @@ pub fn audit(
         findings: findings.len() as u64,
         report: &report_json,
     })?;
+    crate::log::append(
+        &tx,
+        &crate::log::Event::fixity_check(&finished_at, &archive_id, run_id, &report_json),
+    )?;
+    let size = tx.q().log_size()?;
+    let (_, note) = crate::log::sign_checkpoint(&tx, &key, &archive_id, size, &finished_at)?;
     tx.commit()?;
     let secs = started.elapsed().as_secs_f64();
     Ok(AuditReport {
@@ -742,6 +794,8 @@ pub fn audit(
         items_checked: items.len() as u64,
         records_checked: records.len() as u64,
         claims_checked: claims.len() as u64,
+        events_checked: log_check.size,
+        checkpoint: note.to_text(),
         deep: opts.deep,
         seconds: secs,
         mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },

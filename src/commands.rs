@@ -8,6 +8,7 @@ pub mod demo;
 pub mod ingest;
 pub mod inspect;
 pub mod keys;
+pub mod log;
 
 use crate::error::{Error, ErrorKind, Result};
 

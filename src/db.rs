@@ -124,6 +124,51 @@ pub struct ClaimRow {
     pub record_id: i64,
 }
 
+/// A log leaf row.
+#[derive(Debug, Clone)]
+pub struct LeafRow {
+    /// 0-based leaf index.
+    pub idx: i64,
+    /// The event bytes.
+    pub event: Vec<u8>,
+    /// Event kind (index column).
+    pub kind: String,
+    /// What it refers to (index column).
+    pub reference: String,
+}
+
+/// A stored checkpoint.
+#[derive(Debug, Clone)]
+pub struct CheckpointRow {
+    /// Row id.
+    pub id: i64,
+    /// Tree size.
+    pub size: i64,
+    /// Root hash.
+    pub root: Vec<u8>,
+    /// The signed note.
+    pub note: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// A stored cosignature.
+#[derive(Debug, Clone)]
+pub struct CosignatureRow {
+    /// Row id.
+    pub id: i64,
+    /// The checkpoint it cosigns.
+    pub checkpoint_id: i64,
+    /// Witness key name.
+    pub witness: String,
+    /// Witness verifier key.
+    pub vkey: String,
+    /// The signature line.
+    pub line: String,
+    /// Its timestamp.
+    pub timestamp: i64,
+}
+
 /// A new item to insert.
 pub struct NewItem<'a> {
     /// UUID.
@@ -290,6 +335,10 @@ const RECORD_COLS: &str = "id, kind, blake3, keyid, envelope";
 const CLAIM_COLS: &str =
     "id, claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, item_uuid, record_id";
 
+fn leaf_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LeafRow> {
+    Ok(LeafRow { idx: r.get(0)?, event: r.get(1)?, kind: r.get(2)?, reference: r.get(3)? })
+}
+
 fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
     Ok(ClaimRow {
         id: r.get(0)?,
@@ -431,6 +480,93 @@ impl Q<'_> {
         self.all(&format!("SELECT {RECORD_COLS} FROM records ORDER BY id"), [], record_row)
     }
 
+    /// Number of leaves in the custody log.
+    pub fn log_size(&self) -> Result<u64> {
+        self.one("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_leaves", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.unwrap_or(0).max(0) as u64)
+    }
+
+    /// A complete subtree's hash.
+    pub fn log_node(&self, level: u32, idx: u64) -> Result<Option<Vec<u8>>> {
+        self.one(
+            "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
+            params![level, idx as i64],
+            |r| r.get(0),
+        )
+    }
+
+    /// One leaf.
+    pub fn log_leaf(&self, idx: u64) -> Result<Option<LeafRow>> {
+        self.one(
+            "SELECT idx, event, kind, ref FROM log_leaves WHERE idx = ?1",
+            [idx as i64],
+            leaf_row,
+        )
+    }
+
+    /// Leaves in index order, from `start`, at most `limit`.
+    pub fn log_leaves(&self, start: u64, limit: u64) -> Result<Vec<LeafRow>> {
+        self.all(
+            "SELECT idx, event, kind, ref FROM log_leaves WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+            params![start as i64, limit as i64],
+            leaf_row,
+        )
+    }
+
+    /// Leaves that refer to `reference` or to object `blake3`.
+    pub fn log_leaves_about(&self, reference: &str, blake3: &str) -> Result<Vec<LeafRow>> {
+        self.all(
+            "SELECT idx, event, kind, ref FROM log_leaves WHERE ref = ?1 OR blake3 = ?2 ORDER BY idx",
+            params![reference, blake3],
+            leaf_row,
+        )
+    }
+
+    /// Every stored node, in (level, idx) order.
+    pub fn log_nodes(&self) -> Result<Vec<(u32, u64, Vec<u8>)>> {
+        self.all("SELECT level, idx, hash FROM log_nodes ORDER BY level, idx", [], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+        })
+    }
+
+    /// Every stored checkpoint, oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<CheckpointRow>> {
+        self.all("SELECT id, size, root, note, created_at FROM checkpoints ORDER BY id", [], |r| {
+            Ok(CheckpointRow {
+                id: r.get(0)?,
+                size: r.get(1)?,
+                root: r.get(2)?,
+                note: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })
+    }
+
+    /// Every stored cosignature.
+    pub fn cosignatures(&self) -> Result<Vec<CosignatureRow>> {
+        self.all(
+            "SELECT id, checkpoint_id, witness, vkey, line, timestamp FROM cosignatures ORDER BY id",
+            [],
+            |r| {
+                Ok(CosignatureRow {
+                    id: r.get(0)?,
+                    checkpoint_id: r.get(1)?,
+                    witness: r.get(2)?,
+                    vkey: r.get(3)?,
+                    line: r.get(4)?,
+                    timestamp: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    /// Audit runs: (id, finished_at, report JSON).
+    pub fn audit_runs(&self) -> Result<Vec<(i64, String, String)>> {
+        self.all("SELECT id, finished_at, report FROM audit_runs ORDER BY id", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+    }
+
     /// All claims, oldest first.
     pub fn claims(&self) -> Result<Vec<ClaimRow>> {
         self.all(&format!("SELECT {CLAIM_COLS} FROM claims ORDER BY id"), [], claim_row)
@@ -570,6 +706,66 @@ impl Tx<'_> {
                 ],
             )
             .map_err(sql_err("cannot record the claim"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Append a leaf (the caller computed its index and nodes).
+    pub fn add_log_leaf(
+        &self,
+        idx: u64,
+        event: &[u8],
+        kind: &str,
+        reference: &str,
+        blake3: Option<&str>,
+    ) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT INTO log_leaves (idx, event, kind, ref, blake3) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![idx as i64, event, kind, reference, blake3],
+            )
+            .map_err(sql_err("cannot append to the custody log"))?;
+        Ok(())
+    }
+
+    /// Store a complete subtree's hash.
+    pub fn add_log_node(&self, level: u32, idx: u64, hash: &[u8]) -> Result<()> {
+        self.0
+            .execute(
+                "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+                params![level, idx as i64, hash],
+            )
+            .map_err(sql_err("cannot store a custody log node"))?;
+        Ok(())
+    }
+
+    /// Store a signed checkpoint; returns its id.
+    pub fn add_checkpoint(&self, size: u64, root: &[u8], note: &str, at: &str) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![size as i64, root, note, at],
+            )
+            .map_err(sql_err("cannot store the checkpoint"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Store a cosignature.
+    pub fn add_cosignature(
+        &self,
+        checkpoint_id: i64,
+        witness: &str,
+        vkey: &str,
+        line: &str,
+        timestamp: u64,
+        at: &str,
+    ) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO cosignatures (checkpoint_id, witness, vkey, line, timestamp, added_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![checkpoint_id, witness, vkey, line, timestamp as i64, at],
+            )
+            .map_err(sql_err("cannot store the cosignature"))?;
         Ok(self.0.last_insert_rowid())
     }
 

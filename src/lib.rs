@@ -19,6 +19,7 @@ pub mod crypto;
 mod db;
 pub mod error;
 pub mod id;
+pub mod log;
 pub mod manifest;
 pub mod media;
 pub mod metadata;

@@ -515,9 +515,12 @@ fn revoked_key_signs_nothing_more_and_later_claims_are_findings() {
     let (code, report) = ta.audit(&[]);
     assert_eq!(code, 1);
     let got = findings(&report);
-    assert!(got.iter().all(|f| f.0 == "signed-after-revocation"), "{got:#?}");
-    // The item and its 2 embedded claims and the description claim.
-    assert_eq!(got.len(), 4, "{got:#?}");
+    // The item, its 2 embedded claims and the description claim; and the
+    // custody log's revocation event no longer matches the edited keys row.
+    let after: Vec<_> = got.iter().filter(|f| f.0 == "signed-after-revocation").collect();
+    assert_eq!(after.len(), 4, "{got:#?}");
+    assert!(got.iter().any(|f| f.0 == "log-event-mismatch"), "{got:#?}");
+    assert_eq!(got.len(), 5, "{got:#?}");
     // Revoking twice, or with a bad time, is refused.
     let out = ta.cmd().args(["key", "revoke", &keyid, "--reason", "again"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -576,8 +579,13 @@ fn tamper_edited_claim_columns() {
     ] {
         let ta = claimed();
         ta.db().execute(&format!("UPDATE claims SET {col} = {value} WHERE id = 4"), []).unwrap();
-        eprintln!("edited claims.{col}");
-        expect_only(&ta, &[("edited-column", "claim 4", &format!("claims.{col}"))]);
+        let column = format!("claims.{col}");
+        let mut expected = vec![("edited-column", "claim 4", column.as_str())];
+        // The custody log's event records the author and the signing time.
+        if col == "signed_at" || col == "keyid" {
+            expected.push(("log-event-mismatch", "log event 5", "log_leaves row 5"));
+        }
+        expect_only(&ta, &expected);
     }
 }
 
@@ -592,6 +600,7 @@ fn tamper_deleted_claim_row_leaves_its_record_and_a_gap() {
         &[
             ("missing-record", &format!("record {rec}"), "records row"),
             ("missing-record", "claims table", "claims"),
+            ("log-event-orphan", "log event 3", "log_leaves row 3"),
         ],
     );
 }
@@ -609,6 +618,7 @@ fn tamper_deleted_claim_record() {
         &[
             ("missing-record", "claim 3", "claims row 3"),
             ("missing-record", "records table", "records"),
+            ("log-event-orphan", "log event 4", "log_leaves row 4"),
         ],
     );
 }
@@ -628,6 +638,7 @@ fn tamper_superseded_claim_deleted_with_its_record() {
             ("bad-supersedes", "claim 4", "records row"),
             ("missing-record", "claims table", "claims"),
             ("missing-record", "records table", "records"),
+            ("log-event-orphan", "log event 4", "log_leaves row 4"),
         ],
     );
 }
@@ -660,7 +671,11 @@ fn tamper_swapped_claim_envelopes() {
             "{got:#?}"
         );
     }
-    assert!(got.iter().all(|f| f.0 == "edited-column"), "{got:#?}");
+    // The log recorded each claim's own envelope.
+    for e in ["log event 2", "log event 3"] {
+        assert!(got.iter().any(|f| f.0 == "log-event-mismatch" && f.1 == e), "{got:#?}");
+    }
+    assert!(got.iter().all(|f| f.0 == "edited-column" || f.0 == "log-event-mismatch"), "{got:#?}");
 }
 
 #[test]
@@ -679,7 +694,14 @@ fn tamper_claim_by_unregistered_key() {
         0
     );
     ta.db().execute("DELETE FROM keys WHERE owner = 'Stranger'", []).unwrap();
-    expect_only(&ta, &[("unknown-key", "claim 5", "records row")]);
+    // The log still records the stranger's registration: its row is gone.
+    expect_only(
+        &ta,
+        &[
+            ("unknown-key", "claim 5", "records row"),
+            ("log-event-orphan", "log event 7", "log_leaves row 7"),
+        ],
+    );
 }
 
 #[test]
@@ -729,6 +751,8 @@ fn tamper_claim_superseded_twice() {
         &[
             ("bad-supersedes", "claim 4", "records row"),
             ("bad-supersedes", "claim 5", "records row"),
+            // Slipped in without a custody event: the log says so too.
+            ("log-event-missing", "claim 5", "custody log"),
         ],
     );
 }
@@ -752,5 +776,11 @@ fn tamper_claim_payload_edited() {
         rusqlite::params![rec, serde_json::to_vec(&e).unwrap()],
     )
     .unwrap();
-    expect_only(&ta, &[("bad-signature", "claim 4", "records row")]);
+    expect_only(
+        &ta,
+        &[
+            ("bad-signature", "claim 4", "records row"),
+            ("log-event-mismatch", "log event 5", "log_leaves row 5"),
+        ],
+    );
 }

@@ -54,9 +54,12 @@ fn the_library_runs_the_lifecycle_with_a_fixed_clock() {
 
     drop(archive);
     let mut archive = Archive::open(&root, clock()).unwrap();
-    let report =
-        audit(&mut archive, &AuditOptions { deep: true, threads: 1, limit: None }, &NoProgress)
-            .unwrap();
+    let report = audit(
+        &mut archive,
+        &AuditOptions { deep: true, threads: 1, ..AuditOptions::default() },
+        &NoProgress,
+    )
+    .unwrap();
     assert!(report.is_clean(), "{:?}", report.findings);
     assert_eq!((report.objects_checked, report.records_checked), (1, 1));
 }

@@ -134,7 +134,14 @@ fn edited_object_digest_is_a_subject_mismatch() {
             ["ab".repeat(32), h[0].clone()],
         )
         .unwrap();
-    expect_only(&ta, &[("subject-mismatch", "item 1".into(), "records row")]);
+    // The custody log recorded the real digests: its event no longer matches.
+    expect_only(
+        &ta,
+        &[
+            ("subject-mismatch", "item 1".into(), "records row"),
+            ("log-event-mismatch", "log event 1".into(), "log_leaves row 1"),
+        ],
+    );
     // --deep also proves the column wrong against the bytes themselves.
     let (_, deep) = ta.audit(&["--deep"]);
     let got = findings(&deep);
@@ -166,6 +173,8 @@ fn swapped_signatures_are_bad_signatures() {
         &[
             ("bad-signature", "item 1".into(), "records row 1"),
             ("bad-signature", "item 2".into(), "records row 2"),
+            ("log-event-mismatch", "log event 1".into(), "log_leaves row 1"),
+            ("log-event-mismatch", "log event 2".into(), "log_leaves row 2"),
         ],
     );
 }
@@ -181,7 +190,13 @@ fn record_signed_by_an_unregistered_key_is_unknown_key() {
         serde_json::from_slice(&B64.decode(e.payload).unwrap()).unwrap();
     let forged = record::sign(&st, &SecretKey::from_seed(&[42; 32]));
     db.execute("UPDATE records SET envelope = ?1 WHERE id = 3", [forged]).unwrap();
-    expect_only(&ta, &[("unknown-key", "item 3".into(), "records row 3")]);
+    expect_only(
+        &ta,
+        &[
+            ("unknown-key", "item 3".into(), "records row 3"),
+            ("log-event-mismatch", "log event 3".into(), "log_leaves row 3"),
+        ],
+    );
 }
 
 #[test]
@@ -194,6 +209,7 @@ fn deleted_item_row_leaves_a_record_without_item() {
             ("missing-record", "record 1".into(), "records row 1"),
             ("missing-record", format!("object {}", h[0]), "objects row"),
             ("missing-record", "items table".into(), "items"),
+            ("log-event-orphan", "log event 1".into(), "log_leaves row 1"),
         ],
     );
 }
@@ -209,6 +225,7 @@ fn deleted_item_and_record_leave_traces() {
             ("missing-record", format!("object {}", h[2]), "objects row"),
             ("missing-record", "items table".into(), "items"),
             ("missing-record", "records table".into(), "records"),
+            ("log-event-orphan", "log event 3".into(), "log_leaves row 3"),
         ],
     );
 }

@@ -9,6 +9,7 @@ mod claims;
 mod cli;
 mod compat;
 mod crash;
+mod custody_log;
 mod interop;
 mod library;
 mod media;

@@ -60,6 +60,7 @@ fn released_migrations_are_never_edited() {
     let pinned = [
         ("0001_init.sql", "848ea7d6b4b4e8bac187a3a812372380b6e9dad88dec6aa5f67ea65518db0d17"),
         ("0002_claims.sql", "e45a76ca0b1888b57c20bc13b7133c779bffa907adc0be7290fbfe29b8360cc5"),
+        ("0003_log.sql", "b226578bbc50b9a0eaeb0366f0d0b129e4e626e0cd1a6cf4ffe894874d31f23d"),
     ];
     for (name, digest) in pinned {
         let bytes = std::fs::read(root.join("schema").join(name)).unwrap();
@@ -72,7 +73,7 @@ fn released_migrations_are_never_edited() {
 }
 
 #[test]
-fn claims_and_records_are_never_edited_or_deleted() {
+fn evidence_rows_are_never_edited_or_deleted() {
     let db =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db.rs")).unwrap();
     let sql = db.to_uppercase();

@@ -88,6 +88,10 @@ pub(crate) fn add_claim(
     };
     let envelope = record::sign(&statement, s.key);
     let record_id = tx.add_record("claim", &digest.blake3, s.keyid, &envelope, s.now)?;
+    crate::log::append(
+        tx,
+        &crate::log::Event::claim(s.now, s.keyid, digest, &envelope, &claim_uuid),
+    )?;
     tx.add_claim(&ClaimRow {
         id: 0,
         claim_uuid,

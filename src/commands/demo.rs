@@ -297,6 +297,40 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
         ),
     );
 
+    // The custody log: a checkpoint kept outside the archive, and a proof
+    // that the photo's ingestion is in the tree it signs, checked offline.
+    let cp = super::log::checkpoint(&mut archive, None)?;
+    let cp_path = opts.workdir.join("kept-elsewhere.checkpoint");
+    std::fs::write(&cp_path, &cp.note).map_err(|e| Error::io("cannot write", &cp_path, e))?;
+    step(
+        "sign a checkpoint of the custody log and keep it outside the archive",
+        format!("custody checkpoint {a} > {}", cp_path.display()),
+        format!("{}log verifier key: {}", cp.note, cp.vkey),
+    );
+    let proof = super::log::prove(
+        &mut archive,
+        super::log::ProveTarget::Item(first.item.to_string()),
+        Some(&cp.note),
+    )?;
+    let proof_path = opts.workdir.join("photo.tlog-proof");
+    std::fs::write(&proof_path, &proof.proof)
+        .map_err(|e| Error::io("cannot write", &proof_path, e))?;
+    let checked = super::log::verify_proof(&proof.proof, &cp.vkey)?;
+    step(
+        "prove the photo's ingestion is in the log, and check the proof offline (no archive)",
+        format!(
+            "custody prove {a} {} --checkpoint {} > {p} && custody verify-proof {p} --vkey '{}'",
+            first.item,
+            cp_path.display(),
+            cp.vkey,
+            p = proof_path.display()
+        ),
+        match (&checked.verified, &checked.problem) {
+            (Some(v), _) => format!("valid: {}", serde_json::to_string(v).unwrap_or_default()),
+            (None, p) => format!("INVALID: {}", p.as_deref().unwrap_or("")),
+        },
+    );
+
     // Flip one byte in the middle of the shown object's stored file.
     let target: ObjectId = first.blake3.parse()?;
     let enc = obj.as_ref().and_then(|o| Encoding::parse(&o.encoding)).unwrap_or(Encoding::None);
@@ -338,7 +372,8 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
             && all_added
             && copy == original
             && has_embedded
-            && flag_works,
+            && flag_works
+            && checked.valid,
     })
 }
 

@@ -356,6 +356,9 @@ fn record_batch(
         let blake3 = st.id.to_hex();
         let path_bytes = path.as_os_str().as_bytes();
         if let Some(existing) = tx.q().find_item(&blake3, path_bytes, "")? {
+            if st.put.written {
+                crate::log::append(&tx, &crate::log::Event::repair(&now, ctx.keyid, &digest))?;
+            }
             let outcome =
                 Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
             let mut report = FileReport::new(shown, outcome);
@@ -419,6 +422,10 @@ fn record_batch(
         };
         let envelope = record::sign(&statement, ctx.key);
         let record_id = tx.add_record("ingest", &blake3, ctx.keyid, &envelope, &now)?;
+        crate::log::append(
+            &tx,
+            &crate::log::Event::ingestion(&now, ctx.keyid, &digest, &envelope, &item_uuid),
+        )?;
         let item = tx.add_item(
             &NewItem {
                 item_uuid: &item_uuid,

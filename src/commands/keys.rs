@@ -125,6 +125,12 @@ pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddRepo
     let keyid = named.key.keyid();
     let tx = archive.db.tx()?;
     let added = tx.add_key(&keyid, &named.key.to_hex(), &owner, &now)?;
+    if added {
+        crate::log::append(
+            &tx,
+            &crate::log::Event::key_registration(&now, &keyid, &named.key.to_hex()),
+        )?;
+    }
     tx.commit()?;
     let row = archive.db.q().key(&keyid)?.ok_or_else(|| {
         Error::new(ErrorKind::Database, format!("key {keyid} vanished after registering it"))
@@ -203,6 +209,7 @@ pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyR
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
     tx.revoke_key(&key.keyid, &at, reason)?;
+    crate::log::append(&tx, &crate::log::Event::key_revocation(&at, &key.keyid, reason))?;
     tx.commit()?;
     let row = archive.db.q().key(&key.keyid)?.ok_or_else(|| {
         Error::new(ErrorKind::Database, format!("key {} vanished while revoking it", key.keyid))

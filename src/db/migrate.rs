@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init.sql", include_str!("../../schema/0001_init.sql")),
     ("0002_claims.sql", include_str!("../../schema/0002_claims.sql")),
+    ("0003_log.sql", include_str!("../../schema/0003_log.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -26,6 +26,7 @@ use custody::commands::ingest::{IngestOptions, ingest};
 use custody::commands::keys::{
     KeyAddOptions, KeyNewOptions, KeyRevokeOptions, key_add, key_list, key_new, key_revoke,
 };
+use custody::commands::log as clog;
 use custody::commands::{NoProgress, Progress, inspect};
 use custody::crypto::{SecretKey, keyfile};
 use custody::{Archive, Error, ErrorKind, InitOptions};
@@ -118,7 +119,47 @@ enum Command {
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// A checkpoint kept outside the archive: prove the log extends it
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        against: Option<PathBuf>,
     },
+    /// Sign the custody log's current tree head (C2SP tlog-checkpoint) and print it
+    Checkpoint {
+        /// Also sign with this registered key
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// The custody timeline: every event, who, when (of the archive, or of one item)
+    Log {
+        /// Item number, item UUID, or blake3 (prefix)
+        reference: Option<String>,
+    },
+    /// Print an inclusion proof (C2SP tlog-proof) for an item or event, or a consistency proof
+    Prove {
+        /// Item number, item UUID, or blake3 (prefix)
+        #[arg(required_unless_present_any = ["event", "consistency"])]
+        reference: Option<String>,
+        /// Prove the event with this log index instead
+        #[arg(long, conflicts_with = "reference")]
+        event: Option<u64>,
+        /// Prove against this checkpoint [default: a fresh one]
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Consistency proof from checkpoint OLD to NEW [default NEW: the current tree]
+        #[arg(long, num_args = 1..=2, value_names = ["OLD", "NEW"], conflicts_with_all = ["reference", "event", "checkpoint"])]
+        consistency: Option<Vec<PathBuf>>,
+    },
+    /// Check a proof file offline against the log's verifier key (no archive needed)
+    VerifyProof {
+        /// The proof file
+        proof: PathBuf,
+        /// The log's verifier key (NAME+ID+KEY), or a file holding it
+        #[arg(long)]
+        vkey: String,
+    },
+    /// Witness side: cosign a checkpoint, or store a witness's cosignature
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Run the whole lifecycle on the sample collection in a scratch archive
     Demo {
         /// The sample collection's manifest
@@ -165,6 +206,32 @@ enum KeyCommand {
         /// Revoked from this time on (RFC 3339) [default: now]
         #[arg(long)]
         at: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Cosign a checkpoint (C2SP tlog-cosignature); prints it with the cosignature added
+    Cosign {
+        /// The checkpoint file
+        checkpoint: PathBuf,
+        /// The witness's signing key file
+        #[arg(long, env = "CUSTODY_KEY")]
+        key: Option<PathBuf>,
+        /// The witness's name (a schema-less URL, e.g. witness.example.org/custody)
+        #[arg(long)]
+        name: String,
+        /// Check the log's signature first, with its verifier key (or a file holding it)
+        #[arg(long)]
+        log_vkey: Option<String>,
+    },
+    /// Store a witness's cosignature of one of this archive's checkpoints
+    Add {
+        /// The cosigned checkpoint file
+        cosigned: PathBuf,
+        /// The witness's verifier key (or a file holding it)
+        #[arg(long)]
+        vkey: String,
     },
 }
 
@@ -302,6 +369,24 @@ fn flag_errors(errs: &[FieldError]) -> Error {
         errs.iter().map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message)).collect();
     Error::new(ErrorKind::Usage, format!("invalid claim flags:\n  {}", lines.join("\n  ")))
         .hint("nothing was ingested; fix the flags and run again")
+}
+
+/// A small text file given on the command line (checkpoint, proof).
+fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::new(ErrorKind::InvalidInput, format!("{} is not UTF-8 text", path.display()))
+            .hint("give the checkpoint or proof file exactly as custody wrote it")
+    })
+}
+
+/// A verifier key given inline or as a file holding it.
+fn vkey_arg(v: &str) -> Result<String, Error> {
+    let p = Path::new(v);
+    if !v.contains('+') && p.is_file() {
+        return Ok(read_text(p)?.trim().to_owned());
+    }
+    Ok(v.to_owned())
 }
 
 fn signing_key(key: Option<PathBuf>, what: &str) -> Result<SecretKey, Error> {
@@ -489,11 +574,69 @@ fn run(cli: Cli) -> Result<Output, Error> {
             }
             return Ok(Output { text: String::new(), json: serde_json::Value::Null, code: 0 });
         }
-        Command::Audit { deep, limit, threads } => {
+        Command::Audit { deep, limit, threads, against } => {
+            let against = against.map(|p| read_text(&p)).transpose()?;
             let mut a = open()?;
             let bar = Bar::new();
-            let r = audit(&mut a, &AuditOptions { deep, threads, limit }, &bar)?;
+            let r = audit(&mut a, &AuditOptions { deep, threads, limit, against }, &bar)?;
             out(render::audit(&r), &r, u8::from(!r.is_clean()))
+        }
+        Command::Checkpoint { key } => {
+            let key = key.map(|k| load_key(&k)).transpose()?;
+            let r = clog::checkpoint(&mut open()?, key.as_ref())?;
+            if !cli.json {
+                eprintln!("log verifier key: {}", r.vkey);
+            }
+            out(r.note.clone(), &r, 0)
+        }
+        Command::Log { reference } => {
+            let r = clog::timeline(&open()?, reference.as_deref())?;
+            out(render::log(&r), &r, 0)
+        }
+        Command::Prove { reference, event, checkpoint, consistency } => {
+            let target = match (reference, event, consistency) {
+                (_, _, Some(files)) => {
+                    let old = read_text(&files[0])?;
+                    let new = files.get(1).map(|f| read_text(f)).transpose()?;
+                    clog::ProveTarget::Consistency(old, new)
+                }
+                (_, Some(n), None) => clog::ProveTarget::Event(n),
+                (Some(r), None, None) => clog::ProveTarget::Item(r),
+                (None, None, None) => {
+                    return Err(Error::new(
+                        ErrorKind::Usage,
+                        "name an item, --event N or --consistency OLD [NEW]",
+                    ));
+                }
+            };
+            let cp = checkpoint.map(|p| read_text(&p)).transpose()?;
+            let r = clog::prove(&mut open()?, target, cp.as_deref())?;
+            out(r.proof.clone(), &r, 0)
+        }
+        Command::VerifyProof { proof, vkey } => {
+            let r = clog::verify_proof(&read_text(&proof)?, &vkey_arg(&vkey)?)?;
+            out(render::verify_proof(&r), &r, u8::from(!r.valid))
+        }
+        Command::Witness(WitnessCommand::Cosign { checkpoint, key, name, log_vkey }) => {
+            let key = signing_key(key, "witness cosign")?;
+            let log_vkey = log_vkey.map(|v| vkey_arg(&v)).transpose()?;
+            let r = clog::witness_cosign(
+                &read_text(&checkpoint)?,
+                &key,
+                &name,
+                log_vkey.as_deref(),
+                time::OffsetDateTime::now_utc(),
+            )?;
+            eprintln!("witness verifier key: {}", r.witness_vkey);
+            out(r.cosigned.clone(), &r, 0)
+        }
+        Command::Witness(WitnessCommand::Add { cosigned, vkey }) => {
+            let r = clog::witness_add(&mut open()?, &read_text(&cosigned)?, &vkey_arg(&vkey)?)?;
+            let text = format!(
+                "stored the cosignature of checkpoint {} by {} (time {})\n",
+                r.checkpoint, r.witness, r.timestamp
+            );
+            out(text, &r, 0)
         }
         Command::Demo { manifest, workdir } => {
             let dir = match workdir {

@@ -14,6 +14,9 @@ use custody::commands::demo::DemoReport;
 use custody::commands::ingest::{IngestReport, Outcome};
 use custody::commands::inspect::{ItemView, ShowReport};
 use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport, KeyRevokeReport};
+use custody::commands::log::{LogReport, VerifyProofReport};
+use custody::log::Subject;
+use custody::log::proof::Verified;
 
 /// Text from evidence (file names, titles, raw metadata, free-text fields)
 /// with control characters escaped, so it cannot forge or erase lines.
@@ -346,7 +349,7 @@ pub fn audit(r: &AuditReport) -> String {
     }
     let _ = writeln!(
         s,
-        "audit {}: {}{} objects ({:.1} MB{}), {} items, {} claims, {} signed records; {} findings; {:.2} s, {:.0} MB/s",
+        "audit {}: {}{} objects ({:.1} MB{}), {} items, {} claims, {} signed records, {} log events; {} findings; {:.2} s, {:.0} MB/s",
         r.run_id,
         r.objects_checked,
         if r.objects_checked < r.objects_total {
@@ -359,6 +362,7 @@ pub fn audit(r: &AuditReport) -> String {
         r.items_checked,
         r.claims_checked,
         r.records_checked,
+        r.events_checked,
         r.findings.len(),
         r.seconds,
         r.mb_per_s
@@ -379,11 +383,76 @@ pub fn demo(r: &DemoReport) -> String {
         "\n{}\nscratch archive: {}",
         if r.passed {
             "demo passed: claims signed and verified, the far location flagged and then corrected, \
-             the audit clean, then the deliberately corrupted object caught"
+             a log inclusion proof verified offline, the audit clean, then the deliberately \
+             corrupted object caught"
         } else {
             "DEMO FAILED: see the steps above"
         },
         r.archive.display()
     );
     s
+}
+
+pub fn log(r: &LogReport) -> String {
+    let mut s = String::new();
+    for v in &r.events {
+        match &v.event {
+            None => {
+                let _ = writeln!(s, "{:>6}  MALFORMED EVENT (run `custody audit`)", v.index);
+            }
+            Some(e) => {
+                let subject = match &e.subject {
+                    Subject::Object(d) => format!("object {}", short(&d.blake3)),
+                    Subject::Key(k) => format!("key {}", short(k)),
+                    Subject::Archive(_) => "archive".into(),
+                };
+                let who = match (&v.actor_name, &e.actor) {
+                    (Some(n), Some(k)) => format!("{} ({})", clean(n), short(k)),
+                    (None, Some(k)) => short(k).to_owned(),
+                    _ => "-".into(),
+                };
+                let _ = writeln!(
+                    s,
+                    "{:>6}  {}  {:<16} {:<20} by {:<28} {}",
+                    v.index,
+                    e.time,
+                    e.kind.name(),
+                    subject,
+                    who,
+                    e.reference
+                );
+            }
+        }
+    }
+    let _ = writeln!(s, "{} events shown; the log holds {}", r.events.len(), r.size);
+    for c in &r.checkpoints {
+        let cos = if c.cosigned_by.is_empty() {
+            String::new()
+        } else {
+            format!("; cosigned by {}", c.cosigned_by.join(", "))
+        };
+        let _ = writeln!(s, "checkpoint {} at size {} ({}){cos}", c.id, c.size, c.created_at);
+    }
+    if !r.vkey.is_empty() {
+        let _ = writeln!(s, "log verifier key: {}", r.vkey);
+    }
+    s
+}
+
+pub fn verify_proof(r: &VerifyProofReport) -> String {
+    match (&r.verified, &r.problem) {
+        (Some(Verified::Inclusion { index, tree_size, event, origin }), _) => format!(
+            "valid: event {index} is in the tree of size {tree_size} of {origin}\n  {} at {} of {}\n",
+            event.kind.name(),
+            event.time,
+            event.reference
+        ),
+        (Some(Verified::Consistency { old_size, new_size, origin }), _) => {
+            format!(
+                "valid: the tree of size {new_size} of {origin} extends the tree of size {old_size}\n"
+            )
+        }
+        (None, Some(p)) => format!("INVALID: {}\n", clean(p)),
+        (None, None) => "INVALID\n".into(),
+    }
 }

@@ -1,0 +1,420 @@
+//! The custody log: every custody event (ingestion, claim, key registration
+//! and revocation, fixity check, repair) appended as a leaf of an RFC 6962
+//! Merkle tree, in the same transaction as the row it records; checkpoints
+//! signed with the archive's own log key (C2SP tlog-checkpoint); inclusion
+//! proofs (C2SP tlog-proof) and consistency proofs.
+//!
+//! Event bytes are a deterministic text encoding (schema/FORMAT.md): the
+//! event type (PREMIS names where PREMIS has one), time, actor key, subject
+//! digests, the SHA-256 of the signed envelope it refers to, and the row it
+//! is about. Appends are serialized by the database's write transaction, so
+//! writers can never fork the log.
+//!
+//! Must not: rewrite or delete a leaf; trust a stored node when verifying
+//! (the audit recomputes them).
+
+pub mod merkle;
+pub mod note;
+pub mod proof;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{SecretKey, keyfile};
+use crate::db::{Q, Tx};
+use crate::error::{Error, ErrorKind, Result};
+use crate::record::DigestSet;
+use merkle::Hash;
+use note::{Checkpoint, Note};
+
+/// First line of every event.
+pub const EVENT_MAGIC: &str = "custody-event/v1";
+/// The log key's file inside the archive.
+pub const LOG_KEY_FILE: &str = "log.key";
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// PREMIS "ingestion": an item was recorded.
+    Ingestion,
+    /// A signed claim was added (custody).
+    Claim,
+    /// A public key was registered (custody).
+    KeyRegistration,
+    /// A key was revoked (custody).
+    KeyRevocation,
+    /// PREMIS "fixity check": an audit ran.
+    FixityCheck,
+    /// A missing object file was stored again from its original (custody).
+    Repair,
+}
+
+impl EventKind {
+    /// The name written in the event.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Ingestion => "ingestion",
+            EventKind::Claim => "claim",
+            EventKind::KeyRegistration => "key registration",
+            EventKind::KeyRevocation => "key revocation",
+            EventKind::FixityCheck => "fixity check",
+            EventKind::Repair => "repair",
+        }
+    }
+
+    fn parse(s: &str) -> Option<EventKind> {
+        [
+            EventKind::Ingestion,
+            EventKind::Claim,
+            EventKind::KeyRegistration,
+            EventKind::KeyRevocation,
+            EventKind::FixityCheck,
+            EventKind::Repair,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
+    }
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    /// An object.
+    Object(DigestSet),
+    /// A key.
+    Key(String),
+    /// The archive as a whole.
+    Archive(String),
+}
+
+/// One custody event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// When (RFC 3339 UTC).
+    pub time: String,
+    /// Who (key id), if someone signed.
+    pub actor: Option<String>,
+    /// About what.
+    pub subject: Subject,
+    /// SHA-256 (hex) of the signed envelope or report it refers to.
+    pub record: Option<String>,
+    /// The row it records: `item:<uuid>`, `claim:<uuid>`, `key:<keyid>`,
+    /// `audit:<run>`, `object:<blake3>`.
+    pub reference: String,
+}
+
+/// SHA-256 hex of some bytes (record hashes in events).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Event {
+    /// The leaf bytes.
+    pub fn encode(&self) -> Result<Vec<u8>> {
+        let subject = match &self.subject {
+            Subject::Object(d) => format!("blake3:{} sha256:{}", d.blake3, d.sha256),
+            Subject::Key(k) => format!("key:{k}"),
+            Subject::Archive(a) => format!("archive:{a}"),
+        };
+        let text = format!(
+            "{EVENT_MAGIC}\ntype {}\ntime {}\nactor {}\nsubject {subject}\nrecord {}\nref {}\n",
+            self.kind.name(),
+            self.time,
+            self.actor.as_deref().unwrap_or("-"),
+            self.record.as_deref().map_or("-".to_owned(), |r| format!("sha256:{r}")),
+            self.reference
+        );
+        if text.lines().count() != 7 || text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("a custody event field holds a line break: {:?}", self.reference),
+            ));
+        }
+        Ok(text.into_bytes())
+    }
+
+    /// Parse leaf bytes (untrusted).
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Event, String> {
+        let s = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
+        let mut lines = s.strip_suffix('\n').ok_or("no final newline")?.split('\n');
+        let mut field = |name: &str| -> std::result::Result<String, String> {
+            let l = lines.next().ok_or_else(|| format!("no {name} line"))?;
+            if name == EVENT_MAGIC {
+                return if l == EVENT_MAGIC {
+                    Ok(String::new())
+                } else {
+                    Err(format!("first line {l:?}"))
+                };
+            }
+            l.strip_prefix(name)
+                .and_then(|r| r.strip_prefix(' '))
+                .map(str::to_owned)
+                .ok_or_else(|| format!("expected {name}, got {l:?}"))
+        };
+        field(EVENT_MAGIC)?;
+        let kind = field("type")?;
+        let kind = EventKind::parse(&kind).ok_or_else(|| format!("unknown event type {kind:?}"))?;
+        let time = field("time")?;
+        let actor = Some(field("actor")?).filter(|a| a != "-");
+        let subject = field("subject")?;
+        let subject = if let Some(rest) = subject.strip_prefix("blake3:") {
+            let (b, sha) = rest.split_once(" sha256:").ok_or("subject without sha256")?;
+            Subject::Object(DigestSet { blake3: b.into(), sha256: sha.into() })
+        } else if let Some(k) = subject.strip_prefix("key:") {
+            Subject::Key(k.into())
+        } else if let Some(a) = subject.strip_prefix("archive:") {
+            Subject::Archive(a.into())
+        } else {
+            return Err(format!("unknown subject {subject:?}"));
+        };
+        let record = field("record")?;
+        let record = match record.as_str() {
+            "-" => None,
+            r => Some(r.strip_prefix("sha256:").ok_or("record is not sha256:…")?.to_owned()),
+        };
+        let reference = field("ref")?;
+        if lines.next().is_some() {
+            return Err("extra lines".into());
+        }
+        Ok(Event { kind, time, actor, subject, record, reference })
+    }
+
+    fn blake3(&self) -> Option<&str> {
+        match &self.subject {
+            Subject::Object(d) => Some(&d.blake3),
+            _ => None,
+        }
+    }
+}
+
+/// Complete subtrees read from the database.
+pub(crate) struct DbTree<'a>(pub &'a Q<'a>);
+
+impl merkle::Subtrees for DbTree<'_> {
+    type Error = Error;
+    fn subtree(&self, level: u32, index: u64) -> Result<Hash> {
+        let h = self.0.log_node(level, index)?.ok_or_else(|| missing_node(level, index))?;
+        h.try_into().map_err(|_| missing_node(level, index))
+    }
+}
+
+fn missing_node(level: u32, index: u64) -> Error {
+    Error::new(
+        ErrorKind::Integrity,
+        format!("custody log node ({level}, {index}) is missing or damaged"),
+    )
+    .hint("run `custody audit`")
+}
+
+/// Append one event inside `tx`; returns its leaf index.
+pub(crate) fn append(tx: &Tx<'_>, event: &Event) -> Result<u64> {
+    let bytes = event.encode()?;
+    let q = tx.q();
+    let idx = q.log_size()?;
+    let tree = DbTree(&q);
+    let nodes = merkle::append(idx, merkle::leaf_hash(&bytes), |l, i| {
+        merkle::Subtrees::subtree(&tree, l, i)
+    })?;
+    tx.add_log_leaf(idx, &bytes, event.kind.name(), &event.reference, event.blake3())?;
+    for (l, i, h) in nodes {
+        tx.add_log_node(l, i, &h)?;
+    }
+    Ok(idx)
+}
+
+/// Append events to an archive's log in one transaction (for tools that
+/// record custody events of their own, and for the log benchmark).
+pub fn record(archive: &mut crate::Archive, events: &[Event]) -> Result<u64> {
+    let _lock = archive.lock_for_writing()?;
+    let tx = archive.db.tx()?;
+    for e in events {
+        append(&tx, e)?;
+    }
+    let size = tx.q().log_size()?;
+    tx.commit()?;
+    Ok(size)
+}
+
+/// The origin line of an archive's log.
+pub fn origin(archive_id: &str) -> String {
+    format!("custody.invalid/archive/{archive_id}")
+}
+
+/// The archive's log key: `ARCHIVE/log.key`, made on first use (mode 0600,
+/// unencrypted: the archive signs its checkpoints unattended).
+pub(crate) fn log_key(root: &Path, archive_id: &str, now: &str) -> Result<SecretKey> {
+    let path = root.join(LOG_KEY_FILE);
+    if !path.exists() {
+        let key = SecretKey::generate()?;
+        keyfile::write_new(&path, &origin(archive_id), &key, None, now)?;
+    }
+    Ok(keyfile::load_secret(&path, None)?.1)
+}
+
+/// The log's public key, for verifying (from `log.key.pub`).
+pub(crate) fn log_public(root: &Path) -> Result<Option<crate::crypto::PublicKey>> {
+    let path: PathBuf = root.join(format!("{LOG_KEY_FILE}.pub"));
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(keyfile::load_public(&path)?.key))
+}
+
+/// Sign the tree head of size `size` (≤ the log's size) and store it.
+pub(crate) fn sign_checkpoint(
+    tx: &Tx<'_>,
+    key: &SecretKey,
+    archive_id: &str,
+    size: u64,
+    now: &str,
+) -> Result<(i64, Note)> {
+    let q = tx.q();
+    let root = merkle::root(&DbTree(&q), size)?;
+    let origin = origin(archive_id);
+    let cp = Checkpoint { origin: origin.clone(), size, root };
+    let mut note = Note { text: cp.text(), sigs: Vec::new() };
+    note.sign(&origin, key);
+    let id = tx.add_checkpoint(size, &root, &note.to_text(), now)?;
+    Ok((id, note))
+}
+
+impl Event {
+    /// An item was recorded: its ingest record's envelope.
+    pub fn ingestion(
+        time: &str,
+        actor: &str,
+        object: &DigestSet,
+        envelope: &[u8],
+        item_uuid: &str,
+    ) -> Event {
+        Event {
+            kind: EventKind::Ingestion,
+            time: time.into(),
+            actor: Some(actor.into()),
+            subject: Subject::Object(object.clone()),
+            record: Some(sha256_hex(envelope)),
+            reference: format!("item:{item_uuid}"),
+        }
+    }
+
+    /// A claim was added: its envelope.
+    pub fn claim(
+        time: &str,
+        actor: &str,
+        object: &DigestSet,
+        envelope: &[u8],
+        claim_uuid: &str,
+    ) -> Event {
+        Event {
+            kind: EventKind::Claim,
+            time: time.into(),
+            actor: Some(actor.into()),
+            subject: Subject::Object(object.clone()),
+            record: Some(sha256_hex(envelope)),
+            reference: format!("claim:{claim_uuid}"),
+        }
+    }
+
+    /// A key was registered: the hash of its public key (hex text).
+    pub fn key_registration(time: &str, keyid: &str, public_hex: &str) -> Event {
+        Event {
+            kind: EventKind::KeyRegistration,
+            time: time.into(),
+            actor: None,
+            subject: Subject::Key(keyid.into()),
+            record: Some(sha256_hex(public_hex.as_bytes())),
+            reference: format!("key:{keyid}"),
+        }
+    }
+
+    /// A key was revoked from `time`: the hash of the reason.
+    pub fn key_revocation(time: &str, keyid: &str, reason: &str) -> Event {
+        Event {
+            kind: EventKind::KeyRevocation,
+            time: time.into(),
+            actor: None,
+            subject: Subject::Key(keyid.into()),
+            record: Some(sha256_hex(reason.as_bytes())),
+            reference: format!("key:{keyid}"),
+        }
+    }
+
+    /// An audit ran: the hash of its findings (JSON, as stored).
+    pub fn fixity_check(time: &str, archive_id: &str, run_id: i64, report: &str) -> Event {
+        Event {
+            kind: EventKind::FixityCheck,
+            time: time.into(),
+            actor: None,
+            subject: Subject::Archive(archive_id.into()),
+            record: Some(sha256_hex(report.as_bytes())),
+            reference: format!("audit:{run_id}"),
+        }
+    }
+
+    /// A missing object file was stored again from its original.
+    pub fn repair(time: &str, actor: &str, object: &DigestSet) -> Event {
+        Event {
+            kind: EventKind::Repair,
+            time: time.into(),
+            actor: Some(actor.into()),
+            subject: Subject::Object(object.clone()),
+            record: None,
+            reference: format!("object:{}", object.blake3),
+        }
+    }
+}
+
+/// Give an archive that predates the log (schema < 3) its events: keys,
+/// then every signed record in order, then audit runs, then revocations.
+/// Runs only while the log is empty, in one transaction.
+pub(crate) fn backfill(tx: &Tx<'_>, archive_id: &str) -> Result<u64> {
+    let q = tx.q();
+    if q.log_size()? > 0 {
+        return Ok(0);
+    }
+    let mut events = Vec::new();
+    let keys = q.keys()?;
+    for k in &keys {
+        events.push(Event::key_registration(&k.added_at, &k.keyid, &k.public_key));
+    }
+    let items: std::collections::HashMap<i64, crate::db::ItemRow> =
+        q.items()?.into_iter().map(|i| (i.record_id, i)).collect();
+    let claims: std::collections::HashMap<i64, crate::db::ClaimRow> =
+        q.claims()?.into_iter().map(|c| (c.record_id, c)).collect();
+    for r in q.records()? {
+        let Some(o) = q.object(&r.blake3)? else { continue };
+        let digest = DigestSet { blake3: o.blake3, sha256: o.sha256 };
+        if let Some(i) = items.get(&r.id) {
+            events.push(Event::ingestion(
+                &i.ingested_at,
+                &i.collector_keyid,
+                &digest,
+                &r.envelope,
+                &i.item_uuid,
+            ));
+        } else if let Some(c) = claims.get(&r.id) {
+            events.push(Event::claim(&c.signed_at, &c.keyid, &digest, &r.envelope, &c.claim_uuid));
+        }
+    }
+    for (id, finished_at, report) in q.audit_runs()? {
+        events.push(Event::fixity_check(&finished_at, archive_id, id, &report));
+    }
+    // Revocations last: in the log, nothing a key signed may follow its
+    // revocation (the audit checks that order).
+    for k in &keys {
+        if let Some(at) = &k.revoked_at {
+            let reason = k.revoke_reason.as_deref().unwrap_or("");
+            events.push(Event::key_revocation(at, &k.keyid, reason));
+        }
+    }
+    for e in &events {
+        append(tx, e)?;
+    }
+    Ok(events.len() as u64)
+}
