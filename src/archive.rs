@@ -48,6 +48,17 @@ pub struct InitOptions {
 /// Released when dropped.
 pub struct ArchiveLock(#[allow(dead_code)] File);
 
+/// Data migrations run inside a schema migration's transaction: an archive
+/// from before the custody log (schema 3) gets its events there, exactly
+/// once and atomically with the new tables. (Never later: an empty log on a
+/// schema-3 archive is evidence of deletion, which the audit reports.)
+fn data_migrations(tx: &crate::db::Tx<'_>, version: i64) -> Result<()> {
+    if version == 3 {
+        crate::log::backfill(tx)?;
+    }
+    Ok(())
+}
+
 impl Archive {
     /// Create a new archive: directory, store, database and identity.
     pub fn init(opts: &InitOptions, clock: Box<dyn Clock>) -> Result<Archive> {
@@ -79,13 +90,13 @@ impl Archive {
             Err(e) => return Err(Error::io("cannot read directory", root, e)),
         }
         let store = Store::create(root)?;
-        let mut db = Db::create(&root.join(DB_FILE))?;
+        let mut db = Db::create(&root.join(DB_FILE), &data_migrations)?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = rfc3339(clock.now());
         let tx = db.tx()?;
         tx.set_identity(&id, opts.name.trim(), &now)?;
         tx.commit()?;
-        crate::log::log_key(root, &id, &now)?;
+        crate::log::log_key(&db.q(), root, &id, &now)?;
         Ok(Archive { root: root.clone(), db, store, clock })
     }
 
@@ -110,15 +121,8 @@ impl Archive {
             )
             .hint("point --archive at a directory made by `custody init`"));
         }
-        let mut db = Db::open(&db_path)?;
-        let (archive_id, _, _) = db.q().identity()?;
-        // An archive from before the custody log gets its events once.
-        let q = db.q();
-        if q.log_size()? == 0 && (!q.keys()?.is_empty() || q.sequence("records")?.is_some()) {
-            let tx = db.tx()?;
-            crate::log::backfill(&tx, &archive_id)?;
-            tx.commit()?;
-        }
+        let db = Db::open(&db_path, &data_migrations)?;
+        db.q().identity()?;
         Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
     }
 

@@ -173,6 +173,9 @@ pub struct AuditOptions {
     /// A checkpoint kept outside the archive (signed note text): the log
     /// must be a consistent extension of it.
     pub against: Option<String>,
+    /// The log's verifier key to check `against` with (pinned outside the
+    /// archive); default: the archive's own log key.
+    pub against_vkey: Option<String>,
 }
 
 /// The audit's result.
@@ -194,8 +197,10 @@ pub struct AuditReport {
     pub claims_checked: u64,
     /// Custody log events checked.
     pub events_checked: u64,
-    /// The checkpoint this audit signed (after its fixity-check event).
-    pub checkpoint: String,
+    /// The checkpoint this audit signed after its fixity-check event, or
+    /// `None` when the custody log itself has findings (nothing is appended
+    /// to, or signed over, a log that does not check out).
+    pub checkpoint: Option<String>,
     /// Whether SHA-256 was recomputed.
     pub deep: bool,
     /// Wall time.
@@ -734,6 +739,8 @@ pub fn audit(
         ("records", records.iter().map(|r| r.id).collect::<Vec<_>>()),
         ("items", items.iter().map(|i| i.id).collect()),
         ("claims", claims.iter().map(|c| c.id).collect()),
+        ("checkpoints", q.checkpoints()?.iter().map(|c| c.id).collect()),
+        ("cosignatures", q.cosignatures()?.iter().map(|c| c.id).collect()),
     ] {
         if let Some(gap) = id_gaps(&ids, q.sequence(table)?) {
             findings.push(finding(
@@ -747,12 +754,25 @@ pub fn audit(
     }
 
     // 5. The custody log and its checkpoints.
+    let pinned = match &opts.against_vkey {
+        None => None,
+        Some(v) => Some(
+            crate::log::note::parse_vkey(v)
+                .map_err(|e| {
+                    crate::Error::new(crate::ErrorKind::Usage, format!("--vkey: {e}")).hint(
+                        "pass the log's verifier key as `custody log` printed it when you kept the checkpoint",
+                    )
+                })?
+                .public,
+        ),
+    };
     let log_check = log::check(
         &q,
         &archive_id,
         crate::log::log_public(archive.root())?.as_ref(),
-        opts.against.as_deref(),
+        opts.against.as_deref().map(|a| (a, pinned.as_ref())),
     )?;
+    let log_sound = log_check.sound;
     findings.extend(log_check.findings);
 
     // 6. Record the run and its fixity-check event; sign a checkpoint; mark
@@ -765,7 +785,11 @@ pub fn audit(
         .filter(|(i, _)| !damaged.contains(i))
         .map(|(_, o)| o.blake3.clone())
         .collect();
-    let key = crate::log::log_key(archive.root(), &archive_id, &finished_at)?;
+    let key = if log_sound {
+        Some(crate::log::log_key(&archive.db.q(), archive.root(), &archive_id, &finished_at)?)
+    } else {
+        None
+    };
     let tx = archive.db.tx()?;
     tx.mark_checked(&clean, &finished_at)?;
     let run_id = tx.add_audit_run(&AuditRun {
@@ -778,12 +802,16 @@ pub fn audit(
         findings: findings.len() as u64,
         report: &report_json,
     })?;
-    crate::log::append(
-        &tx,
-        &crate::log::Event::fixity_check(&finished_at, &archive_id, run_id, &report_json),
-    )?;
-    let size = tx.q().log_size()?;
-    let (_, note) = crate::log::sign_checkpoint(&tx, &key, &archive_id, size, &finished_at)?;
+    let mut checkpoint = None;
+    if let Some(key) = key {
+        crate::log::append(
+            &tx,
+            &crate::log::Event::fixity_check(&finished_at, &archive_id, run_id, &report_json),
+        )?;
+        let size = tx.q().log_size()?;
+        let (_, note) = crate::log::sign_checkpoint(&tx, &key, &archive_id, size, &finished_at)?;
+        checkpoint = Some(note.to_text());
+    }
     tx.commit()?;
     let secs = started.elapsed().as_secs_f64();
     Ok(AuditReport {
@@ -795,7 +823,7 @@ pub fn audit(
         records_checked: records.len() as u64,
         claims_checked: claims.len() as u64,
         events_checked: log_check.size,
-        checkpoint: note.to_text(),
+        checkpoint,
         deep: opts.deep,
         seconds: secs,
         mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },

@@ -220,20 +220,20 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
 
 impl Db {
     /// Create a new database at `path` (which must not exist) and migrate it.
-    pub fn create(path: &Path) -> Result<Db> {
+    pub fn create(path: &Path, after: migrate::After<'_>) -> Result<Db> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)
             .map_err(|e| Error::db(format!("cannot create database {}", path.display()), e))?;
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
-        migrate::migrate(&mut conn, &format!("database {}", path.display()))?;
+        migrate::migrate(&mut conn, &format!("database {}", path.display()), after)?;
         Ok(Db { conn })
     }
 
     /// Open an existing database, refusing a newer schema before writing
     /// anything, then applying pending migrations.
-    pub fn open(path: &Path) -> Result<Db> {
+    pub fn open(path: &Path, after: migrate::After<'_>) -> Result<Db> {
         let what = format!("database {}", path.display());
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
@@ -256,7 +256,7 @@ impl Db {
             .hint("point --archive at a directory made by `custody init`"));
         }
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
-        migrate::migrate(&mut conn, &what)?;
+        migrate::migrate(&mut conn, &what, after)?;
         Ok(Db { conn })
     }
 

@@ -142,6 +142,9 @@ impl Event {
     /// Parse leaf bytes (untrusted).
     pub fn parse(bytes: &[u8]) -> std::result::Result<Event, String> {
         let s = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
+        if s.chars().any(|c| c.is_control() && c != '\n') {
+            return Err("control characters".into());
+        }
         let mut lines = s.strip_suffix('\n').ok_or("no final newline")?.split('\n');
         let mut field = |name: &str| -> std::result::Result<String, String> {
             let l = lines.next().ok_or_else(|| format!("no {name} line"))?;
@@ -246,11 +249,20 @@ pub fn origin(archive_id: &str) -> String {
     format!("custody.invalid/archive/{archive_id}")
 }
 
-/// The archive's log key: `ARCHIVE/log.key`, made on first use (mode 0600,
-/// unencrypted: the archive signs its checkpoints unattended).
-pub(crate) fn log_key(root: &Path, archive_id: &str, now: &str) -> Result<SecretKey> {
+/// The archive's log key: `ARCHIVE/log.key`, made at `init` (mode 0600,
+/// unencrypted: the archive signs its checkpoints unattended). It is made
+/// later only for an archive that has never signed a checkpoint: a missing
+/// key after that is an error, never silently replaced.
+pub(crate) fn log_key(q: &Q<'_>, root: &Path, archive_id: &str, now: &str) -> Result<SecretKey> {
     let path = root.join(LOG_KEY_FILE);
     if !path.exists() {
+        if !q.checkpoints()?.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Integrity,
+                format!("the archive's log key {} is missing", path.display()),
+            )
+            .hint("restore log.key and log.key.pub from a backup; a new key would not match the checkpoints already issued"));
+        }
         let key = SecretKey::generate()?;
         keyfile::write_new(&path, &origin(archive_id), &key, None, now)?;
     }
@@ -372,12 +384,16 @@ impl Event {
 
 /// Give an archive that predates the log (schema < 3) its events: keys,
 /// then every signed record in order, then audit runs, then revocations.
-/// Runs only while the log is empty, in one transaction.
-pub(crate) fn backfill(tx: &Tx<'_>, archive_id: &str) -> Result<u64> {
+/// Called only by the migration to schema 3, in its transaction.
+pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
     let q = tx.q();
-    if q.log_size()? > 0 {
+    let nothing =
+        q.sequence("records")?.is_none() && q.keys()?.is_empty() && q.audit_runs()?.is_empty();
+    if q.log_size()? > 0 || nothing {
         return Ok(0);
     }
+    let (archive_id, _, _) = q.identity()?;
+    let archive_id = archive_id.as_str();
     let mut events = Vec::new();
     let keys = q.keys()?;
     for k in &keys {

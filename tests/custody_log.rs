@@ -430,7 +430,8 @@ fn tamper_reordered_events_with_recomputed_nodes_needs_a_checkpoint() {
         "UPDATE log_leaves SET idx = 1000000 WHERE idx = 1;
          UPDATE log_leaves SET idx = 1 WHERE idx = 2;
          UPDATE log_leaves SET idx = 2 WHERE idx = 1000000;
-         DELETE FROM log_nodes; DELETE FROM checkpoints;",
+         DELETE FROM log_nodes; DELETE FROM checkpoints;
+         UPDATE sqlite_sequence SET seq = 0 WHERE name = 'checkpoints';",
     )
     .unwrap();
     // Rebuild the nodes from the swapped leaves (what an attacker would do).
@@ -635,4 +636,166 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), &t).unwrap();
         }
     }
+}
+
+#[test]
+fn a_wiped_log_is_never_rebuilt_and_the_audit_still_reports() {
+    let (ta, _) = logged();
+    ta.db()
+        .execute_batch("DELETE FROM log_leaves; DELETE FROM log_nodes; DELETE FROM checkpoints;")
+        .unwrap();
+    // Reopening does not regenerate the log: every row misses its event,
+    // the deleted checkpoint leaves a gap, and no checkpoint is signed over it.
+    let (code, report) = ta.audit(&[]);
+    assert_eq!(code, 1);
+    assert!(report["checkpoint"].is_null(), "{report}");
+    let got = findings(&report);
+    for subject in ["item 1", "item 2", "item 3", "claim 1", "audit run 1"] {
+        assert!(
+            got.iter().any(|f| f.0 == "log-event-missing" && f.1 == subject),
+            "{subject}: {got:#?}"
+        );
+    }
+    assert!(got.iter().any(|f| f.0 == "missing-record" && f.1 == "checkpoints table"), "{got:#?}");
+    assert!(
+        got.iter().all(|f| f.0 == "log-event-missing" || f.1 == "checkpoints table"),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn a_missing_node_is_a_finding_not_a_crash() {
+    let (ta, _) = logged();
+    // 6 leaves: the right edge holds node (1, 2) over leaves 4 and 5.
+    let n = ta.db().execute("DELETE FROM log_nodes WHERE level = 1 AND idx = 2", []).unwrap();
+    assert_eq!(n, 1);
+    let (code, report) = ta.audit(&[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report["checkpoint"].is_null(), "nothing is signed over a broken log: {report}");
+    let got = findings(&report);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].0, "log-node-mismatch");
+    // Commands that need the tree refuse clearly.
+    let (code, _, err) = run(&ta, &["checkpoint"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("custody log node (1, 2) is missing"), "{err}");
+}
+
+#[test]
+fn a_deleted_checkpoint_leaves_a_gap() {
+    let (ta, _) = logged();
+    let (code, _, _) = run(&ta, &["checkpoint"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = run(&ta, &["checkpoint"]);
+    assert_eq!(code, 0);
+    ta.db().execute("DELETE FROM checkpoints WHERE id = 2", []).unwrap();
+    expect_only(&ta, &[], &[("missing-record", "checkpoints table")]);
+}
+
+#[test]
+fn a_replaced_log_key_is_caught_with_a_pinned_vkey() {
+    let (ta, vkey) = logged();
+    let (_, cp, _) = run(&ta, &["checkpoint"]);
+    let external = save(&ta, "external.checkpoint", &cp);
+    // A missing log key is never silently recreated.
+    std::fs::rename(ta.root.join("log.key"), ta.dir.path().join("log.key.saved")).unwrap();
+    let (code, _, err) = run(&ta, &["checkpoint"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("log key") && err.contains("is missing"), "{err}");
+    // Someone swaps in a key of their own (and its .pub).
+    std::fs::remove_file(ta.root.join("log.key.pub")).unwrap();
+    crate::util::custody()
+        .args(["key", "new", "--name", "forger", "--no-passphrase", "--out"])
+        .arg(ta.root.join("log.key"))
+        .assert()
+        .success();
+    // Pinned to the original verifier key, the audit names the swap and
+    // still checks the external checkpoint's tree.
+    let got = {
+        let (code, report) = ta.audit(&["--against", external.to_str().unwrap(), "--vkey", &vkey]);
+        assert_eq!(code, 1);
+        findings(&report)
+    };
+    assert!(got.iter().any(|f| f.0 == "checkpoint-bad-signature" && f.1 == "log key"), "{got:#?}");
+    assert!(
+        got.iter().any(|f| f.0 == "checkpoint-bad-signature" && f.1 == "checkpoint 1"),
+        "{got:#?}"
+    );
+    assert!(
+        !got.iter().any(|f| f.1 == "external checkpoint"),
+        "the external checkpoint is genuine: {got:#?}"
+    );
+}
+
+#[test]
+fn an_edited_witness_name_is_caught() {
+    let (ta, vkey) = logged();
+    let (code, _, _) = run(
+        &ta,
+        &[
+            "claim",
+            "2",
+            "--kind",
+            "description",
+            "--description",
+            "z",
+            "--key",
+            ta.key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0);
+    let (_, cp, _) = run(&ta, &["checkpoint"]);
+    let cp_file = save(&ta, "cp", &cp);
+    let wkey = ta.dir.path().join("w.key");
+    crate::util::custody()
+        .args(["key", "new", "--name", "W", "--no-passphrase", "--out"])
+        .arg(&wkey)
+        .assert()
+        .success();
+    let out = crate::util::custody()
+        .args(["--json", "witness", "cosign"])
+        .arg(&cp_file)
+        .arg("--key")
+        .arg(&wkey)
+        .args(["--name", "witness.example.org/w1", "--log-vkey", &vkey])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cosigned = save(&ta, "cosigned", r["cosigned"].as_str().unwrap());
+    let (code, _, err) = run(
+        &ta,
+        &[
+            "witness",
+            "add",
+            cosigned.to_str().unwrap(),
+            "--vkey",
+            r["witness_vkey"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    ta.db().execute("UPDATE cosignatures SET witness = 'trusted-court.example/w'", []).unwrap();
+    expect_only(&ta, &[], &[("edited-column", "cosignature 1")]);
+}
+
+#[test]
+fn a_restored_object_is_a_repair_event() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    let f = dir.join("a.txt");
+    std::fs::write(&f, text(3_000, 9)).unwrap();
+    let (_, r) = ta.ingest(&[&f]);
+    let blake3 = r["files"][0]["blake3"].as_str().unwrap().to_owned();
+    std::fs::rename(ta.object_path(&blake3), ta.dir.path().join("moved-out")).unwrap();
+    let (_, r) = ta.ingest(&[&f]);
+    assert_eq!(r["summary"]["restored"], 1, "{r}");
+    let (_, out, _) = run(&ta, &["--json", "log", "1"]);
+    let log: Value = serde_json::from_str(&out).unwrap();
+    let kinds: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["ingestion", "repair"]);
+    assert_eq!(ta.audit(&[]).0, 0);
 }

@@ -56,10 +56,21 @@ pub(crate) struct LogCheck {
     pub findings: Vec<Finding>,
     /// Leaves.
     pub size: u64,
+    /// True when the stored log itself checks out (whatever an external
+    /// checkpoint says): only then is anything appended to it or signed.
+    pub sound: bool,
 }
 
+/// Audit runs by id: (finished_at, report).
+type Runs = HashMap<String, (String, String)>;
+
 /// The event the rows say leaf `e` should be, or why there is none.
-fn expected(q: &Q<'_>, e: &Event, archive_id: &str) -> Result<std::result::Result<Event, String>> {
+fn expected(
+    q: &Q<'_>,
+    e: &Event,
+    archive_id: &str,
+    runs: &Runs,
+) -> Result<std::result::Result<Event, String>> {
     let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
     let object = |blake3: &str| -> Result<Option<DigestSet>> {
         Ok(q.object(blake3)?.map(|o| DigestSet { blake3: o.blake3, sha256: o.sha256 }))
@@ -100,29 +111,39 @@ fn expected(q: &Q<'_>, e: &Event, archive_id: &str) -> Result<std::result::Resul
                 }
             },
         },
-        (EventKind::FixityCheck, "audit") => {
-            let runs = q.audit_runs()?;
-            match runs.iter().find(|(n, _, _)| n.to_string() == id) {
-                None => Err(format!("audit run {id} is gone")),
-                Some((n, at, report)) => Ok(Event::fixity_check(at, archive_id, *n, report)),
-            }
-        }
-        (EventKind::Repair, "object") => match object(id)? {
-            None => Err(format!("object {id} is gone")),
-            Some(d) => Ok(Event { subject: log::Subject::Object(d), ..e.clone() }),
+        (EventKind::FixityCheck, "audit") => match (runs.get(id), id.parse::<i64>()) {
+            (Some((at, report)), Ok(n)) => Ok(Event::fixity_check(at, archive_id, n, report)),
+            _ => Err(format!("audit run {id} is gone")),
+        },
+        // A repair's time is recorded nowhere else: its object and its actor
+        // (a registered key) are what can be checked.
+        (EventKind::Repair, "object") => match (object(id)?, &e.actor) {
+            (None, _) => Err(format!("object {id} is gone")),
+            (Some(_), None) => Err("a repair must name the key that made it".into()),
+            (Some(d), Some(k)) => match q.key(k)? {
+                None => Err(format!("its actor {k} is not a registered key")),
+                Some(_) => Ok(Event { subject: log::Subject::Object(d), ..e.clone() }),
+            },
         },
         _ => Err(format!("a {} event cannot refer to {:?}", e.kind.name(), e.reference)),
     })
 }
 
-/// Check the log. `log_key`: the archive's log key, if it has one.
+/// Check the log. `log_key`: the archive's log key, if it has one;
+/// `against`: an external checkpoint, and the key pinned to check it with
+/// (default: the archive's own).
 pub(crate) fn check(
     q: &Q<'_>,
     archive_id: &str,
     log_key: Option<&PublicKey>,
-    against: Option<&str>,
+    against: Option<(&str, Option<&PublicKey>)>,
 ) -> Result<LogCheck> {
     let mut out = Vec::new();
+    let runs: Runs = q
+        .audit_runs()?
+        .into_iter()
+        .map(|(id, at, report)| (id.to_string(), (at, report)))
+        .collect();
     let mut levels = Vec::new();
     let mut refs: HashSet<(EventKind, String)> = HashSet::new();
     let mut revoked: HashSet<String> = HashSet::new();
@@ -194,7 +215,7 @@ pub(crate) fn check(
                     "the event bytes are authoritative: restore the columns from them",
                 ));
             }
-            match expected(q, &e, archive_id)? {
+            match expected(q, &e, archive_id, &runs)? {
                 Err(why) => out.push(finding(
                     Code::LogEventOrphan,
                     subject,
@@ -282,18 +303,20 @@ pub(crate) fn check(
     let origin = log::origin(archive_id);
     let root_at = |n: u64| merkle::root(&tree, n).ok();
     let check_note = |note: &Note,
+                      key: Option<&PublicKey>,
                       subject: String,
                       loc: String,
                       out: &mut Vec<Finding>|
      -> Option<Checkpoint> {
-        let signed = log_key.is_some_and(|k| note.verified_by(&origin, k));
+        let signed = key.is_some_and(|k| note.verified_by(&origin, k));
         if !signed {
             out.push(finding(
                 Code::CheckpointBadSignature,
                 subject,
                 loc,
-                format!("the checkpoint is not signed by this archive's log key ({origin})"),
-                "a checkpoint signed by another key proves nothing about this log: find out where it came from",
+                format!("the checkpoint is not signed by the log key of {origin}"),
+                "either it is not this log's checkpoint, or the archive's log key was replaced: \
+                 check it against the log's original verifier key (audit --against FILE --vkey VKEY)",
             ));
             return None;
         }
@@ -332,7 +355,9 @@ pub(crate) fn check(
                 continue;
             }
         };
-        let Some(cp) = check_note(&note, subject.clone(), loc.clone(), &mut out) else { continue };
+        let Some(cp) = check_note(&note, log_key, subject.clone(), loc.clone(), &mut out) else {
+            continue;
+        };
         if cp.size as i64 != c.size || cp.root[..] != c.root[..] {
             out.push(finding(
                 Code::EditedColumn,
@@ -355,11 +380,22 @@ pub(crate) fn check(
     for s in q.cosignatures()? {
         let subject = format!("cosignature {}", s.id);
         let loc = format!("cosignatures row {}", s.id);
+        if parse_vkey(&s.vkey).is_ok_and(|v| v.name != s.witness) {
+            out.push(finding(
+                Code::EditedColumn,
+                subject.clone(),
+                format!("cosignatures.witness (row {})", s.id),
+                format!("column says {:?}, the witness key is named otherwise", s.witness),
+                "restore the column from the stored verifier key",
+            ));
+        }
         let ok = checkpoints.iter().find(|c| c.id == s.checkpoint_id).and_then(|c| {
             let vkey = parse_vkey(&s.vkey).ok()?;
             let mut note = Note::parse(c.note.as_bytes()).ok()?;
             note.sigs = Note::parse(format!("{}\n{}\n", note.text, s.line).as_bytes()).ok()?.sigs;
-            note.cosigned_by(&vkey.name, &vkey.public).filter(|t| *t as i64 == s.timestamp)
+            note.cosigned_by(&vkey.name, &vkey.public)
+                .map(|c| c.0)
+                .filter(|t| *t as i64 == s.timestamp)
         });
         if ok.is_none() {
             out.push(finding(
@@ -375,10 +411,23 @@ pub(crate) fn check(
         }
     }
 
+    let sound = out.is_empty();
+
     // A checkpoint kept elsewhere: the present log must extend it.
-    if let Some(text) = against {
+    if let Some((text, pinned)) = against {
         let subject = "external checkpoint".to_owned();
         let loc = "--against".to_owned();
+        if let (Some(p), Some(k)) = (pinned, log_key)
+            && p != k
+        {
+            out.push(finding(
+                Code::CheckpointBadSignature,
+                "log key".into(),
+                "ARCHIVE/log.key.pub".into(),
+                "the archive's log key is not the one pinned with --vkey: it was replaced".into(),
+                REPAIR_LOG,
+            ));
+        }
         match Note::parse(text.as_bytes()) {
             Err(e) => out.push(finding(
                 Code::CheckpointMismatch,
@@ -388,7 +437,8 @@ pub(crate) fn check(
                 "check the file",
             )),
             Ok(note) => {
-                if let Some(cp) = check_note(&note, subject.clone(), loc.clone(), &mut out) {
+                let key = pinned.or(log_key);
+                if let Some(cp) = check_note(&note, key, subject.clone(), loc.clone(), &mut out) {
                     if cp.size > size {
                         out.push(finding(
                             Code::LogRolledBack,
@@ -410,5 +460,5 @@ pub(crate) fn check(
             }
         }
     }
-    Ok(LogCheck { findings: out, size })
+    Ok(LogCheck { findings: out, size, sound })
 }

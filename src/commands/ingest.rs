@@ -260,6 +260,9 @@ pub fn ingest(
         let mut pending = std::collections::BTreeMap::new();
         let mut expected = 0usize;
         let mut batch = Vec::with_capacity(GROUP);
+        // Objects first recorded by this run: a second copy that happened to
+        // win the rename race is no repair.
+        let mut added_here = std::collections::HashSet::new();
         while let Ok((i, r)) = rx.recv() {
             pending.insert(i, r);
             while pending.len() < GROUP {
@@ -276,7 +279,9 @@ pub fn ingest(
                 batch.clear();
                 continue;
             }
-            if let Err(e) = record_batch(db, &ctx, &mut batch, &mut slots, &mut summary) {
+            if let Err(e) =
+                record_batch(db, &ctx, &mut batch, &mut slots, &mut summary, &mut added_here)
+            {
                 fatal.get_or_insert(e);
                 next.store(usize::MAX / 2, Ordering::Relaxed); // stop handing out work
             }
@@ -325,6 +330,7 @@ fn record_batch(
     batch: &mut Vec<(usize, Result<Stored>)>,
     slots: &mut [Option<FileReport>],
     summary: &mut IngestSummary,
+    added_here: &mut std::collections::HashSet<String>,
 ) -> Result<()> {
     let now = rfc3339(ctx.clock.now());
     let mut buf = Vec::new();
@@ -443,6 +449,13 @@ fn record_batch(
         // Deduplicated means the object row existed before this item, whichever
         // worker happened to move the bytes into place first.
         let dedup = object_known;
+        if !object_known {
+            added_here.insert(blake3.clone());
+        }
+        if object_known && st.put.written && !added_here.contains(&blake3) {
+            // The object's file was missing and this file brought it back.
+            crate::log::append(&tx, &crate::log::Event::repair(&now, ctx.keyid, &digest))?;
+        }
         let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
         let mut report = FileReport::new(shown, outcome);
         report.claims = add_claims(

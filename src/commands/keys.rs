@@ -208,7 +208,12 @@ pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyR
     }
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
-    tx.revoke_key(&key.keyid, &at, reason)?;
+    // Checked again inside the transaction: two racing revocations cannot
+    // both be logged.
+    if !tx.revoke_key(&key.keyid, &at, reason)? {
+        return Err(Error::new(ErrorKind::Usage, format!("key {} was already revoked", key.keyid))
+            .hint("a revocation is never moved or undone"));
+    }
     crate::log::append(&tx, &crate::log::Event::key_revocation(&at, &key.keyid, reason))?;
     tx.commit()?;
     let row = archive.db.q().key(&key.keyid)?.ok_or_else(|| {

@@ -23,7 +23,7 @@ use crate::log::{self as clog, DbTree, Event};
 /// archive has none yet.
 fn log_vkey(archive: &Archive) -> Result<(SecretKey, String, String)> {
     let id = archive.identity()?.archive_id;
-    let key = clog::log_key(archive.root(), &id, &archive.now())?;
+    let key = clog::log_key(&archive.db.q(), archive.root(), &id, &archive.now())?;
     let origin = clog::origin(&id);
     let vkey = note::vkey(&origin, ALG_ED25519, &key.public());
     Ok((key, vkey, id))
@@ -320,12 +320,12 @@ pub struct CosignReport {
 }
 
 /// Cosign a checkpoint as witness `name` (tlog-cosignature, cosignature/v1),
-/// after checking the log's signature when its key is given.
+/// after checking that the log's key signed it.
 pub fn witness_cosign(
     checkpoint_text: &str,
     key: &SecretKey,
     name: &str,
-    log_vkey: Option<&str>,
+    log_vkey: &str,
     now: time::OffsetDateTime,
 ) -> Result<CosignReport> {
     if !note::valid_name(name) {
@@ -335,16 +335,15 @@ pub fn witness_cosign(
         )
         .hint("use a schema-less URL such as witness.example.org/custody"));
     }
+    let v = note::parse_vkey(log_vkey)
+        .map_err(|e| Error::new(ErrorKind::Usage, format!("--log-vkey: {e}")))?;
+    if v.alg != ALG_ED25519 {
+        return Err(Error::new(ErrorKind::Usage, "--log-vkey is a cosigner key, not a log key"));
+    }
     let mut note = Note::parse(checkpoint_text.as_bytes())
         .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))?;
-    Checkpoint::parse(&note.text)
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))?;
-    if let Some(v) = log_vkey {
-        let v = note::parse_vkey(v)
-            .map_err(|e| Error::new(ErrorKind::Usage, format!("--log-vkey: {e}")))?;
-        proof::verify_checkpoint(&note, &v)
-            .map_err(|e| Error::new(ErrorKind::Integrity, format!("refusing to cosign: {e}")))?;
-    }
+    proof::verify_checkpoint(&note, &v)
+        .map_err(|e| Error::new(ErrorKind::Integrity, format!("refusing to cosign: {e}")))?;
     let ts = u64::try_from(now.unix_timestamp()).unwrap_or(0);
     note.cosign(name, key, ts);
     Ok(CosignReport {
@@ -389,20 +388,14 @@ pub fn witness_add(
         return Err(Error::new(ErrorKind::NotFound, "this archive never issued that checkpoint")
             .hint("a witness can only cosign checkpoints made by this archive"));
     };
-    let ts = note.cosigned_by(&v.name, &v.public).ok_or_else(|| {
+    let (ts, line) = note.cosigned_by(&v.name, &v.public).ok_or_else(|| {
         Error::new(
             ErrorKind::Integrity,
             format!("no valid cosignature by {} on this checkpoint", v.name),
         )
         .hint("check the witness key, and that the cosignature is over this very checkpoint")
     })?;
-    let id = note::key_id(&v.name, ALG_COSIGNATURE_V1, &v.public);
-    let line = note
-        .sigs
-        .iter()
-        .find(|s| s.name == v.name && s.id == id)
-        .map(|s| s.to_line())
-        .unwrap_or_default();
+    let line = line.to_line();
     let now = archive.now();
     let tx = archive.db.tx()?;
     tx.add_cosignature(stored.id, &v.name, witness_vkey.trim(), line.trim_end(), ts, &now)?;

@@ -40,17 +40,24 @@ pub fn refuse_newer(conn: &Connection, what: &str) -> Result<i64> {
     Ok(v)
 }
 
+/// What runs inside a migration's transaction after its SQL, given the
+/// version it brings the database to (data migrations written in Rust, such
+/// as the custody log's backfill).
+pub type After<'a> = &'a dyn Fn(&super::Tx<'_>, i64) -> Result<()>;
+
 /// Apply every migration after the current version, one transaction each.
-pub fn migrate(conn: &mut Connection, what: &str) -> Result<()> {
+pub fn migrate(conn: &mut Connection, what: &str, after: After<'_>) -> Result<()> {
     let current = refuse_newer(conn, what)?;
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn
             .transaction()
             .map_err(|e| Error::db(format!("cannot start migration {name}"), e))?;
         tx.execute_batch(sql).map_err(|e| Error::db(format!("migration {name} failed"), e))?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)
+        let tx = super::Tx(tx);
+        after(&tx, i as i64 + 1)?;
+        tx.0.pragma_update(None, "user_version", i as i64 + 1)
             .map_err(|e| Error::db(format!("migration {name}: cannot set user_version"), e))?;
-        tx.commit().map_err(|e| Error::db(format!("cannot commit migration {name}"), e))?;
+        tx.0.commit().map_err(|e| Error::db(format!("cannot commit migration {name}"), e))?;
     }
     Ok(())
 }
@@ -62,11 +69,11 @@ mod tests {
     #[test]
     fn migrates_and_refuses_newer() {
         let mut c = Connection::open_in_memory().unwrap();
-        migrate(&mut c, "test db").unwrap();
+        migrate(&mut c, "test db", &|_, _| Ok(())).unwrap();
         assert_eq!(version(&c).unwrap(), LATEST);
-        migrate(&mut c, "test db").unwrap(); // idempotent
+        migrate(&mut c, "test db", &|_, _| Ok(())).unwrap(); // idempotent
         c.pragma_update(None, "user_version", LATEST + 1).unwrap();
-        let err = migrate(&mut c, "test db").err().unwrap();
+        let err = migrate(&mut c, "test db", &|_, _| Ok(())).err().unwrap();
         assert_eq!(err.kind(), ErrorKind::NotAnArchive);
     }
 }

@@ -46,13 +46,13 @@ pub trait Subtrees {
 
 /// The largest power of two smaller than `n` (n ≥ 2).
 fn split(n: u64) -> u64 {
-    1u64 << (63 - (n - 1).leading_zeros())
+    if n < 2 { 0 } else { 1u64 << (63 - (n - 1).leading_zeros()) }
 }
 
 /// MTH(D[start..end]): one stored hash when the range is an aligned power
 /// of two, else split as RFC 6962 does.
 pub fn range_hash<S: Subtrees>(s: &S, start: u64, end: u64) -> Result<Hash, S::Error> {
-    let n = end - start;
+    let n = end.saturating_sub(start);
     if n == 0 {
         return Ok(empty_root());
     }
@@ -72,8 +72,12 @@ pub fn root<S: Subtrees>(s: &S, n: u64) -> Result<Hash, S::Error> {
 
 /// RFC 6962 PATH(m, D[0:n]): the audit path for leaf `m` (m < n), leaf's
 /// sibling first.
+/// An index outside the tree gives an empty path, which never verifies.
 pub fn inclusion_proof<S: Subtrees>(s: &S, m: u64, n: u64) -> Result<Vec<Hash>, S::Error> {
     let mut path = Vec::new();
+    if m >= n {
+        return Ok(path);
+    }
     // Walk down from the root, collecting siblings, then reverse.
     let (mut start, mut end, mut m) = (0u64, n, m);
     while end - start > 1 {
@@ -93,8 +97,12 @@ pub fn inclusion_proof<S: Subtrees>(s: &S, m: u64, n: u64) -> Result<Vec<Hash>, 
 
 /// RFC 6962 PROOF(m, D[0:n]): the consistency proof from size `m` to `n`
 /// (0 < m ≤ n).
+/// Sizes outside 0 < m ≤ n give an empty proof (it verifies only for m = n).
 pub fn consistency_proof<S: Subtrees>(s: &S, m: u64, n: u64) -> Result<Vec<Hash>, S::Error> {
     let mut proof = Vec::new();
+    if m == 0 || m > n {
+        return Ok(proof);
+    }
     let (mut start, mut end, mut m, mut complete) = (0u64, n, m, true);
     loop {
         if m == end - start {

@@ -190,16 +190,17 @@ impl Note {
         });
     }
 
-    /// The timestamp of a verifying cosignature by (`name`, `public`).
-    pub fn cosigned_by(&self, name: &str, public: &PublicKey) -> Option<u64> {
+    /// The timestamp and line of a verifying cosignature by (`name`, `public`).
+    pub fn cosigned_by(&self, name: &str, public: &PublicKey) -> Option<(u64, &SigLine)> {
         let id = key_id(name, ALG_COSIGNATURE_V1, public);
         self.sigs.iter().filter(|s| s.name == name && s.id == id && s.sig.len() == 72).find_map(
             |s| {
                 let mut t = [0u8; 8];
                 t.copy_from_slice(&s.sig[..8]);
                 let ts = u64::from_be_bytes(t);
-                (ts < 1 << 63 && public.verify(&cosigned_message(&self.text, ts), &s.sig[8..]))
-                    .then_some(ts)
+                let ok =
+                    ts < 1 << 63 && public.verify(&cosigned_message(&self.text, ts), &s.sig[8..]);
+                ok.then_some((ts, s))
             },
         )
     }
@@ -270,7 +271,10 @@ mod tests {
         let w = SecretKey::from_seed(&[8; 32]);
         let mut c = note.clone();
         c.cosign("witness.example/w1", &w, 1_700_000_000);
-        assert_eq!(c.cosigned_by("witness.example/w1", &w.public()), Some(1_700_000_000));
+        assert_eq!(
+            c.cosigned_by("witness.example/w1", &w.public()).map(|c| c.0),
+            Some(1_700_000_000)
+        );
         assert!(!c.verified_by("witness.example/w1", &w.public()));
         let v = vkey("witness.example/w1", ALG_COSIGNATURE_V1, &w.public());
         let parsed = parse_vkey(&v).unwrap();

@@ -96,6 +96,7 @@ fn hashes<'a>(lines: &mut impl Iterator<Item = &'a str>) -> Result<Vec<Hash>, St
 fn number(line: Option<&str>, prefix: &str) -> Result<u64, String> {
     line.and_then(|l| l.strip_prefix(prefix))
         .and_then(|n| n.strip_prefix(' '))
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
         .filter(|n| !n.is_empty() && (n.len() == 1 || !n.starts_with('0')))
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| format!("expected a line \"{prefix} N\""))

@@ -122,6 +122,9 @@ enum Command {
         /// A checkpoint kept outside the archive: prove the log extends it
         #[arg(long, value_name = "CHECKPOINT_FILE")]
         against: Option<PathBuf>,
+        /// Check that checkpoint with this verifier key, pinned outside the archive (or a file holding it)
+        #[arg(long, requires = "against")]
+        vkey: Option<String>,
     },
     /// Sign the custody log's current tree head (C2SP tlog-checkpoint) and print it
     Checkpoint {
@@ -221,9 +224,9 @@ enum WitnessCommand {
         /// The witness's name (a schema-less URL, e.g. witness.example.org/custody)
         #[arg(long)]
         name: String,
-        /// Check the log's signature first, with its verifier key (or a file holding it)
+        /// The log's verifier key (or a file holding it): its signature is checked first
         #[arg(long)]
-        log_vkey: Option<String>,
+        log_vkey: String,
     },
     /// Store a witness's cosignature of one of this archive's checkpoints
     Add {
@@ -574,11 +577,13 @@ fn run(cli: Cli) -> Result<Output, Error> {
             }
             return Ok(Output { text: String::new(), json: serde_json::Value::Null, code: 0 });
         }
-        Command::Audit { deep, limit, threads, against } => {
+        Command::Audit { deep, limit, threads, against, vkey } => {
             let against = against.map(|p| read_text(&p)).transpose()?;
+            let against_vkey = vkey.map(|v| vkey_arg(&v)).transpose()?;
             let mut a = open()?;
             let bar = Bar::new();
-            let r = audit(&mut a, &AuditOptions { deep, threads, limit, against }, &bar)?;
+            let opts = AuditOptions { deep, threads, limit, against, against_vkey };
+            let r = audit(&mut a, &opts, &bar)?;
             out(render::audit(&r), &r, u8::from(!r.is_clean()))
         }
         Command::Checkpoint { key } => {
@@ -619,12 +624,11 @@ fn run(cli: Cli) -> Result<Output, Error> {
         }
         Command::Witness(WitnessCommand::Cosign { checkpoint, key, name, log_vkey }) => {
             let key = signing_key(key, "witness cosign")?;
-            let log_vkey = log_vkey.map(|v| vkey_arg(&v)).transpose()?;
             let r = clog::witness_cosign(
                 &read_text(&checkpoint)?,
                 &key,
                 &name,
-                log_vkey.as_deref(),
+                &vkey_arg(&log_vkey)?,
                 time::OffsetDateTime::now_utc(),
             )?;
             eprintln!("witness verifier key: {}", r.witness_vkey);

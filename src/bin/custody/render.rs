@@ -367,6 +367,18 @@ pub fn audit(r: &AuditReport) -> String {
         r.seconds,
         r.mb_per_s
     );
+    match &r.checkpoint {
+        Some(cp) => {
+            let size = cp.lines().nth(1).unwrap_or("?");
+            let _ = writeln!(
+                s,
+                "signed checkpoint of the custody log at size {size} (custody checkpoint prints it)"
+            );
+        }
+        None => {
+            let _ = writeln!(s, "no checkpoint signed: the custody log itself has findings");
+        }
+    }
     s
 }
 
