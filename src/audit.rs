@@ -590,6 +590,16 @@ fn id_gaps(sorted_ids: &[i64], sequence: Option<i64>) -> Option<String> {
     Some(format!("ids {}{more} are missing (highest id given out: {top})", shown.join(", ")))
 }
 
+/// What the checks of rows (store listing, records, claims, log) found.
+struct RowChecks {
+    findings: Vec<Finding>,
+    items: u64,
+    records: u64,
+    claims: u64,
+    events: u64,
+    sound: bool,
+}
+
 /// Audit the whole archive and record the result.
 pub fn audit(
     archive: &mut Archive,
@@ -612,7 +622,8 @@ pub fn audit(
     // (index into `sample`, finding, bytes read)
     let results: Mutex<Vec<(usize, Option<Finding>, u64)>> = Mutex::new(Vec::new());
     let store = &archive.store;
-    std::thread::scope(|s| {
+    // 2–5 run on this thread while the workers read the objects.
+    let rows = std::thread::scope(|s| -> Result<RowChecks> {
         for _ in 0..threads.min(sample.len().max(1)) {
             s.spawn(|| {
                 let mut buf = vec![0u8; 1 << 20];
@@ -629,8 +640,153 @@ pub fn audit(
                 }
             });
         }
+        let mut findings = Vec::new();
+        // 2. Files in the store that no row knows.
+        // Each row accounts for exactly one file: the one its encoding names,
+        // or (when that column was edited, reported above) the copy that exists.
+        let known: HashSet<std::path::PathBuf> = objects
+            .iter()
+            .filter_map(|o| {
+                let id = o.blake3.parse().ok()?;
+                let named = Encoding::parse(&o.encoding).map(|enc| store.path_of(&id, enc));
+                match named {
+                    Some(p) if p.exists() => Some(p),
+                    _ => store.find(&id).map(|(enc, _)| store.path_of(&id, enc)),
+                }
+            })
+            .collect();
+        let listing = store.list()?;
+        for (dir, err) in listing.unreadable {
+            findings.push(finding(
+                Code::StoreUnreadable,
+                "object store".into(),
+                dir.display().to_string(),
+                format!("cannot read this directory of the store: {err}"),
+                "fix its permissions (custody needs to read every directory of objects/) and audit again",
+            ));
+        }
+        for l in listing.files {
+            let is_known = l.name.is_some() && known.contains(&l.path);
+            if !is_known {
+                findings.push(finding(
+                    Code::OrphanFile,
+                    match l.name {
+                        Some((id, _)) => format!("object {id}"),
+                        None => "stray file".into(),
+                    },
+                    l.path.display().to_string(),
+                    "a file in the object store that no database row names".into(),
+                    "if it is an object from an interrupted ingest, re-run that ingest to adopt it; \
+                     otherwise move it out of the store",
+                ));
+            }
+        }
+
+        // 3. Every item against its signed record; every record has an item.
+        let keys = load_keys(&q.keys()?, &mut findings);
+        let by_id: HashMap<&str, &ObjectRow> =
+            objects.iter().map(|o| (o.blake3.as_str(), o)).collect();
+        let items = q.items()?;
+        let records = q.records()?;
+        let record_by_id: HashMap<i64, &RecordRow> = records.iter().map(|r| (r.id, r)).collect();
+        for item in &items {
+            findings.extend(check_item(
+                item,
+                record_by_id.get(&item.record_id).copied(),
+                by_id.get(item.blake3.as_str()).copied(),
+                &keys,
+                &archive_id,
+            ));
+        }
+        // 4. Every claim against its signed record.
+        let claims = q.claims()?;
+        let by_uuid: HashMap<&str, &crate::db::ClaimRow> =
+            claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect();
+        for c in &claims {
+            let (_, f) = check_claim(
+                c,
+                record_by_id.get(&c.record_id).copied(),
+                by_id.get(c.blake3.as_str()).copied(),
+                &keys,
+                &archive_id,
+                &by_uuid,
+            );
+            findings.extend(f);
+        }
+        let referenced: HashSet<i64> =
+            items.iter().map(|i| i.record_id).chain(claims.iter().map(|c| c.record_id)).collect();
+        for r in records.iter().filter(|r| !referenced.contains(&r.id)) {
+            let what = if r.kind == "claim" { "claim" } else { "item" };
+            findings.push(finding(
+                Code::MissingRecord,
+                format!("record {}", r.id),
+                format!("records row {}", r.id),
+                format!("a signed record that no {what} row refers to (was the row deleted?)"),
+                &format!("restore the {what}s table from a backup"),
+            ));
+        }
+
+        let named: HashSet<&str> = items.iter().map(|i| i.blake3.as_str()).collect();
+        for o in objects.iter().filter(|o| !named.contains(o.blake3.as_str())) {
+            findings.push(finding(
+                Code::MissingRecord,
+                format!("object {}", o.blake3),
+                format!("objects row {}", o.blake3),
+                "no item names this object (were its item and record rows deleted?)".into(),
+                "restore the items and records tables from a backup",
+            ));
+        }
+        for (table, ids) in [
+            ("records", records.iter().map(|r| r.id).collect::<Vec<_>>()),
+            ("items", items.iter().map(|i| i.id).collect()),
+            ("claims", claims.iter().map(|c| c.id).collect()),
+            ("checkpoints", q.checkpoints()?.iter().map(|c| c.id).collect()),
+            ("cosignatures", q.cosignatures()?.iter().map(|c| c.id).collect()),
+        ] {
+            if let Some(gap) = id_gaps(&ids, q.sequence(table)?) {
+                findings.push(finding(
+                    Code::MissingRecord,
+                    format!("{table} table"),
+                    table.into(),
+                    format!("rows were deleted: {gap}"),
+                    "restore the table from a backup; ids are never reused, so a gap means deletion",
+                ));
+            }
+        }
+
+        // 5. The custody log and its checkpoints.
+        let pinned = match &opts.against_vkey {
+            None => None,
+            Some(v) => Some(
+                crate::log::note::parse_vkey(v)
+                    .map_err(|e| {
+                        crate::Error::new(crate::ErrorKind::Usage, format!("--vkey: {e}")).hint(
+                            "pass the log's verifier key as `custody log` printed it when you kept the checkpoint",
+                        )
+                    })?
+                    .public,
+            ),
+        };
+        let log_check = log::check(
+            &q,
+            &archive_id,
+            crate::log::log_public(archive.root())?.as_ref(),
+            opts.against.as_deref().map(|a| (a, pinned.as_ref())),
+        )?;
+        let log_sound = log_check.sound;
+        findings.extend(log_check.findings);
+
+        Ok(RowChecks {
+            findings,
+            items: items.len() as u64,
+            records: records.len() as u64,
+            claims: claims.len() as u64,
+            events: log_check.size,
+            sound: log_sound,
+        })
     });
     progress.finish();
+    let rows = rows?;
     let mut bytes = 0;
     let mut damaged = HashSet::new();
     for (i, f, n) in results.into_inner().unwrap_or_default() {
@@ -641,139 +797,7 @@ pub fn audit(
         }
     }
 
-    // 2. Files in the store that no row knows.
-    // Each row accounts for exactly one file: the one its encoding names,
-    // or (when that column was edited, reported above) the copy that exists.
-    let known: HashSet<std::path::PathBuf> = objects
-        .iter()
-        .filter_map(|o| {
-            let id = o.blake3.parse().ok()?;
-            let named = Encoding::parse(&o.encoding).map(|enc| store.path_of(&id, enc));
-            match named {
-                Some(p) if p.exists() => Some(p),
-                _ => store.find(&id).map(|(enc, _)| store.path_of(&id, enc)),
-            }
-        })
-        .collect();
-    let listing = store.list()?;
-    for (dir, err) in listing.unreadable {
-        findings.push(finding(
-            Code::StoreUnreadable,
-            "object store".into(),
-            dir.display().to_string(),
-            format!("cannot read this directory of the store: {err}"),
-            "fix its permissions (custody needs to read every directory of objects/) and audit again",
-        ));
-    }
-    for l in listing.files {
-        let is_known = l.name.is_some() && known.contains(&l.path);
-        if !is_known {
-            findings.push(finding(
-                Code::OrphanFile,
-                match l.name {
-                    Some((id, _)) => format!("object {id}"),
-                    None => "stray file".into(),
-                },
-                l.path.display().to_string(),
-                "a file in the object store that no database row names".into(),
-                "if it is an object from an interrupted ingest, re-run that ingest to adopt it; \
-                 otherwise move it out of the store",
-            ));
-        }
-    }
-
-    // 3. Every item against its signed record; every record has an item.
-    let keys = load_keys(&q.keys()?, &mut findings);
-    let by_id: HashMap<&str, &ObjectRow> = objects.iter().map(|o| (o.blake3.as_str(), o)).collect();
-    let items = q.items()?;
-    let records = q.records()?;
-    let record_by_id: HashMap<i64, &RecordRow> = records.iter().map(|r| (r.id, r)).collect();
-    for item in &items {
-        findings.extend(check_item(
-            item,
-            record_by_id.get(&item.record_id).copied(),
-            by_id.get(item.blake3.as_str()).copied(),
-            &keys,
-            &archive_id,
-        ));
-    }
-    // 4. Every claim against its signed record.
-    let claims = q.claims()?;
-    let by_uuid: HashMap<&str, &crate::db::ClaimRow> =
-        claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect();
-    for c in &claims {
-        let (_, f) = check_claim(
-            c,
-            record_by_id.get(&c.record_id).copied(),
-            by_id.get(c.blake3.as_str()).copied(),
-            &keys,
-            &archive_id,
-            &by_uuid,
-        );
-        findings.extend(f);
-    }
-    let referenced: HashSet<i64> =
-        items.iter().map(|i| i.record_id).chain(claims.iter().map(|c| c.record_id)).collect();
-    for r in records.iter().filter(|r| !referenced.contains(&r.id)) {
-        let what = if r.kind == "claim" { "claim" } else { "item" };
-        findings.push(finding(
-            Code::MissingRecord,
-            format!("record {}", r.id),
-            format!("records row {}", r.id),
-            format!("a signed record that no {what} row refers to (was the row deleted?)"),
-            &format!("restore the {what}s table from a backup"),
-        ));
-    }
-
-    let named: HashSet<&str> = items.iter().map(|i| i.blake3.as_str()).collect();
-    for o in objects.iter().filter(|o| !named.contains(o.blake3.as_str())) {
-        findings.push(finding(
-            Code::MissingRecord,
-            format!("object {}", o.blake3),
-            format!("objects row {}", o.blake3),
-            "no item names this object (were its item and record rows deleted?)".into(),
-            "restore the items and records tables from a backup",
-        ));
-    }
-    for (table, ids) in [
-        ("records", records.iter().map(|r| r.id).collect::<Vec<_>>()),
-        ("items", items.iter().map(|i| i.id).collect()),
-        ("claims", claims.iter().map(|c| c.id).collect()),
-        ("checkpoints", q.checkpoints()?.iter().map(|c| c.id).collect()),
-        ("cosignatures", q.cosignatures()?.iter().map(|c| c.id).collect()),
-    ] {
-        if let Some(gap) = id_gaps(&ids, q.sequence(table)?) {
-            findings.push(finding(
-                Code::MissingRecord,
-                format!("{table} table"),
-                table.into(),
-                format!("rows were deleted: {gap}"),
-                "restore the table from a backup; ids are never reused, so a gap means deletion",
-            ));
-        }
-    }
-
-    // 5. The custody log and its checkpoints.
-    let pinned = match &opts.against_vkey {
-        None => None,
-        Some(v) => Some(
-            crate::log::note::parse_vkey(v)
-                .map_err(|e| {
-                    crate::Error::new(crate::ErrorKind::Usage, format!("--vkey: {e}")).hint(
-                        "pass the log's verifier key as `custody log` printed it when you kept the checkpoint",
-                    )
-                })?
-                .public,
-        ),
-    };
-    let log_check = log::check(
-        &q,
-        &archive_id,
-        crate::log::log_public(archive.root())?.as_ref(),
-        opts.against.as_deref().map(|a| (a, pinned.as_ref())),
-    )?;
-    let log_sound = log_check.sound;
-    findings.extend(log_check.findings);
+    findings.extend(rows.findings);
 
     // 6. Record the run and its fixity-check event; sign a checkpoint; mark
     // intact objects as checked.
@@ -785,7 +809,7 @@ pub fn audit(
         .filter(|(i, _)| !damaged.contains(i))
         .map(|(_, o)| o.blake3.clone())
         .collect();
-    let key = if log_sound {
+    let key = if rows.sound {
         Some(crate::log::log_key(&archive.db.q(), archive.root(), &archive_id, &finished_at)?)
     } else {
         None
@@ -798,7 +822,7 @@ pub fn audit(
         deep: opts.deep,
         objects_checked: sample.len() as u64,
         bytes_checked: bytes,
-        records_checked: records.len() as u64,
+        records_checked: rows.records,
         findings: findings.len() as u64,
         report: &report_json,
     })?;
@@ -819,10 +843,10 @@ pub fn audit(
         objects_checked: sample.len() as u64,
         objects_total: objects.len() as u64,
         bytes_checked: bytes,
-        items_checked: items.len() as u64,
-        records_checked: records.len() as u64,
-        claims_checked: claims.len() as u64,
-        events_checked: log_check.size,
+        items_checked: rows.items,
+        records_checked: rows.records,
+        claims_checked: rows.claims,
+        events_checked: rows.events,
         checkpoint,
         deep: opts.deep,
         seconds: secs,
