@@ -5,8 +5,9 @@
 //! errors are reserved for operational failures (the database is gone…).
 //!
 //! Objects are checked by `--threads` workers (default twice the cores, at
-//! most 16), least recently checked
-//! first, each streaming through a fixed buffer (bounded memory).
+//! most 16), least recently checked first, each streaming through a fixed
+//! buffer (bounded memory); meanwhile the calling thread checks the rows:
+//! the store listing, every signed record and claim, and the custody log.
 //!
 //! Must not: repair, delete or rewrite anything it checks.
 

@@ -242,6 +242,21 @@ mod tests {
     }
 
     #[test]
+    fn embedded_time_differs_both_ways() {
+        let embedded = time("2024-11-29T16:30:12+03:00", false);
+        let close = time("2024-11-29T16:30:12.5+03:00", false);
+        let far = time("2024-11-28T10:00:00+03:00", false);
+        let ok = [
+            rev(1, "a", "k", Basis::Embedded, &embedded),
+            rev(2, "b", "k", Basis::Claimed, &close),
+        ];
+        assert!(rules(&ok).is_empty());
+        let bad =
+            [rev(1, "a", "k", Basis::Embedded, &embedded), rev(2, "b", "k", Basis::Claimed, &far)];
+        assert_eq!(rules(&bad), ["embedded-time-differs"]);
+    }
+
+    #[test]
     fn capture_in_future_or_before_digital() {
         let ok = time("2024-11-29T14:03:00+03:00", false);
         assert!(rules(&[rev(1, "a", "k", Basis::Claimed, &ok)]).is_empty());

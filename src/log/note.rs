@@ -283,6 +283,23 @@ mod tests {
     }
 
     #[test]
+    fn signed_note_spec_vector() {
+        // The example of golang.org/x/mod/sumdb/note, used by C2SP signed-note.
+        let v = parse_vkey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+            .unwrap();
+        assert_eq!(hex::encode(key_id("PeterNeumann", ALG_ED25519, &v.public)), "c74f20a3");
+        let text = "If you think cryptography is the answer to your problem,\n\
+                    then you don't know what your problem is.\n\
+                    \n\
+                    \u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+        let note = Note::parse(text.as_bytes()).unwrap();
+        assert!(note.verified_by("PeterNeumann", &v.public));
+        assert_eq!(note.to_text(), text);
+        let changed = text.replacen("cryptography", "Cryptography", 1);
+        assert!(!Note::parse(changed.as_bytes()).unwrap().verified_by("PeterNeumann", &v.public));
+    }
+
+    #[test]
     fn malformed_notes_are_refused() {
         for bad in [
             "",
