@@ -4,7 +4,10 @@
 //! only through it. (The default location is the binary's business.)
 //!
 //! Layout: `ARCHIVE/custody.db` (SQLite), `ARCHIVE/objects/` (the store),
-//! `ARCHIVE/tmp/` (staged writes), `ARCHIVE/lock` (writers' lock).
+//! `ARCHIVE/tmp/` (staged writes), `ARCHIVE/lock` (writers' lock),
+//! `ARCHIVE/log.key` + `log.key.pub` (the custody log's signing key, made by
+//! `init`). Opening runs pending migrations, including the custody log's
+//! one-time backfill.
 //!
 //! Must not: print, read the environment, or hold SQL (see `db`).
 

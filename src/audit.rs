@@ -1,7 +1,8 @@
 //! The audit: re-reads every object (decompressing, recomputing BLAKE3 and
 //! the size; `deep` adds SHA-256), finds files no row knows, verifies every
-//! signed record against its key, its object and the derived columns, and
-//! records its own result. Problems are `Finding`s (data), never errors;
+//! signed record and claim against its key, its object and the derived
+//! columns, recomputes the custody log, and records its own result (a
+//! fixity-check event and a signed checkpoint, when the log checks out). Problems are `Finding`s (data), never errors;
 //! errors are reserved for operational failures (the database is gone…).
 //!
 //! Objects are checked by `--threads` workers (default twice the cores, at
@@ -368,8 +369,6 @@ fn check_object(
     }
 }
 
-/// The registered keys usable for verification, and findings about rows
-/// whose key id does not match their public key.
 /// The archive's keys as the checks need them.
 #[derive(Debug, Default)]
 pub(crate) struct Keys {
@@ -379,6 +378,8 @@ pub(crate) struct Keys {
     pub revoked: HashMap<String, (time::OffsetDateTime, String, String)>,
 }
 
+/// The registered keys usable for verification, and findings about rows
+/// whose key id does not match their public key.
 pub(crate) fn load_keys(rows: &[KeyRow], findings: &mut Vec<Finding>) -> Keys {
     let mut keys = Keys::default();
     for k in rows {
@@ -684,7 +685,8 @@ pub fn audit(
         }
 
         // 3. Every item against its signed record; every record has an item.
-        let keys = load_keys(&q.keys()?, &mut findings);
+        let key_rows = q.keys()?;
+        let keys = load_keys(&key_rows, &mut findings);
         let by_id: HashMap<&str, &ObjectRow> =
             objects.iter().map(|o| (o.blake3.as_str(), o)).collect();
         let items = q.items()?;
@@ -760,6 +762,10 @@ pub fn audit(
             None => None,
             Some(v) => Some(
                 crate::log::note::parse_vkey(v)
+                    .and_then(|k| match k.alg {
+                        crate::log::note::ALG_ED25519 => Ok(k),
+                        _ => Err("that is a witness (cosigner) key, not the log's key".into()),
+                    })
                     .map_err(|e| {
                         crate::Error::new(crate::ErrorKind::Usage, format!("--vkey: {e}")).hint(
                             "pass the log's verifier key as `custody log` printed it when you kept the checkpoint",
@@ -768,8 +774,16 @@ pub fn audit(
                     .public,
             ),
         };
+        let rows = log::Rows {
+            items: &items,
+            claims: &claims,
+            keys: &key_rows,
+            records: &record_by_id,
+            objects: &by_id,
+        };
         let log_check = log::check(
             &q,
+            &rows,
             &archive_id,
             crate::log::log_public(archive.root())?.as_ref(),
             opts.against.as_deref().map(|a| (a, pinned.as_ref())),

@@ -1,7 +1,10 @@
 //! `custody`: an archival evidence store with provenance. Objects are named
 //! by BLAKE3 and kept as plain bytes or one zstd frame; every acquisition is
-//! an item with a signed DSSE / in-toto ingest record; `audit` re-verifies
-//! every byte and signature and reports findings.
+//! an item with a signed DSSE / in-toto ingest record; provenance (source,
+//! capture time, location, …) is signed claims; every custody event is a
+//! leaf of a Merkle-tree custody log with signed checkpoints; `audit`
+//! re-verifies every byte, signature, claim and log entry and reports
+//! findings.
 //!
 //! Each command takes `XxxOptions` and returns `Result<XxxReport>`; the
 //! `custody` binary renders them.

@@ -235,8 +235,9 @@ fn exif_time(dt: &exif::DateTime) -> Option<CaptureTime> {
     }
     let offset_unknown = match dt.offset {
         Some(m) => {
+            // An offset beyond ±25:59 is not a UTC offset: no capture time.
             let off = time::UtcOffset::from_whole_seconds(i32::from(m) * 60).ok()?;
-            let _ = local.assume_offset(off);
+            local.assume_offset(off).checked_to_offset(time::UtcOffset::UTC)?;
             let sign = if m < 0 { '-' } else { '+' };
             at.push_str(&format!(
                 "{sign}{:02}:{:02}",

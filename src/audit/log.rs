@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Code, Finding, finding};
 use crate::crypto::PublicKey;
-use crate::db::Q;
+use crate::db::{ClaimRow, ItemRow, KeyRow, ObjectRow, Q, RecordRow};
 use crate::error::Result;
 use crate::log::merkle::{self, Hash, Subtrees};
 use crate::log::note::{Checkpoint, Note, parse_vkey};
@@ -61,48 +61,61 @@ pub(crate) struct LogCheck {
     pub sound: bool,
 }
 
-/// Audit runs by id: (finished_at, report).
-type Runs = HashMap<String, (String, String)>;
+/// The rows the audit already holds, so that recomputing a million events
+/// costs lookups in memory, not queries.
+pub(crate) struct Rows<'a> {
+    /// Every item.
+    pub items: &'a [ItemRow],
+    /// Every claim.
+    pub claims: &'a [ClaimRow],
+    /// Every key.
+    pub keys: &'a [KeyRow],
+    /// Records by id.
+    pub records: &'a HashMap<i64, &'a RecordRow>,
+    /// Objects by BLAKE3.
+    pub objects: &'a HashMap<&'a str, &'a ObjectRow>,
+}
+
+/// Rows by the ids events refer to.
+struct Lookup<'a> {
+    rows: &'a Rows<'a>,
+    items: HashMap<&'a str, &'a ItemRow>,
+    claims: HashMap<&'a str, &'a ClaimRow>,
+    keys: HashMap<&'a str, &'a KeyRow>,
+    /// Audit runs by id: (finished_at, report).
+    runs: HashMap<String, (String, String)>,
+}
 
 /// The event the rows say leaf `e` should be, or why there is none.
-fn expected(
-    q: &Q<'_>,
-    e: &Event,
-    archive_id: &str,
-    runs: &Runs,
-) -> Result<std::result::Result<Event, String>> {
+fn expected(l: &Lookup<'_>, e: &Event, archive_id: &str) -> std::result::Result<Event, String> {
     let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
-    let object = |blake3: &str| -> Result<Option<DigestSet>> {
-        Ok(q.object(blake3)?.map(|o| DigestSet { blake3: o.blake3, sha256: o.sha256 }))
+    let object = |blake3: &str| {
+        l.rows
+            .objects
+            .get(blake3)
+            .map(|o| DigestSet { blake3: o.blake3.clone(), sha256: o.sha256.clone() })
     };
-    Ok(match (e.kind, kind) {
+    let envelope = |record_id: i64| l.rows.records.get(&record_id).map(|r| &r.envelope);
+    match (e.kind, kind) {
         (EventKind::Ingestion, "item") => {
-            let Some(it) = q.item_by_uuid(id)? else {
-                return Ok(Err(format!("item {id} is gone")));
-            };
-            let Some(rec) = q.record(it.record_id)? else {
-                return Ok(Err(format!("the record of item {} is gone", it.id)));
-            };
-            let Some(d) = object(&it.blake3)? else {
-                return Ok(Err(format!("object {} is gone", it.blake3)));
-            };
-            Ok(Event::ingestion(&it.ingested_at, &it.collector_keyid, &d, &rec.envelope, id))
+            let it = l.items.get(id).ok_or_else(|| format!("item {id} is gone"))?;
+            let env = envelope(it.record_id)
+                .ok_or_else(|| format!("the record of item {} is gone", it.id))?;
+            let d = object(&it.blake3).ok_or_else(|| format!("object {} is gone", it.blake3))?;
+            Ok(Event::ingestion(&it.ingested_at, &it.collector_keyid, &d, env, id))
         }
         (EventKind::Claim, "claim") => {
-            let Some(c) = q.claim(id)? else { return Ok(Err(format!("claim {id} is gone"))) };
-            let Some(rec) = q.record(c.record_id)? else {
-                return Ok(Err(format!("the record of claim {} is gone", c.id)));
-            };
-            let Some(d) = object(&c.blake3)? else {
-                return Ok(Err(format!("object {} is gone", c.blake3)));
-            };
-            Ok(Event::claim(&c.signed_at, &c.keyid, &d, &rec.envelope, id))
+            let c = l.claims.get(id).ok_or_else(|| format!("claim {id} is gone"))?;
+            let env = envelope(c.record_id)
+                .ok_or_else(|| format!("the record of claim {} is gone", c.id))?;
+            let d = object(&c.blake3).ok_or_else(|| format!("object {} is gone", c.blake3))?;
+            Ok(Event::claim(&c.signed_at, &c.keyid, &d, env, id))
         }
-        (EventKind::KeyRegistration, "key") => match q.key(id)? {
+        (EventKind::KeyRegistration, "key") => match l.keys.get(id) {
             None => Err(format!("key {id} is gone")),
             Some(k) => Ok(Event::key_registration(&k.added_at, id, &k.public_key)),
         },
-        (EventKind::KeyRevocation, "key") => match q.key(id)? {
+        (EventKind::KeyRevocation, "key") => match l.keys.get(id) {
             None => Err(format!("key {id} is gone")),
             Some(k) => match &k.revoked_at {
                 None => Err(format!("key {id} is no longer marked revoked")),
@@ -111,22 +124,22 @@ fn expected(
                 }
             },
         },
-        (EventKind::FixityCheck, "audit") => match (runs.get(id), id.parse::<i64>()) {
+        (EventKind::FixityCheck, "audit") => match (l.runs.get(id), id.parse::<i64>()) {
             (Some((at, report)), Ok(n)) => Ok(Event::fixity_check(at, archive_id, n, report)),
             _ => Err(format!("audit run {id} is gone")),
         },
         // A repair's time is recorded nowhere else: its object and its actor
         // (a registered key) are what can be checked.
-        (EventKind::Repair, "object") => match (object(id)?, &e.actor) {
+        (EventKind::Repair, "object") => match (object(id), &e.actor) {
             (None, _) => Err(format!("object {id} is gone")),
             (Some(_), None) => Err("a repair must name the key that made it".into()),
-            (Some(d), Some(k)) => match q.key(k)? {
+            (Some(d), Some(k)) => match l.keys.get(k.as_str()) {
                 None => Err(format!("its actor {k} is not a registered key")),
                 Some(_) => Ok(Event { subject: log::Subject::Object(d), ..e.clone() }),
             },
         },
         _ => Err(format!("a {} event cannot refer to {:?}", e.kind.name(), e.reference)),
-    })
+    }
 }
 
 /// Check the log. `log_key`: the archive's log key, if it has one;
@@ -134,16 +147,19 @@ fn expected(
 /// (default: the archive's own).
 pub(crate) fn check(
     q: &Q<'_>,
+    rows: &Rows<'_>,
     archive_id: &str,
     log_key: Option<&PublicKey>,
     against: Option<(&str, Option<&PublicKey>)>,
 ) -> Result<LogCheck> {
     let mut out = Vec::new();
-    let runs: Runs = q
-        .audit_runs()?
-        .into_iter()
-        .map(|(id, at, report)| (id.to_string(), (at, report)))
-        .collect();
+    let lookup = Lookup {
+        rows,
+        items: rows.items.iter().map(|i| (i.item_uuid.as_str(), i)).collect(),
+        claims: rows.claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect(),
+        keys: rows.keys.iter().map(|k| (k.keyid.as_str(), k)).collect(),
+        runs: q.audit_runs()?.into_iter().map(|(id, at, r)| (id.to_string(), (at, r))).collect(),
+    };
     let mut levels = Vec::new();
     let mut refs: HashSet<(EventKind, String)> = HashSet::new();
     let mut revoked: HashSet<String> = HashSet::new();
@@ -215,7 +231,7 @@ pub(crate) fn check(
                     "the event bytes are authoritative: restore the columns from them",
                 ));
             }
-            match expected(q, &e, archive_id, &runs)? {
+            match expected(&lookup, &e, archive_id) {
                 Err(why) => out.push(finding(
                     Code::LogEventOrphan,
                     subject,
@@ -251,13 +267,13 @@ pub(crate) fn check(
             ));
         }
     };
-    for it in q.items()? {
+    for it in rows.items {
         missing(EventKind::Ingestion, format!("item:{}", it.item_uuid), format!("item {}", it.id));
     }
-    for c in q.claims()? {
+    for c in rows.claims {
         missing(EventKind::Claim, format!("claim:{}", c.claim_uuid), format!("claim {}", c.id));
     }
-    for k in q.keys()? {
+    for k in rows.keys {
         missing(EventKind::KeyRegistration, format!("key:{}", k.keyid), format!("key {}", k.keyid));
         if k.revoked_at.is_some() {
             missing(
@@ -267,7 +283,7 @@ pub(crate) fn check(
             );
         }
     }
-    for (id, _, _) in q.audit_runs()? {
+    for id in lookup.runs.keys() {
         missing(EventKind::FixityCheck, format!("audit:{id}"), format!("audit run {id}"));
     }
 

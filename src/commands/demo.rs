@@ -1,7 +1,9 @@
 //! `demo`: the whole lifecycle on the sample collection, in a fresh scratch
 //! archive, through the same library calls the CLI makes: ingest from the
 //! manifest (embedded metadata and the collector's claims), an analyst's
-//! location claim that is flagged and then corrected, the audit. Each step
+//! location claim that is flagged and then corrected, a custody-log
+//! checkpoint kept outside the archive and an inclusion proof checked
+//! offline, the audit. Each step
 //! carries its equivalent CLI command and a one-paragraph result. The last
 //! steps flip one byte of a stored object in the scratch copy and show that
 //! the audit catches it.

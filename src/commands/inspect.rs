@@ -1,5 +1,6 @@
 //! Read-only views: `list` (every item), `show ITEM|HASH` (one item or
-//! every item of an object, with its record and signature status) and
+//! every item of an object, with its record and signature status, and the
+//! object's claims and discrepancies) and
 //! `cat ITEM|HASH` (stream the original bytes back, verifying as it goes).
 //! Items are named by number or UUID, objects by BLAKE3 or an 8+ digit prefix.
 //!

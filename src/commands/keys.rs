@@ -1,5 +1,6 @@
 //! Key management: create a key file (outside the archive), register a
-//! public key in the archive, list registered keys.
+//! public key in the archive, list registered keys, revoke a key (each
+//! registration and revocation is a custody-log event).
 //!
 //! Must not: store a private key in the archive, or overwrite a key file.
 

@@ -230,11 +230,8 @@ pub fn prove(
                 .hint("give the older checkpoint first"));
             }
             let q = archive.db.q();
-            let hashes: Vec<Hash> = if old_cp.size == 0 {
-                Vec::new()
-            } else {
-                merkle::consistency_proof(&DbTree(&q), old_cp.size, new_size)?
-            };
+            // Empty from size 0 (everything extends the empty tree).
+            let hashes: Vec<Hash> = merkle::consistency_proof(&DbTree(&q), old_cp.size, new_size)?;
             proof::consistency_text(&old_note, &new_note, old_cp.size, new_size, &hashes)
         }
         ProveTarget::Item(_) | ProveTarget::Event(_) => {

@@ -128,11 +128,7 @@ fn two_notes(rest: &str) -> Result<(Note, Note), String> {
         .position(|l| !l.starts_with('\u{2014}'))
         .map(|i| blank + 1 + i)
         .ok_or("the second checkpoint is missing")?;
-    let sep = lines
-        .get(sigs_end)
-        .filter(|l| **l == "\n")
-        .ok_or("no blank line between the checkpoints")?;
-    let _ = sep;
+    lines.get(sigs_end).filter(|l| **l == "\n").ok_or("no blank line between the checkpoints")?;
     let first: String = lines[..sigs_end].concat();
     let second: String = lines[sigs_end + 1..].concat();
     Ok((Note::parse(first.as_bytes())?, Note::parse(second.as_bytes())?))
