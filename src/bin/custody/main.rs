@@ -52,7 +52,7 @@ enum Command {
         #[arg(long)]
         name: String,
     },
-    /// Create, register and list signing keys
+    /// Create, register, list and revoke signing keys
     #[command(subcommand)]
     Key(KeyCommand),
     /// Ingest files and folders (recursively; symlinks are not followed),
@@ -108,7 +108,7 @@ enum Command {
         /// Item number, item UUID, or blake3 (prefix)
         reference: String,
     },
-    /// Re-verify every object, signature and derived column
+    /// Re-verify every object, signature, claim, derived column and the custody log
     Audit {
         /// Also recompute SHA-256 of every object
         #[arg(long)]
