@@ -553,49 +553,7 @@ fn tamper_checkpoint_signed_by_the_wrong_key() {
 fn tamper_cosignature_over_a_different_checkpoint() {
     let (ta, vkey) = logged();
     // A new event, so this checkpoint differs from the audit's (checkpoint 1).
-    let (code, _, _) = run(
-        &ta,
-        &[
-            "claim",
-            "2",
-            "--kind",
-            "description",
-            "--description",
-            "y",
-            "--key",
-            ta.key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0);
-    let (_, cp, _) = run(&ta, &["checkpoint"]);
-    let cp_file = save(&ta, "cp", &cp);
-    let wkey = ta.dir.path().join("witness.key");
-    crate::util::custody()
-        .args(["key", "new", "--name", "W", "--no-passphrase", "--out"])
-        .arg(&wkey)
-        .assert()
-        .success();
-    let out = crate::util::custody()
-        .args(["--json", "witness", "cosign"])
-        .arg(&cp_file)
-        .arg("--key")
-        .arg(&wkey)
-        .args(["--name", "witness.example.org/w1", "--log-vkey", &vkey])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cosigned = save(&ta, "cosigned", r["cosigned"].as_str().unwrap());
-    let (code, _, err) = run(
-        &ta,
-        &[
-            "witness",
-            "add",
-            cosigned.to_str().unwrap(),
-            "--vkey",
-            r["witness_vkey"].as_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    cosign_a_fresh_checkpoint(&ta, &vkey);
     assert_eq!(ta.audit(&[]).0, 0);
     // Re-point the stored cosignature at checkpoint 1 (the audit's, size 6).
     ta.db().execute("UPDATE cosignatures SET checkpoint_id = 1", []).unwrap();
@@ -623,6 +581,36 @@ fn tamper_revocation_removed_from_the_keys_table() {
         ("log-event-orphan", subject.as_str()),
         "{got:#?}"
     );
+}
+
+/// After a new event, sign a checkpoint, have a witness cosign it and store
+/// the cosignature (cosignature 1).
+fn cosign_a_fresh_checkpoint(ta: &TestArchive, vkey: &str) {
+    let key = ta.key.to_str().unwrap();
+    let (code, _, _) =
+        run(ta, &["claim", "2", "--kind", "description", "--description", "y", "--key", key]);
+    assert_eq!(code, 0);
+    let (_, cp, _) = run(ta, &["checkpoint"]);
+    let cp_file = save(ta, "cp", &cp);
+    let wkey = ta.dir.path().join("witness.key");
+    crate::util::custody()
+        .args(["key", "new", "--name", "W", "--no-passphrase", "--out"])
+        .arg(&wkey)
+        .assert()
+        .success();
+    let out = crate::util::custody()
+        .args(["--json", "witness", "cosign"])
+        .arg(&cp_file)
+        .arg("--key")
+        .arg(&wkey)
+        .args(["--name", "witness.example.org/w1", "--log-vkey", vkey])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cosigned = save(ta, "cosigned", r["cosigned"].as_str().unwrap());
+    let wvkey = r["witness_vkey"].as_str().unwrap();
+    let (code, _, err) = run(ta, &["witness", "add", cosigned.to_str().unwrap(), "--vkey", wvkey]);
+    assert_eq!(code, 0, "{err}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -730,49 +718,7 @@ fn a_replaced_log_key_is_caught_with_a_pinned_vkey() {
 #[test]
 fn an_edited_witness_name_is_caught() {
     let (ta, vkey) = logged();
-    let (code, _, _) = run(
-        &ta,
-        &[
-            "claim",
-            "2",
-            "--kind",
-            "description",
-            "--description",
-            "z",
-            "--key",
-            ta.key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0);
-    let (_, cp, _) = run(&ta, &["checkpoint"]);
-    let cp_file = save(&ta, "cp", &cp);
-    let wkey = ta.dir.path().join("w.key");
-    crate::util::custody()
-        .args(["key", "new", "--name", "W", "--no-passphrase", "--out"])
-        .arg(&wkey)
-        .assert()
-        .success();
-    let out = crate::util::custody()
-        .args(["--json", "witness", "cosign"])
-        .arg(&cp_file)
-        .arg("--key")
-        .arg(&wkey)
-        .args(["--name", "witness.example.org/w1", "--log-vkey", &vkey])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cosigned = save(&ta, "cosigned", r["cosigned"].as_str().unwrap());
-    let (code, _, err) = run(
-        &ta,
-        &[
-            "witness",
-            "add",
-            cosigned.to_str().unwrap(),
-            "--vkey",
-            r["witness_vkey"].as_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    cosign_a_fresh_checkpoint(&ta, &vkey);
     ta.db().execute("UPDATE cosignatures SET witness = 'trusted-court.example/w'", []).unwrap();
     expect_only(&ta, &[], &[("edited-column", "cosignature 1")]);
 }

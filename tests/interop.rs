@@ -15,26 +15,33 @@ fn python() -> String {
     std::env::var("CUSTODY_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-fn verify_with_securesystemslib(keys: &Value, envelopes: &[Value], expect_valid: bool) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/verify_dsse.py");
+/// Run `tests/interop/SCRIPT` with `request` on stdin; it must exit 0
+/// (its verdicts matched `expect_valid`). Returns its stdout.
+fn run_interop(script: &str, tool: &str, request: &Value) -> String {
+    let path = format!("{}/tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
     let mut child = std::process::Command::new(python())
-        .arg(script)
+        .arg(path)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("python must be runnable (set CUSTODY_PYTHON)");
-    let req = json!({"keys": keys, "envelopes": envelopes, "expect_valid": expect_valid});
-    child.stdin.take().unwrap().write_all(req.to_string().as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "securesystemslib disagreed (expect_valid={expect_valid}):\n{stdout}\n{}\n\
-         hint: .ci/run installs securesystemslib[crypto] into a venv; set CUSTODY_PYTHON to its python",
-        String::from_utf8_lossy(&out.stderr)
+        "{tool} disagreed (expect_valid={}):\n{stdout}\n{}\n\
+         hint: tests/run.sh installs {tool} into target/venv; set CUSTODY_PYTHON to its python",
+        request["expect_valid"],
+        String::from_utf8_lossy(&out.stderr),
     );
     stdout
+}
+
+fn verify_with_securesystemslib(keys: &Value, envelopes: &[Value], expect_valid: bool) -> String {
+    let req = json!({"keys": keys, "envelopes": envelopes, "expect_valid": expect_valid});
+    run_interop("verify_dsse.py", "securesystemslib", &req)
 }
 
 #[test]
@@ -74,25 +81,8 @@ fn securesystemslib_verifies_our_envelopes_and_rejects_tampered_ones() {
 }
 
 fn validate_with_in_toto_attestation(envelopes: &[Value], expect_valid: bool) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/validate_statement.py");
-    let mut child = std::process::Command::new(python())
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python must be runnable (set CUSTODY_PYTHON)");
     let req = json!({"envelopes": envelopes, "expect_valid": expect_valid});
-    child.stdin.take().unwrap().write_all(req.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "in-toto-attestation disagreed (expect_valid={expect_valid}):\n{stdout}\n{}\n\
-         hint: tests/run.sh installs in-toto-attestation into a venv; set CUSTODY_PYTHON to its python",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    run_interop("validate_statement.py", "in-toto-attestation", &req)
 }
 
 #[test]

@@ -364,6 +364,21 @@ fn record_batch(
         let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
         let blake3 = st.id.to_hex();
         let path_bytes = path.as_os_str().as_bytes();
+        // The item's embedded and collector claims, in this transaction.
+        let claims_for = |report: &mut FileReport, item_uuid: &str, embedded: Embedded| {
+            let collector = &ctx.collector[ctx.jobs[i].claims];
+            report.claims = add_claims(
+                &tx,
+                &signer,
+                &digest,
+                &name,
+                item_uuid,
+                embedded,
+                collector,
+                &mut report.metadata_problems,
+            )?;
+            Ok::<_, Error>(())
+        };
         if let Some(existing) = tx.q().find_item(&blake3, path_bytes, "")? {
             if st.put.written {
                 crate::log::append(&tx, &crate::log::Event::repair(&now, ctx.keyid, &digest))?;
@@ -371,16 +386,7 @@ fn record_batch(
             let outcome =
                 Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
             let mut report = FileReport::new(shown, outcome);
-            report.claims = add_claims(
-                &tx,
-                &signer,
-                &digest,
-                &name,
-                &existing.item_uuid,
-                st.embedded,
-                &ctx.collector[ctx.jobs[i].claims],
-                &mut report.metadata_problems,
-            )?;
+            claims_for(&mut report, &existing.item_uuid, st.embedded)?;
             done.push((i, report, st.size));
             continue;
         }
@@ -461,16 +467,7 @@ fn record_batch(
         }
         let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
         let mut report = FileReport::new(shown, outcome);
-        report.claims = add_claims(
-            &tx,
-            &signer,
-            &digest,
-            &name,
-            &item_uuid,
-            st.embedded,
-            &ctx.collector[ctx.jobs[i].claims],
-            &mut report.metadata_problems,
-        )?;
+        claims_for(&mut report, &item_uuid, st.embedded)?;
         done.push((i, report, st.size));
     }
     tx.commit()?;
