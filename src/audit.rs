@@ -848,7 +848,8 @@ pub fn audit(
             &crate::log::Event::fixity_check(&finished_at, &archive_id, run_id, &report_json),
         )?;
         let size = tx.q().log_size()?;
-        let (_, note) = crate::log::sign_checkpoint(&tx, &key, &archive_id, size, &finished_at)?;
+        let (_, note) =
+            crate::log::sign_checkpoint(&tx, &key, None, &archive_id, size, &finished_at)?;
         checkpoint = Some(note.to_text());
     }
     tx.commit()?;

@@ -99,6 +99,13 @@ pub struct RecordRow {
     pub envelope: Vec<u8>,
 }
 
+impl ObjectRow {
+    /// The object's digest set, as records name it.
+    pub fn digest(&self) -> crate::record::DigestSet {
+        crate::record::DigestSet { blake3: self.blake3.clone(), sha256: self.sha256.clone() }
+    }
+}
+
 /// A claim row (index columns; the envelope is authoritative).
 #[derive(Debug, Clone)]
 pub struct ClaimRow {

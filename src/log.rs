@@ -278,10 +278,12 @@ pub(crate) fn log_public(root: &Path) -> Result<Option<crate::crypto::PublicKey>
     Ok(Some(keyfile::load_public(&path)?.key))
 }
 
-/// Sign the tree head of size `size` (≤ the log's size) and store it.
+/// Sign the tree head of size `size` (≤ the log's size) with the log key,
+/// and with `also` (a key name and key) when given, and store it.
 pub(crate) fn sign_checkpoint(
     tx: &Tx<'_>,
     key: &SecretKey,
+    also: Option<(&str, &SecretKey)>,
     archive_id: &str,
     size: u64,
     now: &str,
@@ -292,6 +294,9 @@ pub(crate) fn sign_checkpoint(
     let cp = Checkpoint { origin: origin.clone(), size, root };
     let mut note = Note { text: cp.text(), sigs: Vec::new() };
     note.sign(&origin, key);
+    if let Some((name, k)) = also {
+        note.sign(name, k);
+    }
     let id = tx.add_checkpoint(size, &root, &note.to_text(), now)?;
     Ok((id, note))
 }
@@ -405,7 +410,7 @@ pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
         q.claims()?.into_iter().map(|c| (c.record_id, c)).collect();
     for r in q.records()? {
         let Some(o) = q.object(&r.blake3)? else { continue };
-        let digest = DigestSet { blake3: o.blake3, sha256: o.sha256 };
+        let digest = o.digest();
         if let Some(i) = items.get(&r.id) {
             events.push(Event::ingestion(
                 &i.ingested_at,

@@ -554,6 +554,12 @@ fn claimed() -> TestArchive {
     ta
 }
 
+/// The record id of a claim, with foreign keys off so rows can be deleted.
+fn record_of_claim(db: &rusqlite::Connection, claim: i64) -> i64 {
+    db.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+    db.query_row("SELECT record_id FROM claims WHERE id = ?1", [claim], |r| r.get(0)).unwrap()
+}
+
 fn expect_only(ta: &TestArchive, expected: &[(&str, &str, &str)]) {
     let (code, report) = ta.audit(&[]);
     assert_eq!(code, 1, "{report}");
@@ -609,9 +615,7 @@ fn tamper_deleted_claim_row_leaves_its_record_and_a_gap() {
 fn tamper_deleted_claim_record() {
     let ta = claimed();
     let db = ta.db();
-    db.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-    let rec: i64 =
-        db.query_row("SELECT record_id FROM claims WHERE id = 3", [], |r| r.get(0)).unwrap();
+    let rec = record_of_claim(&db, 3);
     db.execute("DELETE FROM records WHERE id = ?1", [rec]).unwrap();
     expect_only(
         &ta,
@@ -627,9 +631,7 @@ fn tamper_deleted_claim_record() {
 fn tamper_superseded_claim_deleted_with_its_record() {
     let ta = claimed();
     let db = ta.db();
-    db.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-    let rec: i64 =
-        db.query_row("SELECT record_id FROM claims WHERE id = 3", [], |r| r.get(0)).unwrap();
+    let rec = record_of_claim(&db, 3);
     db.execute("DELETE FROM claims WHERE id = 3", []).unwrap();
     db.execute("DELETE FROM records WHERE id = ?1", [rec]).unwrap();
     expect_only(

@@ -120,20 +120,7 @@ fn logged() -> (TestArchive, String) {
         std::fs::write(dir.join(format!("report-{i}.txt")), text(5_000, i)).unwrap();
     }
     assert_eq!(ta.ingest(&[&dir]).0, 0);
-    let (code, _, err) = run(
-        &ta,
-        &[
-            "claim",
-            "1",
-            "--kind",
-            "description",
-            "--description",
-            "the gate",
-            "--key",
-            ta.key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    describe(&ta, "1", "the gate");
     assert_eq!(ta.audit(&[]).0, 0);
     let (_, out, _) = run(&ta, &["--json", "log"]);
     let vkey = serde_json::from_str::<Value>(&out).unwrap()["vkey"].as_str().unwrap().to_owned();
@@ -227,20 +214,7 @@ fn proofs_verify_offline_and_forgeries_do_not() {
     // Consistency between two checkpoints, and refusal of a reversed pair.
     let (_, old, _) = run(&ta, &["checkpoint"]);
     let old = save(&ta, "old.checkpoint", &old);
-    let (code, _, _) = run(
-        &ta,
-        &[
-            "claim",
-            "2",
-            "--kind",
-            "description",
-            "--description",
-            "x",
-            "--key",
-            ta.key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0);
+    describe(&ta, "2", "x");
     let (_, new, _) = run(&ta, &["checkpoint"]);
     let new = save(&ta, "new.checkpoint", &new);
     let (code, cproof, err) =
@@ -324,20 +298,7 @@ fn witness_cosignatures_are_checked_stored_and_shown() {
     let out = cosign(&cp_file, &other);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     // A cosignature moved onto another checkpoint text is refused by `add`.
-    let (code, _, _) = run(
-        &ta,
-        &[
-            "claim",
-            "2",
-            "--kind",
-            "description",
-            "--description",
-            "y",
-            "--key",
-            ta.key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0);
+    describe(&ta, "2", "y");
     let (_, cp2, _) = run(&ta, &["checkpoint"]);
     let line = std::fs::read_to_string(&cosigned).unwrap().lines().last().unwrap().to_owned();
     let moved = save(&ta, "moved", &format!("{cp2}{line}\n"));
@@ -472,20 +433,7 @@ fn tamper_rolled_back_archive_and_resigned_checkpoint() {
     let (ta, _) = logged();
     let backup = ta.dir.path().join("backup");
     copy_dir(&ta.root, &backup);
-    let (code, _, _) = run(
-        &ta,
-        &[
-            "claim",
-            "3",
-            "--kind",
-            "description",
-            "--description",
-            "later",
-            "--key",
-            ta.key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0);
+    describe(&ta, "3", "later");
     let (_, cp, _) = run(&ta, &["checkpoint"]);
     let external = save(&ta, "sent-to-witness.checkpoint", &cp);
     // The archive is rolled back to the older copy: everything in it is
@@ -583,13 +531,18 @@ fn tamper_revocation_removed_from_the_keys_table() {
     );
 }
 
+/// Add a description claim to `item` (one more custody event).
+fn describe(ta: &TestArchive, item: &str, text: &str) {
+    let key = ta.key.to_str().unwrap();
+    let (code, _, err) =
+        run(ta, &["claim", item, "--kind", "description", "--description", text, "--key", key]);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// After a new event, sign a checkpoint, have a witness cosign it and store
 /// the cosignature (cosignature 1).
 fn cosign_a_fresh_checkpoint(ta: &TestArchive, vkey: &str) {
-    let key = ta.key.to_str().unwrap();
-    let (code, _, _) =
-        run(ta, &["claim", "2", "--kind", "description", "--description", "y", "--key", key]);
-    assert_eq!(code, 0);
+    describe(ta, "2", "y");
     let (_, cp, _) = run(ta, &["checkpoint"]);
     let cp_file = save(ta, "cp", &cp);
     let wkey = ta.dir.path().join("witness.key");

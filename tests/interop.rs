@@ -39,6 +39,18 @@ fn run_interop(script: &str, tool: &str, request: &Value) -> String {
     stdout
 }
 
+/// The registered keys (keyid -> public hex) and every signed envelope.
+fn keys_and_envelopes(ta: &TestArchive) -> (Value, Vec<Value>) {
+    let db = ta.db();
+    let mut st = db.prepare("SELECT keyid, public_key FROM keys").unwrap();
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+    let keys =
+        Value::Object(rows.map(|r| r.unwrap()).map(|(k, p)| (k, Value::String(p))).collect());
+    let mut st = db.prepare("SELECT envelope FROM records ORDER BY id").unwrap();
+    let rows = st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+    (keys, rows.map(|b| serde_json::from_slice(&b.unwrap()).unwrap()).collect())
+}
+
 fn verify_with_securesystemslib(keys: &Value, envelopes: &[Value], expect_valid: bool) -> String {
     let req = json!({"keys": keys, "envelopes": envelopes, "expect_valid": expect_valid});
     run_interop("verify_dsse.py", "securesystemslib", &req)
@@ -51,18 +63,7 @@ fn securesystemslib_verifies_our_envelopes_and_rejects_tampered_ones() {
     std::fs::write(dir.join("a.txt"), text(10_000, 1)).unwrap();
     std::fs::write(dir.join("b.bin"), noise(10_000, 2)).unwrap();
     assert_eq!(ta.ingest(&[&dir]).0, 0);
-    let db = ta.db();
-    let keys: Value = {
-        let mut st = db.prepare("SELECT keyid, public_key FROM keys").unwrap();
-        let rows =
-            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
-        Value::Object(rows.map(|r| r.unwrap()).map(|(k, p)| (k, Value::String(p))).collect())
-    };
-    let envelopes: Vec<Value> = {
-        let mut st = db.prepare("SELECT envelope FROM records ORDER BY id").unwrap();
-        let rows = st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-        rows.map(|b| serde_json::from_slice(&b.unwrap()).unwrap()).collect()
-    };
+    let (keys, envelopes) = keys_and_envelopes(&ta);
     assert_eq!(envelopes.len(), 2);
     let out = verify_with_securesystemslib(&keys, &envelopes, true);
     assert_eq!(out.lines().filter(|l| *l == "valid").count(), 2, "{out}");
@@ -120,18 +121,7 @@ fn claim_envelopes_verify_and_validate_independently() {
         .arg(&ta.key)
         .assert()
         .success();
-    let db = ta.db();
-    let keys: Value = {
-        let mut st = db.prepare("SELECT keyid, public_key FROM keys").unwrap();
-        let rows =
-            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
-        Value::Object(rows.map(|r| r.unwrap()).map(|(k, p)| (k, Value::String(p))).collect())
-    };
-    let envelopes: Vec<Value> = {
-        let mut st = db.prepare("SELECT envelope FROM records ORDER BY id").unwrap();
-        let rows = st.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
-        rows.map(|b| serde_json::from_slice(&b.unwrap()).unwrap()).collect()
-    };
+    let (keys, envelopes) = keys_and_envelopes(&ta);
     // ingest + 2 embedded + 1 source + 1 verification.
     assert_eq!(envelopes.len(), 5);
     let out = verify_with_securesystemslib(&keys, &envelopes, true);

@@ -18,7 +18,6 @@ use crate::error::Result;
 use crate::log::merkle::{self, Hash, Subtrees};
 use crate::log::note::{Checkpoint, Note, parse_vkey};
 use crate::log::{self, Event, EventKind};
-use crate::record::DigestSet;
 
 const REPAIR_LOG: &str = "the log is append-only evidence: restore the archive (database and \
                           log) from a backup or replica, then compare with your external checkpoints";
@@ -89,12 +88,7 @@ struct Lookup<'a> {
 /// The event the rows say leaf `e` should be, or why there is none.
 fn expected(l: &Lookup<'_>, e: &Event, archive_id: &str) -> std::result::Result<Event, String> {
     let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
-    let object = |blake3: &str| {
-        l.rows
-            .objects
-            .get(blake3)
-            .map(|o| DigestSet { blake3: o.blake3.clone(), sha256: o.sha256.clone() })
-    };
+    let object = |blake3: &str| l.rows.objects.get(blake3).map(|o| o.digest());
     let envelope = |record_id: i64| l.rows.records.get(&record_id).map(|r| &r.envelope);
     match (e.kind, kind) {
         (EventKind::Ingestion, "item") => {

@@ -149,11 +149,9 @@ pub fn claim(archive: &mut Archive, opts: &ClaimOptions<'_>) -> Result<ClaimRepo
         Target::Item(it) => {
             let o = archive.db.q().object(&it.blake3)?.ok_or_else(|| missing_object(&it.blake3))?;
             let name = super::lossy(&it.original_name);
-            (DigestSet { blake3: o.blake3, sha256: o.sha256 }, name, Some(it.item_uuid))
+            (o.digest(), name, Some(it.item_uuid))
         }
-        Target::Object(o) => {
-            (DigestSet { blake3: o.blake3.clone(), sha256: o.sha256 }, o.blake3, None)
-        }
+        Target::Object(o) => (o.digest(), o.blake3, None),
     };
     let relate = |r: &str| match resolve(archive, r) {
         Ok(Target::Item(it)) => archive
@@ -162,9 +160,9 @@ pub fn claim(archive: &mut Archive, opts: &ClaimOptions<'_>) -> Result<ClaimRepo
             .object(&it.blake3)
             .ok()
             .flatten()
-            .map(|o| DigestSet { blake3: o.blake3, sha256: o.sha256 })
+            .map(|o| o.digest())
             .ok_or_else(|| format!("item {} names a missing object", it.id)),
-        Ok(Target::Object(o)) => Ok(DigestSet { blake3: o.blake3, sha256: o.sha256 }),
+        Ok(Target::Object(o)) => Ok(o.digest()),
         Err(e) => Err(e.to_string()),
     };
     let parsed = parse_fields(&opts.fields, Some(opts.kind), &relate).map_err(|errs| {

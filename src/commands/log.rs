@@ -46,27 +46,28 @@ pub struct CheckpointReport {
 /// `key`, also with that registered key) and store it.
 pub fn checkpoint(archive: &mut Archive, key: Option<&SecretKey>) -> Result<CheckpointReport> {
     let (log_key, vkey, archive_id) = log_vkey(archive)?;
-    let extra = match key {
-        Some(k) => Some((super::check_signer(&archive.db.q(), k)?, k)),
+    let also = match key {
+        // A second signature by a person's key, named after it.
+        Some(k) => {
+            let keyid = super::check_signer(&archive.db.q(), k)?;
+            Some((format!("custody.invalid/key/{}", &keyid[..16.min(keyid.len())]), k))
+        }
         None => None,
     };
     let now = archive.now();
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
     let size = tx.q().log_size()?;
-    let (mut id, mut note) = clog::sign_checkpoint(&tx, &log_key, &archive_id, size, &now)?;
-    if let Some((keyid, k)) = extra {
-        // A second signature by a person's key, named after it.
-        note.sign(&format!("custody.invalid/key/{}", &keyid[..16.min(keyid.len())]), k);
-        id = tx.add_checkpoint(
-            size,
-            &Checkpoint::parse(&note.text).map_err(integrity)?.root,
-            &note.to_text(),
-            &now,
-        )?;
-    }
+    let also = also.as_ref().map(|(name, k)| (name.as_str(), *k));
+    let (id, note) = clog::sign_checkpoint(&tx, &log_key, also, &archive_id, size, &now)?;
     tx.commit()?;
     Ok(CheckpointReport { id, size, note: note.to_text(), vkey })
+}
+
+/// A signed note given by the user (not yet checked against any key).
+fn checkpoint_note(text: &str) -> Result<Note> {
+    Note::parse(text.as_bytes())
+        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))
 }
 
 fn integrity(why: String) -> Error {
@@ -183,8 +184,7 @@ fn our_checkpoint(archive: &Archive, text: &str, vkey: &str) -> Result<(Note, Ch
         Error::new(ErrorKind::Integrity, format!("the checkpoint is not one of this log's: {why}"))
             .hint("run `custody audit --against` it to see what differs")
     };
-    let note = Note::parse(text.as_bytes())
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))?;
+    let note = checkpoint_note(text)?;
     let v = note::parse_vkey(vkey).map_err(bad)?;
     let cp = proof::verify_checkpoint(&note, &v).map_err(bad)?;
     let q = archive.db.q();
@@ -200,18 +200,14 @@ pub fn prove(
     target: ProveTarget,
     checkpoint: Option<&str>,
 ) -> Result<ProveReport> {
-    let (key, vkey, archive_id) = log_vkey(archive)?;
+    let (_, vkey, _) = log_vkey(archive)?;
     // The checkpoint to prove against: the one given, or a fresh one.
     let head = |archive: &mut Archive, given: Option<&str>| -> Result<(Note, u64)> {
         match given {
             Some(text) => our_checkpoint(archive, text, &vkey).map(|(n, cp)| (n, cp.size)),
             None => {
-                let now = archive.now();
-                let tx = archive.db.tx()?;
-                let size = tx.q().log_size()?;
-                let (_, note) = clog::sign_checkpoint(&tx, &key, &archive_id, size, &now)?;
-                tx.commit()?;
-                Ok((note, size))
+                let fresh = self::checkpoint(archive, None)?;
+                Ok((checkpoint_note(&fresh.note)?, fresh.size))
             }
         }
     };
@@ -337,8 +333,7 @@ pub fn witness_cosign(
     if v.alg != ALG_ED25519 {
         return Err(Error::new(ErrorKind::Usage, "--log-vkey is a cosigner key, not a log key"));
     }
-    let mut note = Note::parse(checkpoint_text.as_bytes())
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))?;
+    let mut note = checkpoint_note(checkpoint_text)?;
     proof::verify_checkpoint(&note, &v)
         .map_err(|e| Error::new(ErrorKind::Integrity, format!("refusing to cosign: {e}")))?;
     let ts = u64::try_from(now.unix_timestamp()).unwrap_or(0);
@@ -373,8 +368,7 @@ pub fn witness_add(
         return Err(Error::new(ErrorKind::Usage, "that is not a cosigner key (type 0x04)")
             .hint("use the witness_vkey `custody witness cosign` printed"));
     }
-    let note = Note::parse(cosigned.as_bytes())
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))?;
+    let note = checkpoint_note(cosigned)?;
     let stored = archive
         .db
         .q()

@@ -81,12 +81,12 @@ enum Command {
     Claim {
         /// Item number, item UUID, or blake3 (prefix)
         reference: String,
-        /// What the claim is about
-        #[arg(long, value_enum)]
-        kind: KindArg,
-        /// What it rests on
-        #[arg(long, value_enum, default_value = "analyst")]
-        basis: BasisArg,
+        /// What the claim is about: source, capture-time, location, description, relation, verification
+        #[arg(long, value_parser = kebab::<Kind>)]
+        kind: Kind,
+        /// What it rests on: analyst, claimed, device
+        #[arg(long, value_parser = kebab::<Basis>, default_value = "analyst")]
+        basis: Basis,
         /// The claim (number or UUID) this one corrects
         #[arg(long)]
         supersedes: Option<String>,
@@ -238,21 +238,10 @@ enum WitnessCommand {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum KindArg {
-    Source,
-    CaptureTime,
-    Location,
-    Description,
-    Relation,
-    Verification,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum BasisArg {
-    Claimed,
-    Analyst,
-    Device,
+/// A claim enum from its kebab-case name (the names the signed claims use).
+fn kebab<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("{s:?} is not one of the names listed in --help"))
 }
 
 /// Claim fields as flags; the same names (with `_`) are manifest columns.
@@ -530,19 +519,6 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Claim { reference, kind, basis, supersedes, key, claims } => {
             let fields = claims.fields()?;
             let key = signing_key(key, "claim")?;
-            let kind = match kind {
-                KindArg::Source => Kind::Source,
-                KindArg::CaptureTime => Kind::CaptureTime,
-                KindArg::Location => Kind::Location,
-                KindArg::Description => Kind::Description,
-                KindArg::Relation => Kind::Relation,
-                KindArg::Verification => Kind::Verification,
-            };
-            let basis = match basis {
-                BasisArg::Claimed => Basis::Claimed,
-                BasisArg::Analyst => Basis::Analyst,
-                BasisArg::Device => Basis::Device,
-            };
             let mut a = open()?;
             let opts =
                 ClaimOptions { target: reference, kind, basis, fields, supersedes, key: &key };
