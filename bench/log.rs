@@ -7,10 +7,10 @@
 
 use std::time::Instant;
 
-use custody::clock::SystemClock;
-use custody::commands::log::{ProveTarget, checkpoint, prove, verify_proof};
-use custody::log::{Event, record};
-use custody::record::DigestSet;
+use custody::DigestSet;
+use custody::SystemClock;
+use custody::commands::proof::{ProveTarget, checkpoint, prove, verify_proof};
+use custody::custody_log::Event;
 use custody::{Archive, InitOptions};
 
 fn db_bytes(root: &std::path::Path) -> u64 {
@@ -55,7 +55,7 @@ fn main() {
                 )
             })
             .collect();
-        done = record(&mut a, &events).unwrap();
+        done = a.record_events(&events).unwrap();
         if half.is_none() && done >= n / 2 {
             half = Some(checkpoint(&mut a, None).unwrap());
         }

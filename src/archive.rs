@@ -1,7 +1,8 @@
 //! The `Archive` façade: creates and opens an archive directory and owns its
 //! parts (database, object store, clock); hands out the archive lock as a
-//! guard (exclusive for ingest, shared for audit). Commands reach the parts
-//! only through it. (The default location is the binary's business.)
+//! guard (exclusive for ingest, shared for audit); resolves what a user
+//! types to name an item or object. Commands reach the parts only through
+//! it. (The default location is the binary's business.)
 //!
 //! Layout: `ARCHIVE/custody.db` (SQLite), `ARCHIVE/objects/` (the store),
 //! `ARCHIVE/tmp/` (staged writes), `ARCHIVE/lock` (writers' lock),
@@ -15,7 +16,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::clock::{Clock, rfc3339};
-use crate::db::{DB_FILE, Db};
+use crate::db::{DB_FILE, Db, ItemRow, ObjectRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Store;
 
@@ -57,9 +58,17 @@ pub struct ArchiveLock(#[allow(dead_code)] File);
 /// schema-3 archive is evidence of deletion, which the audit reports.)
 fn data_migrations(tx: &crate::db::Tx<'_>, version: i64) -> Result<()> {
     if version == 3 {
-        crate::log::backfill(tx)?;
+        crate::custody_log::backfill(tx)?;
     }
     Ok(())
+}
+
+/// What a user-typed reference names.
+pub enum Target {
+    /// An item (by number or UUID).
+    Item(ItemRow),
+    /// An object (by BLAKE3 or a unique prefix of 8+ hex digits).
+    Object(ObjectRow),
 }
 
 impl Archive {
@@ -97,9 +106,9 @@ impl Archive {
         let id = uuid::Uuid::new_v4().to_string();
         let now = rfc3339(clock.now());
         let tx = db.tx()?;
-        tx.set_identity(&id, opts.name.trim(), &now)?;
+        tx.insert_identity(&id, opts.name.trim(), &now)?;
         tx.commit()?;
-        crate::log::log_key(&db.q(), root, &id, &now)?;
+        crate::custody_log::log_key(&db.read(), root, &id, &now)?;
         Ok(Archive { root: root.clone(), db, store, clock })
     }
 
@@ -125,7 +134,7 @@ impl Archive {
             .hint("point --archive at a directory made by `custody init`"));
         }
         let db = Db::open(&db_path, &data_migrations)?;
-        db.q().identity()?;
+        db.read().identity()?;
         Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
     }
 
@@ -136,8 +145,68 @@ impl Archive {
 
     /// The identity row.
     pub fn identity(&self) -> Result<Identity> {
-        let (archive_id, name, created_at) = self.db.q().identity()?;
+        let (archive_id, name, created_at) = self.db.read().identity()?;
         Ok(Identity { archive_id, name, created_at })
+    }
+
+    /// Resolve an item number, item UUID, full BLAKE3 or unique BLAKE3
+    /// prefix (at least 8 hex digits).
+    pub fn resolve(&self, reference: &str) -> Result<Target> {
+        let q = self.db.read();
+        let r = reference.trim();
+        let not_found = || {
+            Error::new(ErrorKind::NotFound, format!("no item or object {r:?} in this archive"))
+                .hint(
+                    "use an item number or a blake3 hash (or its first 8+ hex digits) from \
+                     `custody list`",
+                )
+        };
+        if let Ok(n) = r.parse::<i64>()
+            && r.len() < 8
+        {
+            return q.item(n)?.map(Target::Item).ok_or_else(not_found);
+        }
+        if let Some(it) = q.item_by_uuid(r)? {
+            return Ok(Target::Item(it));
+        }
+        let lower = r.to_ascii_lowercase();
+        if (8..=64).contains(&lower.len()) && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut found = q.objects_with_prefix(&lower)?;
+            if found.len() > 1 {
+                return Err(Error::new(ErrorKind::Usage, format!("{r:?} matches several objects"))
+                    .hint("type more hex digits"));
+            }
+            return found.pop().map(Target::Object).ok_or_else(not_found);
+        }
+        Err(not_found())
+    }
+
+    /// The object an item or object reference names.
+    pub fn resolve_object(&self, reference: &str) -> Result<ObjectRow> {
+        match self.resolve(reference)? {
+            Target::Object(o) => Ok(o),
+            Target::Item(it) => self.db.read().object(&it.blake3)?.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("item {} names a missing object row", it.id),
+                )
+                .hint("run `custody audit`")
+            }),
+        }
+    }
+
+    /// Append events to the custody log in one transaction (for tools that
+    /// record custody events of their own, and for the log benchmark);
+    /// returns the log's size.
+    pub fn record_events(&mut self, events: &[crate::custody_log::Event]) -> Result<u64> {
+        let _lock = self.lock_for_writing()?;
+        let tx = self.db.tx()?;
+        for e in events {
+            crate::custody_log::append(&tx, e)?;
+        }
+        let size = tx.read().log_size()?;
+        tx.commit()?;
+        Ok(size)
     }
 
     /// Now, formatted RFC 3339 UTC.

@@ -1,12 +1,12 @@
-//! Time: a `Clock` the archive asks for "now", and RFC 3339 UTC formatting.
+//! Time: a `Clock` the archive asks for "now", RFC 3339 UTC formatting,
+//! and the one RFC 3339 parser every input time goes through (flags,
+//! manifest columns, signed claim values, revocation times).
 //! Tests inject a `FixedClock`.
 //!
 //! Must not: read the local time zone (every stored time is UTC).
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-use crate::error::{Error, ErrorKind, Result};
 
 /// A source of the current instant.
 pub trait Clock: Send + Sync {
@@ -45,13 +45,27 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-/// Parse an RFC 3339 timestamp with an explicit offset.
-pub fn parse_rfc3339(what: &str, s: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
-        Error::new(ErrorKind::InvalidInput, format!("{what} {s:?} is not an RFC 3339 time"))
-            .hint("write it like 2024-11-29T14:05:00+03:00 or 2024-11-29T11:05:00Z")
-            .source_err(e)
-    })
+/// Parse an RFC 3339 instant, which must carry an offset and lie within
+/// years 1..9998 (so that any window around it stays in the calendar).
+/// The message says what is wrong and how to write it.
+pub fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        let hint = if time::PrimitiveDateTime::parse(
+            s,
+            &time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        )
+        .is_ok()
+        {
+            "a time without an offset: add one, e.g. 2024-11-29T14:03:00+03:00 or …Z for UTC"
+        } else {
+            "not an RFC 3339 time: write e.g. 2024-11-29T14:03:00+03:00"
+        };
+        format!("{s:?} is {hint}")
+    })?;
+    if !(1..=9998).contains(&t.year()) || t.checked_to_offset(time::UtcOffset::UTC).is_none() {
+        return Err(format!("{s:?} is outside the years 1 to 9998"));
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -63,7 +77,11 @@ mod tests {
     fn formats_utc_and_round_trips() {
         let t = datetime!(2024-11-29 14:05:00 +03:00);
         assert_eq!(rfc3339(t), "2024-11-29T11:05:00Z");
-        assert_eq!(parse_rfc3339("t", "2024-11-29T11:05:00Z").unwrap(), t);
-        assert!(parse_rfc3339("t", "2024-11-29 11:05").is_err());
+        assert_eq!(parse_instant("2024-11-29T11:05:00Z").unwrap(), t);
+        assert!(parse_instant("2024-11-29 11:05").unwrap_err().contains("not an RFC 3339"));
+        assert!(parse_instant("2024-11-29T11:05:00").unwrap_err().contains("without an offset"));
+        // The calendar's edges are errors, never panics.
+        assert!(parse_instant("9999-12-31T23:59:59-01:00").is_err());
+        assert!(parse_instant("0000-01-01T00:00:00Z").is_err());
     }
 }

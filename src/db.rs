@@ -1,5 +1,5 @@
 //! All SQL. Opens the SQLite database (WAL, `synchronous=FULL`, foreign
-//! keys), applies `schema/` migrations, and offers typed reads (`Q`) and
+//! keys), applies `schema/` migrations, and offers typed reads (`Reader`) and
 //! writes inside a transaction (`Tx`). Row types carry raw column values:
 //! the audit compares them with the signed bytes, so they are not trusted.
 //!
@@ -101,8 +101,8 @@ pub struct RecordRow {
 
 impl ObjectRow {
     /// The object's digest set, as records name it.
-    pub fn digest(&self) -> crate::record::DigestSet {
-        crate::record::DigestSet { blake3: self.blake3.clone(), sha256: self.sha256.clone() }
+    pub fn digest(&self) -> crate::id::DigestSet {
+        crate::id::DigestSet { blake3: self.blake3.clone(), sha256: self.sha256.clone() }
     }
 }
 
@@ -227,20 +227,20 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
 
 impl Db {
     /// Create a new database at `path` (which must not exist) and migrate it.
-    pub fn create(path: &Path, after: migrate::After<'_>) -> Result<Db> {
+    pub fn create(path: &Path, after: After<'_>) -> Result<Db> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)
             .map_err(|e| Error::db(format!("cannot create database {}", path.display()), e))?;
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
-        migrate::migrate(&mut conn, &format!("database {}", path.display()), after)?;
+        apply_migrations(&mut conn, &format!("database {}", path.display()), after)?;
         Ok(Db { conn })
     }
 
     /// Open an existing database, refusing a newer schema before writing
     /// anything, then applying pending migrations.
-    pub fn open(path: &Path, after: migrate::After<'_>) -> Result<Db> {
+    pub fn open(path: &Path, after: After<'_>) -> Result<Db> {
         let what = format!("database {}", path.display());
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
@@ -263,13 +263,13 @@ impl Db {
             .hint("point --archive at a directory made by `custody init`"));
         }
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
-        migrate::migrate(&mut conn, &what, after)?;
+        apply_migrations(&mut conn, &what, after)?;
         Ok(Db { conn })
     }
 
     /// Read queries.
-    pub fn q(&self) -> Q<'_> {
-        Q(&self.conn)
+    pub fn read(&self) -> Reader<'_> {
+        Reader(&self.conn)
     }
 
     /// Begin a write transaction (IMMEDIATE: writers are serialized).
@@ -282,8 +282,30 @@ impl Db {
     }
 }
 
+/// What runs inside a migration's transaction after its SQL, given the
+/// version it brings the database to (data migrations written in Rust, such
+/// as the custody log's backfill).
+pub type After<'a> = &'a dyn Fn(&Tx<'_>, i64) -> Result<()>;
+
+/// Apply every migration after the current version, one transaction each.
+fn apply_migrations(conn: &mut Connection, what: &str, after: After<'_>) -> Result<()> {
+    let current = migrate::refuse_newer(conn, what)?;
+    for (i, (name, sql)) in migrate::MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn
+            .transaction()
+            .map_err(|e| Error::db(format!("cannot start migration {name}"), e))?;
+        tx.execute_batch(sql).map_err(|e| Error::db(format!("migration {name} failed"), e))?;
+        let tx = Tx(tx);
+        after(&tx, i as i64 + 1)?;
+        tx.0.pragma_update(None, "user_version", i as i64 + 1)
+            .map_err(|e| Error::db(format!("migration {name}: cannot set user_version"), e))?;
+        tx.0.commit().map_err(|e| Error::db(format!("cannot commit migration {name}"), e))?;
+    }
+    Ok(())
+}
+
 /// Typed read queries over a connection or transaction.
-pub struct Q<'a>(&'a Connection);
+pub struct Reader<'a>(&'a Connection);
 
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
     Ok(KeyRow {
@@ -361,7 +383,7 @@ fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
     })
 }
 
-impl Q<'_> {
+impl Reader<'_> {
     fn all<T>(
         &self,
         sql: &str,
@@ -608,8 +630,8 @@ pub struct Tx<'a>(rusqlite::Transaction<'a>);
 
 impl Tx<'_> {
     /// Reads inside this transaction.
-    pub fn q(&self) -> Q<'_> {
-        Q(&self.0)
+    pub fn read(&self) -> Reader<'_> {
+        Reader(&self.0)
     }
 
     /// Commit.
@@ -618,7 +640,7 @@ impl Tx<'_> {
     }
 
     /// Write the identity row.
-    pub fn set_identity(&self, archive_id: &str, name: &str, created_at: &str) -> Result<()> {
+    pub fn insert_identity(&self, archive_id: &str, name: &str, created_at: &str) -> Result<()> {
         self.0
             .execute(
                 "INSERT INTO archive (singleton, archive_id, name, created_at) VALUES (1, ?1, ?2, ?3)",
@@ -629,7 +651,7 @@ impl Tx<'_> {
     }
 
     /// Register a key; false if it was already there.
-    pub fn add_key(&self, keyid: &str, public_hex: &str, owner: &str, at: &str) -> Result<bool> {
+    pub fn insert_key(&self, keyid: &str, public_hex: &str, owner: &str, at: &str) -> Result<bool> {
         let n = self
             .0
             .execute(
@@ -641,7 +663,7 @@ impl Tx<'_> {
     }
 
     /// Record an object (no-op if it is already there).
-    pub fn add_object(&self, o: &ObjectRow) -> Result<()> {
+    pub fn insert_object(&self, o: &ObjectRow) -> Result<()> {
         self.0
             .execute(
                 "INSERT OR IGNORE INTO objects (blake3, sha256, size, encoding, stored_size, stored_at) \
@@ -653,9 +675,9 @@ impl Tx<'_> {
     }
 
     /// Store a signed record; returns its id.
-    pub fn add_record(
+    pub fn insert_record(
         &self,
-        kind: &str,
+        kind: crate::record::RecordKind,
         blake3: &str,
         keyid: &str,
         envelope: &[u8],
@@ -664,14 +686,14 @@ impl Tx<'_> {
         self.0
             .execute(
                 "INSERT INTO records (kind, blake3, keyid, envelope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![kind, blake3, keyid, envelope, at],
+                params![kind.name(), blake3, keyid, envelope, at],
             )
             .map_err(sql_err("cannot store the signed record"))?;
         Ok(self.0.last_insert_rowid())
     }
 
     /// Insert an item; returns its number.
-    pub fn add_item(&self, it: &NewItem<'_>, record_id: i64) -> Result<i64> {
+    pub fn insert_item(&self, it: &NewItem<'_>, record_id: i64) -> Result<i64> {
         self.0
             .execute(
                 "INSERT INTO items (item_uuid, blake3, original_name, original_path, size, media_type, \
@@ -695,7 +717,7 @@ impl Tx<'_> {
     }
 
     /// Record a claim (its signed record is already stored); returns its number.
-    pub fn add_claim(&self, c: &ClaimRow) -> Result<i64> {
+    pub fn insert_claim(&self, c: &ClaimRow) -> Result<i64> {
         self.0
             .execute(
                 "INSERT INTO claims (claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, \
@@ -717,7 +739,7 @@ impl Tx<'_> {
     }
 
     /// Append a leaf (the caller computed its index and nodes).
-    pub fn add_log_leaf(
+    pub fn insert_log_leaf(
         &self,
         idx: u64,
         event: &[u8],
@@ -735,7 +757,7 @@ impl Tx<'_> {
     }
 
     /// Store a complete subtree's hash.
-    pub fn add_log_node(&self, level: u32, idx: u64, hash: &[u8]) -> Result<()> {
+    pub fn insert_log_node(&self, level: u32, idx: u64, hash: &[u8]) -> Result<()> {
         self.0
             .execute(
                 "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
@@ -746,7 +768,7 @@ impl Tx<'_> {
     }
 
     /// Store a signed checkpoint; returns its id.
-    pub fn add_checkpoint(&self, size: u64, root: &[u8], note: &str, at: &str) -> Result<i64> {
+    pub fn insert_checkpoint(&self, size: u64, root: &[u8], note: &str, at: &str) -> Result<i64> {
         self.0
             .execute(
                 "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -757,7 +779,7 @@ impl Tx<'_> {
     }
 
     /// Store a cosignature.
-    pub fn add_cosignature(
+    pub fn insert_cosignature(
         &self,
         checkpoint_id: i64,
         witness: &str,
@@ -802,7 +824,7 @@ impl Tx<'_> {
     }
 
     /// Record an audit run.
-    pub fn add_audit_run(&self, a: &AuditRun<'_>) -> Result<i64> {
+    pub fn insert_audit_run(&self, a: &AuditRun<'_>) -> Result<i64> {
         self.0
             .execute(
                 "INSERT INTO audit_runs (started_at, finished_at, deep, objects_checked, bytes_checked, \
@@ -820,5 +842,22 @@ impl Tx<'_> {
             )
             .map_err(sql_err("cannot record the audit"))?;
         Ok(self.0.last_insert_rowid())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrate::{LATEST, version};
+
+    #[test]
+    fn migrates_and_refuses_newer() {
+        let mut c = Connection::open_in_memory().unwrap();
+        apply_migrations(&mut c, "test db", &|_, _| Ok(())).unwrap();
+        assert_eq!(version(&c).unwrap(), LATEST);
+        apply_migrations(&mut c, "test db", &|_, _| Ok(())).unwrap(); // idempotent
+        c.pragma_update(None, "user_version", LATEST + 1).unwrap();
+        let err = apply_migrations(&mut c, "test db", &|_, _| Ok(())).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::NotAnArchive);
     }
 }

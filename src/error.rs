@@ -11,7 +11,9 @@ use std::path::Path;
 /// Result alias used across the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What kind of failure this is; the binary maps every kind to exit code 2.
+/// What kind of failure this is. Every kind exits 2 (usage or operational
+/// error) except `Integrity`, which exits 1 like a finding: the bytes or
+/// signatures failed verification (see `exit_code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -45,6 +47,17 @@ struct Inner {
     message: String,
     hint: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl ErrorKind {
+    /// The process exit code for a failure of this kind: 1 when evidence
+    /// failed verification (`Integrity`), 2 for everything else.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Integrity => 1,
+            _ => 2,
+        }
+    }
 }
 
 impl Error {
@@ -132,5 +145,18 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_integrity_errors_exit_1() {
+        assert_eq!(ErrorKind::Integrity.exit_code(), 1);
+        for k in [ErrorKind::Usage, ErrorKind::NotFound, ErrorKind::Io, ErrorKind::Crypto] {
+            assert_eq!(k.exit_code(), 2, "{k:?}");
+        }
     }
 }

@@ -1,11 +1,15 @@
-//! Identifiers as newtypes: `ObjectId` (BLAKE3 of the original bytes) and
-//! `Sha256Digest`, both shown as lowercase hex; and `Encoding`, how an
-//! object's bytes are kept (plain or one zstd frame).
+//! Identifiers: `ObjectId` (BLAKE3 of the original bytes) and
+//! `Sha256Digest` as newtypes shown as lowercase hex; `DigestSet`, the
+//! `{blake3, sha256}` pair by which records, claims and custody events name
+//! an object; and `Encoding`, how an object's bytes are kept (plain or one
+//! zstd frame).
 //!
 //! Must not: do I/O or hashing of files (see `crypto` and `store`).
 
 use std::fmt;
 use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
 
@@ -17,7 +21,7 @@ macro_rules! digest_newtype {
 
         impl $name {
             /// Lowercase hex (64 characters).
-            pub fn to_hex(&self) -> String {
+            pub fn to_hex(self) -> String {
                 hex::encode(self.0)
             }
         }
@@ -54,6 +58,39 @@ macro_rules! digest_newtype {
 digest_newtype!(ObjectId, "blake3");
 digest_newtype!(Sha256Digest, "sha256");
 
+/// The digest pair an object is named by in signed records, claims and
+/// custody events (the in-toto subject digest set).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DigestSet {
+    /// BLAKE3 hex.
+    pub blake3: String,
+    /// SHA-256 hex.
+    pub sha256: String,
+}
+
+/// How an object's bytes are kept on disk; its name is the one the
+/// database and reports use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+pub enum Encoding {
+    /// The original bytes, as they are.
+    None,
+    /// One standard zstd frame (RFC 8878) of the original bytes.
+    Zstd,
+}
+
+impl Encoding {
+    /// The name used in the database and reports.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Parse the database name.
+    pub fn parse(s: &str) -> Option<Self> {
+        s.parse().ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,32 +103,11 @@ mod tests {
         assert!("af13".parse::<ObjectId>().is_err());
         assert!(hex64.replace('a', "g").parse::<ObjectId>().is_err());
     }
-}
 
-/// How an object's bytes are kept on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    /// The original bytes, as they are.
-    None,
-    /// One standard zstd frame (RFC 8878) of the original bytes.
-    Zstd,
-}
-
-impl Encoding {
-    /// The name used in the database and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Encoding::None => "none",
-            Encoding::Zstd => "zstd",
-        }
-    }
-
-    /// Parse the database name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "none" => Some(Encoding::None),
-            "zstd" => Some(Encoding::Zstd),
-            _ => None,
-        }
+    #[test]
+    fn encoding_names() {
+        assert_eq!(Encoding::Zstd.as_str(), "zstd");
+        assert_eq!(Encoding::parse("none"), Some(Encoding::None));
+        assert_eq!(Encoding::parse("gzip"), None);
     }
 }

@@ -6,28 +6,41 @@
 //! re-verifies every byte, signature, claim and log entry and reports
 //! findings.
 //!
-//! Each command takes `XxxOptions` and returns `Result<XxxReport>`; the
-//! `custody` binary renders them.
+//! The public API is what a library user needs: the verbs in `commands`
+//! (each takes `XxxOptions` and returns `Result<XxxReport>`; the `custody`
+//! binary renders them), the `Archive`, errors and findings, the claim
+//! values and fields reports carry, keys, and the standard formats the
+//! archive writes (`record`: DSSE / in-toto; `custody_log`: events, C2SP
+//! notes and proofs, RFC 6962 hashing). Everything else is `pub(crate)`.
 //!
 //! Must not: print, exit, or read argv / the environment (only the binary does).
 
 #![forbid(unsafe_code)]
 
-pub mod archive;
-pub mod audit;
 pub mod claim;
-pub mod clock;
 pub mod commands;
 pub mod crypto;
-mod db;
-pub mod error;
-pub mod id;
-pub mod log;
-pub mod manifest;
-pub mod media;
-pub mod metadata;
+pub mod custody_log;
 pub mod record;
-pub mod store;
+
+mod archive;
+mod audit;
+mod clock;
+mod db;
+mod error;
+mod finding;
+mod id;
+mod manifest;
+mod media;
+mod metadata;
+mod progress;
+mod store;
+mod text;
+mod trust;
 
 pub use archive::{Archive, Identity, InitOptions};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};
+pub use finding::{Code, Finding, Severity};
+pub use id::DigestSet;
+pub use progress::{NoProgress, Progress};

@@ -1,5 +1,5 @@
 //! The ingest manifest: a CSV file, one row per file, a header naming the
-//! columns (`path` plus any claim field of `claim::FIELDS`). The whole file
+//! columns (`path` plus any claim field of `claim::fields::FIELDS`). The whole file
 //! is read and every row checked — the file exists and is a regular file,
 //! no file is listed twice, every field is valid — before anything is
 //! ingested; each problem names its line, column and reason.
@@ -11,14 +11,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::claim::{self, Fields, Parsed};
+use crate::claim::fields::{self, Fields, Parsed};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One good row.
 #[derive(Debug, Clone)]
 pub struct Row {
-    /// Line number in the file (1 = header).
-    pub line: u64,
     /// The file, absolute.
     pub path: PathBuf,
     /// The collector's claims for it.
@@ -71,53 +69,13 @@ pub fn parse(bytes: &[u8], base: &Path) -> Manifest {
     let mut m = Manifest::default();
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let headers = match rdr.byte_headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            m.errors.push(RowError {
-                line: 1,
-                column: String::new(),
-                message: format!("the header row cannot be read: {e}"),
-            });
+    let names = match columns(&mut rdr) {
+        Ok(names) => names,
+        Err(errors) => {
+            m.errors = errors;
             return m;
         }
     };
-    let mut names = Vec::new();
-    let mut header_ok = true;
-    for h in headers.iter() {
-        let name = String::from_utf8_lossy(h).trim().to_lowercase().replace('-', "_");
-        let known = name == "path" || claim::FIELDS.iter().any(|f| f.0 == name);
-        if !known {
-            header_ok = false;
-            m.errors.push(RowError {
-                line: 1,
-                column: name.clone(),
-                message: format!(
-                    "unknown column; the columns are path, {}",
-                    claim::FIELDS.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
-                ),
-            });
-        } else if names.contains(&name) {
-            header_ok = false;
-            m.errors.push(RowError {
-                line: 1,
-                column: name.clone(),
-                message: "column named twice".into(),
-            });
-        }
-        names.push(name);
-    }
-    if !names.iter().any(|n| n == "path") {
-        m.errors.push(RowError {
-            line: 1,
-            column: "path".into(),
-            message: "the header has no path column".into(),
-        });
-        return m;
-    }
-    if !header_ok {
-        return m;
-    }
     let mut seen: HashMap<PathBuf, u64> = HashMap::new();
     for rec in rdr.byte_records() {
         let rec = match rec {
@@ -136,68 +94,9 @@ pub fn parse(bytes: &[u8], base: &Path) -> Manifest {
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
-        let mut errs = Vec::new();
-        let mut fields = Fields::default();
-        let mut path = None;
-        for (name, raw) in names.iter().zip(rec.iter()) {
-            let Ok(v) = std::str::from_utf8(raw) else {
-                errs.push(RowError {
-                    line,
-                    column: name.clone(),
-                    message: "not valid UTF-8: save the manifest as UTF-8".into(),
-                });
-                continue;
-            };
-            if name == "path" {
-                path = Some(v.trim().to_owned()).filter(|p| !p.is_empty());
-            } else if let Err(e) = fields.set(name, v) {
-                errs.push(RowError { line, column: e.field, message: e.message });
-            }
-        }
-        let no_relations = |_: &str| Err("relations are made with `custody claim`".to_owned());
-        let claims = match claim::parse_fields(&fields, None, &no_relations) {
-            Ok(p) => Some(p),
-            Err(fe) => {
-                errs.extend(fe.into_iter().map(|e| RowError {
-                    line,
-                    column: e.field,
-                    message: e.message,
-                }));
-                None
-            }
-        };
-        let file = match path {
-            None => {
-                errs.push(RowError {
-                    line,
-                    column: "path".into(),
-                    message: "empty: name the file this row describes".into(),
-                });
-                None
-            }
-            Some(p) => check_file(&base.join(&p), &p)
-                .map_err(|message| errs.push(RowError { line, column: "path".into(), message }))
-                .ok(),
-        };
-        if let Some(f) = &file {
-            if let Some(first) = seen.get(f) {
-                errs.push(RowError {
-                    line,
-                    column: "path".into(),
-                    message: format!(
-                        "duplicate row: line {first} already lists this file; merge the two rows"
-                    ),
-                });
-            } else {
-                seen.insert(f.clone(), line);
-            }
-        }
-        match (file, claims) {
-            (Some(path), Some(claims)) if errs.is_empty() => {
-                m.rows.push(Row { line, path, claims })
-            }
-            _ => m.errors.extend(errs),
+        match row(&names, &rec, base, &mut seen) {
+            Ok(r) => m.rows.push(r),
+            Err(errs) => m.errors.extend(errs),
         }
     }
     if m.rows.is_empty() && m.errors.is_empty() {
@@ -208,6 +107,94 @@ pub fn parse(bytes: &[u8], base: &Path) -> Manifest {
         });
     }
     m
+}
+
+/// The header's column names (lowercase, `-` read as `_`), or what is
+/// wrong with it.
+fn columns(rdr: &mut csv::Reader<&[u8]>) -> Result<Vec<String>, Vec<RowError>> {
+    let headers = rdr.byte_headers().map_err(|e| {
+        let message = format!("the header row cannot be read: {e}");
+        vec![RowError { line: 1, column: String::new(), message }]
+    })?;
+    let mut names = Vec::new();
+    let mut errors = Vec::new();
+    for h in headers.iter() {
+        let name = String::from_utf8_lossy(h).trim().to_lowercase().replace('-', "_");
+        let known = name == "path" || fields::FIELDS.iter().any(|f| f.name == name);
+        let message = if !known {
+            format!("unknown column; the columns are path, {}", fields::names())
+        } else if names.contains(&name) {
+            "column named twice".into()
+        } else {
+            String::new()
+        };
+        if !message.is_empty() {
+            errors.push(RowError { line: 1, column: name.clone(), message });
+        }
+        names.push(name);
+    }
+    if !names.iter().any(|n| n == "path") {
+        let message = "the header has no path column".into();
+        errors.push(RowError { line: 1, column: "path".into(), message });
+    }
+    if errors.is_empty() { Ok(names) } else { Err(errors) }
+}
+
+/// One data row: its file (checked, not listed before) and its claims.
+fn row(
+    names: &[String],
+    rec: &csv::ByteRecord,
+    base: &Path,
+    seen: &mut HashMap<PathBuf, u64>,
+) -> Result<Row, Vec<RowError>> {
+    let line = rec.position().map_or(0, |p| p.line());
+    let mut errs = Vec::new();
+    let mut err = |column: &str, message: String| {
+        errs.push(RowError { line, column: column.into(), message });
+    };
+    let mut fields = Fields::default();
+    let mut path = None;
+    for (name, raw) in names.iter().zip(rec.iter()) {
+        let Ok(v) = std::str::from_utf8(raw) else {
+            err(name, "not valid UTF-8: save the manifest as UTF-8".into());
+            continue;
+        };
+        if name == "path" {
+            path = Some(v.trim().to_owned()).filter(|p| !p.is_empty());
+        } else if let Err(e) = fields.set(name, v) {
+            err(&e.field, e.message);
+        }
+    }
+    let no_relations = |_: &str| Err("relations are made with `custody claim`".to_owned());
+    let claims = match fields::parse_fields(&fields, None, &no_relations) {
+        Ok(p) => Some(p),
+        Err(fe) => {
+            for e in fe {
+                err(&e.field, e.message);
+            }
+            None
+        }
+    };
+    let file = match path {
+        None => {
+            err("path", "empty: name the file this row describes".into());
+            None
+        }
+        Some(p) => check_file(&base.join(&p), &p).map_err(|m| err("path", m)).ok(),
+    };
+    if let Some(f) = &file {
+        if let Some(first) = seen.get(f) {
+            let m =
+                format!("duplicate row: line {first} already lists this file; merge the two rows");
+            err("path", m);
+        } else {
+            seen.insert(f.clone(), line);
+        }
+    }
+    match (file, claims) {
+        (Some(path), Some(claims)) if errs.is_empty() => Ok(Row { path, claims }),
+        _ => Err(errs),
+    }
 }
 
 /// The canonical path of a regular file, or why the row cannot use it.
@@ -265,8 +252,26 @@ mod tests {
                    b.jpg,91,37,\n";
         let m = parse(csv.as_bytes(), dir.path());
         assert_eq!(m.rows.len(), 1);
-        assert_eq!(m.rows[0].line, 2);
+        assert!(m.rows[0].path.ends_with("a.jpg"));
         assert_eq!(m.errors.len(), 1);
         assert_eq!((m.errors[0].line, m.errors[0].column.as_str()), (3, "lat"));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            #[test]
+            fn manifest_parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let dir = tempfile::tempdir().unwrap();
+                let m = parse(&bytes, dir.path());
+                // Nothing exists in an empty folder: no row can be good.
+                prop_assert!(m.rows.is_empty());
+                prop_assert!(!m.errors.is_empty());
+            }
+        }
     }
 }

@@ -6,8 +6,6 @@
 //!
 //! Must not: read files (callers hand in the first bytes) or write anything.
 
-/// zstd level used for objects: fast, with most of the gain on text.
-pub const ZSTD_LEVEL: i32 = 3;
 /// How much of the head is compressed to decide.
 const PROBE_BYTES: usize = 64 * 1024;
 /// Keep zstd only if the probe is at most this fraction of the input.
@@ -118,5 +116,21 @@ mod tests {
             *b = (x >> 24) as u8;
         }
         assert!(!should_compress("application/octet-stream", &noise));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn sniffing_and_probing_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..70_000)) {
+                let t = sniff(&bytes);
+                prop_assert!(!t.is_empty());
+                let _ = should_compress(&t, &bytes);
+            }
+        }
     }
 }

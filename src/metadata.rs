@@ -9,7 +9,8 @@
 //!   else the 3GPP `loci` box), make and model — read by `isobmff`, a small
 //!   bounded box reader of our own: `nom-exif` misses `loci`, keys inside
 //!   `udta/meta` (as ffmpeg writes them) and version-1 `mvhd`;
-//! - HTML: title, declared charset, declared language.
+//! - HTML: title (entities decoded with the full HTML5 set, `htmlize`),
+//!   declared charset, declared language.
 //!
 //! Hostile input is expected: every reader is bounded, a parser panic is
 //! caught, and any problem becomes a message, never an error — the file is
@@ -21,8 +22,12 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Seek};
 
 mod isobmff;
+#[cfg(test)]
+mod props;
 
 use crate::claim::{CaptureTime, ClaimValue, Description, Location, Precision};
+use crate::id::{Encoding, ObjectId};
+use crate::store::Store;
 
 /// What was found in one file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,6 +57,32 @@ fn is_photo(t: &str) -> bool {
 
 fn is_video(t: &str) -> bool {
     matches!(t, "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp")
+}
+
+/// Read the embedded metadata of a stored object (the archived bytes, not
+/// the source file, which could have changed since it was hashed).
+pub fn read_object(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str) -> Embedded {
+    if !reads(media_type) {
+        return Embedded::default();
+    }
+    let problem = |why: String| Embedded { values: Vec::new(), problems: vec![why] };
+    match enc {
+        Encoding::None => match store.open(id, enc) {
+            Ok(f) => extract(media_type, f),
+            Err(e) => problem(format!("cannot reopen the stored object: {e}")),
+        },
+        Encoding::Zstd => {
+            // Only the head the reader looks at is decoded.
+            let limit = if media_type == "text/html" { HTML_HEAD } else { PHOTO_HEAD };
+            let mut bytes = Vec::new();
+            let read =
+                store.open_decoded(id, enc).and_then(|d| d.take(limit).read_to_end(&mut bytes));
+            match read {
+                Ok(_) => extract(media_type, std::io::Cursor::new(bytes)),
+                Err(e) => problem(format!("cannot decode the stored object: {e}")),
+            }
+        }
+    }
 }
 
 /// Read the embedded metadata of a file of `media_type` from `r`.
@@ -99,87 +130,92 @@ fn photo<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
             device.insert(name.to_owned(), v);
         }
     }
+    exif_capture_time(&field, device.clone(), out);
+    exif_position(&field, device, out);
+}
 
-    // Capture time.
-    if let Some(v) = field(exif::Tag::DateTimeOriginal) {
-        let mut raw = device.clone();
-        raw.insert("EXIF DateTimeOriginal".into(), raw_value(v));
-        let parsed = match v {
-            exif::Value::Ascii(a) if !a.is_empty() => {
-                exif::DateTime::from_ascii(&a[0]).map_err(|e| e.to_string())
+/// An EXIF field's value in the primary image, if present.
+type ExifField<'a> = dyn Fn(exif::Tag) -> Option<&'a exif::Value> + 'a;
+
+/// DateTimeOriginal, with SubSecTimeOriginal and OffsetTimeOriginal.
+fn exif_capture_time(field: &ExifField<'_>, mut raw: BTreeMap<String, String>, out: &mut Embedded) {
+    let Some(v) = field(exif::Tag::DateTimeOriginal) else { return };
+    raw.insert("EXIF DateTimeOriginal".into(), raw_value(v));
+    let parsed = match v {
+        exif::Value::Ascii(a) if !a.is_empty() => {
+            exif::DateTime::from_ascii(&a[0]).map_err(|e| e.to_string())
+        }
+        _ => Err("not an ASCII value".into()),
+    };
+    let mut dt = match parsed {
+        Ok(dt) => dt,
+        Err(e) => {
+            // A blank DateTimeOriginal is "not recorded", not a problem.
+            if !e.contains("blank") {
+                out.problems.push(format!("DateTimeOriginal {} ignored: {e}", raw_value(v)));
             }
-            _ => Err("not an ASCII value".into()),
-        };
-        match parsed {
-            Ok(mut dt) => {
-                if let Some(s) = field(exif::Tag::SubSecTimeOriginal) {
-                    raw.insert("EXIF SubSecTimeOriginal".into(), raw_value(s));
-                    if let exif::Value::Ascii(a) = s
-                        && let Some(b) = a.first()
-                        && dt.parse_subsec(b).is_err()
-                    {
-                        out.problems.push(format!("SubSecTimeOriginal {} ignored", raw_value(s)));
-                    }
-                }
-                if let Some(o) = field(exif::Tag::OffsetTimeOriginal) {
-                    raw.insert("EXIF OffsetTimeOriginal".into(), raw_value(o));
-                    let ok = matches!(o, exif::Value::Ascii(a) if a.first().is_some_and(|b| dt.parse_offset(b).is_ok()));
-                    if !ok {
-                        out.problems.push(format!("OffsetTimeOriginal {} ignored", raw_value(o)));
-                    }
-                }
-                match exif_time(&dt) {
-                    Some(t) => push(out, ClaimValue::CaptureTime(t), raw, "DateTimeOriginal"),
-                    None => out.problems.push(format!(
-                        "DateTimeOriginal {} is not a valid date and time",
-                        raw_value(v)
-                    )),
-                }
-            }
-            Err(e) => {
-                // A blank DateTimeOriginal is "not recorded", not a problem.
-                if !e.contains("blank") {
-                    out.problems.push(format!("DateTimeOriginal {} ignored: {e}", raw_value(v)));
-                }
-            }
+            return;
+        }
+    };
+    if let Some(s) = field(exif::Tag::SubSecTimeOriginal) {
+        raw.insert("EXIF SubSecTimeOriginal".into(), raw_value(s));
+        if let exif::Value::Ascii(a) = s
+            && let Some(b) = a.first()
+            && dt.parse_subsec(b).is_err()
+        {
+            out.problems.push(format!("SubSecTimeOriginal {} ignored", raw_value(s)));
         }
     }
-
-    // Position.
-    let lat = field(exif::Tag::GPSLatitude);
-    let lon = field(exif::Tag::GPSLongitude);
-    if let (Some(lat), Some(lon)) = (lat, lon) {
-        let mut raw = device;
-        let mut note = |name: &str, tag: exif::Tag| {
-            let v = field(tag).map(raw_value);
-            if let Some(v) = &v {
-                raw.insert(format!("EXIF {name}"), v.clone());
-            }
-            v
-        };
-        let lat_ref = note("GPSLatitudeRef", exif::Tag::GPSLatitudeRef);
-        let lon_ref = note("GPSLongitudeRef", exif::Tag::GPSLongitudeRef);
-        note("GPSLatitude", exif::Tag::GPSLatitude);
-        note("GPSLongitude", exif::Tag::GPSLongitude);
-        note("GPSAltitude", exif::Tag::GPSAltitude);
-        let alt_ref = note("GPSAltitudeRef", exif::Tag::GPSAltitudeRef);
-        note("GPSHPositioningError", exif::Tag::GPSHPositioningError);
-        note("GPSDateStamp", exif::Tag::GPSDateStamp);
-        note("GPSTimeStamp", exif::Tag::GPSTimeStamp);
-        let sign = |r: Option<String>, neg: &str| match r.as_deref() {
-            Some(x) if x.eq_ignore_ascii_case(neg) => Some(-1.0),
-            Some(x) if x.eq_ignore_ascii_case("N") || x.eq_ignore_ascii_case("E") => Some(1.0),
-            None => Some(1.0),
-            Some(_) => None,
-        };
-        let la = dms(lat).zip(sign(lat_ref, "S")).map(|(v, s)| v * s);
-        let lo = dms(lon).zip(sign(lon_ref, "W")).map(|(v, s)| v * s);
-        let altitude_m = field(exif::Tag::GPSAltitude)
-            .and_then(first_rational)
-            .map(|a| if alt_ref.as_deref() == Some("1") { -a } else { a });
-        let accuracy_m = field(exif::Tag::GPSHPositioningError).and_then(first_rational);
-        push_location(out, la, lo, altitude_m, accuracy_m, raw, "EXIF GPS");
+    if let Some(o) = field(exif::Tag::OffsetTimeOriginal) {
+        raw.insert("EXIF OffsetTimeOriginal".into(), raw_value(o));
+        let ok = matches!(o, exif::Value::Ascii(a) if a.first().is_some_and(|b| dt.parse_offset(b).is_ok()));
+        if !ok {
+            out.problems.push(format!("OffsetTimeOriginal {} ignored", raw_value(o)));
+        }
     }
+    match exif_time(&dt) {
+        Some(t) => push(out, ClaimValue::CaptureTime(t), raw, "DateTimeOriginal"),
+        None => out
+            .problems
+            .push(format!("DateTimeOriginal {} is not a valid date and time", raw_value(v))),
+    }
+}
+
+/// GPS position, altitude and positioning error.
+fn exif_position(field: &ExifField<'_>, mut raw: BTreeMap<String, String>, out: &mut Embedded) {
+    let (Some(lat), Some(lon)) = (field(exif::Tag::GPSLatitude), field(exif::Tag::GPSLongitude))
+    else {
+        return;
+    };
+    let mut note = |name: &str, tag: exif::Tag| {
+        let v = field(tag).map(raw_value);
+        if let Some(v) = &v {
+            raw.insert(format!("EXIF {name}"), v.clone());
+        }
+        v
+    };
+    let lat_ref = note("GPSLatitudeRef", exif::Tag::GPSLatitudeRef);
+    let lon_ref = note("GPSLongitudeRef", exif::Tag::GPSLongitudeRef);
+    note("GPSLatitude", exif::Tag::GPSLatitude);
+    note("GPSLongitude", exif::Tag::GPSLongitude);
+    note("GPSAltitude", exif::Tag::GPSAltitude);
+    let alt_ref = note("GPSAltitudeRef", exif::Tag::GPSAltitudeRef);
+    note("GPSHPositioningError", exif::Tag::GPSHPositioningError);
+    note("GPSDateStamp", exif::Tag::GPSDateStamp);
+    note("GPSTimeStamp", exif::Tag::GPSTimeStamp);
+    let sign = |r: Option<String>, neg: &str| match r.as_deref() {
+        Some(x) if x.eq_ignore_ascii_case(neg) => Some(-1.0),
+        Some(x) if x.eq_ignore_ascii_case("N") || x.eq_ignore_ascii_case("E") => Some(1.0),
+        None => Some(1.0),
+        Some(_) => None,
+    };
+    let la = dms(lat).zip(sign(lat_ref, "S")).map(|(v, s)| v * s);
+    let lo = dms(lon).zip(sign(lon_ref, "W")).map(|(v, s)| v * s);
+    let altitude_m = field(exif::Tag::GPSAltitude)
+        .and_then(first_rational)
+        .map(|a| if alt_ref.as_deref() == Some("1") { -a } else { a });
+    let accuracy_m = field(exif::Tag::GPSHPositioningError).and_then(first_rational);
+    push_location(out, la, lo, altitude_m, accuracy_m, raw, "EXIF GPS");
 }
 
 /// Check a read position and keep it, or say why not.
@@ -434,7 +470,7 @@ fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
         let (text, _, _) = enc.decode(bytes);
         // Entities first, then whitespace and control characters: a title
         // must not be able to forge lines in a text report.
-        let text = unescape(&text);
+        let text = htmlize::unescape(&*text);
         let text: String = text
             .split(|c: char| c.is_whitespace() || c.is_control())
             .filter(|w| !w.is_empty())
@@ -454,53 +490,6 @@ fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
         let d = Description { title, language, charset, ..Description::default() };
         out.values.push((ClaimValue::Description(d), raw));
     }
-}
-
-/// The five predefined entities and numeric references.
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        // Look for ';' within 12 bytes, never cutting a character.
-        let window = rest
-            .char_indices()
-            .take_while(|(i, _)| *i < 12)
-            .last()
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let Some(end) = rest[..window].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let ent = &rest[1..end];
-        let ch = match ent {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => ent
-                .strip_prefix("#x")
-                .or_else(|| ent.strip_prefix("#X"))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .or_else(|| ent.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match ch {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -525,6 +514,39 @@ mod tests {
         let e = extract("text/html", Cursor::new(bytes));
         let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
         assert_eq!(d.title.as_deref(), Some("حلب"));
+    }
+
+    #[test]
+    fn titles_decode_every_html5_entity() {
+        // Named references from the HTML5 list, with and without the
+        // semicolon where the spec allows it, and numeric ones.
+        let page = "<title>Aleppo&nbsp;&mdash; &laquo;citadel&raquo; &hellip; &eacute;t&eacute; \
+                    &amp;c &#x41;&#66; &copy</title>";
+        let e = extract("text/html", Cursor::new(page.as_bytes()));
+        let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{e:?}") };
+        assert_eq!(d.title.as_deref(), Some("Aleppo — «citadel» … été &c AB ©"));
+    }
+
+    #[test]
+    fn every_html5_entity_decodes_as_python_decodes_it() {
+        // The full HTML5 named character reference table (2231 names, with
+        // and without the semicolon where the spec allows it), as Python's
+        // standard library has it (`html.entities.html5`), dumped to JSON.
+        let table: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(include_str!("../tests/data/html5-entities.json")).unwrap();
+        assert_eq!(table.len(), 2231);
+        let words = |t: &str| -> String {
+            t.split(|c: char| c.is_whitespace() || c.is_control())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for (name, value) in &table {
+            let page = format!("<title>x &{name} y</title>");
+            let e = extract("text/html", Cursor::new(page.as_bytes()));
+            let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{name}: {e:?}") };
+            assert_eq!(d.title.as_deref(), Some(&*words(&format!("x {value} y"))), "&{name}");
+        }
     }
 
     #[test]

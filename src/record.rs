@@ -1,8 +1,10 @@
 //! Signed records: DSSE envelopes (secure-systems-lab/dsse v1) around
 //! in-toto Statement v1 payloads whose subject digest set is
-//! `{"blake3": …, "sha256": …}`. Signing takes a typed predicate; opening
-//! takes untrusted bytes and yields a `Verified` statement only after the
-//! key id was found and the Ed25519 signature over the PAE checked.
+//! `{"blake3": …, "sha256": …}`. `statement` builds the one-subject
+//! statement every record (ingest, claim) is; signing takes it typed;
+//! opening takes untrusted bytes and yields a `Verified` statement only
+//! after the key id was found and the Ed25519 signature over the PAE
+//! checked.
 //!
 //! Must not: touch the database or store; decide trust policy beyond "this
 //! key signed these bytes" (key status is the caller's concern).
@@ -12,6 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{PublicKey, SecretKey, pae};
+use crate::id::DigestSet;
 
 /// DSSE payload type of in-toto statements.
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -19,6 +22,23 @@ pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// Predicate type of ingest records (documented in schema/FORMAT.md).
 pub const INGEST_PREDICATE: &str = "https://custody.invalid/predicates/ingest/v1";
+
+/// What a stored record is: its name in the `records.kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum RecordKind {
+    /// An item's ingest record.
+    Ingest,
+    /// A claim.
+    Claim,
+}
+
+impl RecordKind {
+    /// The column's value.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// A DSSE envelope as JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,15 +60,6 @@ pub struct EnvelopeSignature {
     pub keyid: String,
     /// Base64 of the Ed25519 signature.
     pub sig: String,
-}
-
-/// The subject digest set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DigestSet {
-    /// BLAKE3 hex.
-    pub blake3: String,
-    /// SHA-256 hex.
-    pub sha256: String,
 }
 
 /// An in-toto resource descriptor (subject).
@@ -73,6 +84,22 @@ pub struct Statement<P> {
     pub predicate_type: String,
     /// The predicate.
     pub predicate: P,
+}
+
+/// The statement about one object, `name`d as its subject, with `predicate`
+/// of type `predicate_type`.
+pub fn statement<P>(
+    name: &str,
+    digest: &DigestSet,
+    predicate_type: &str,
+    predicate: P,
+) -> Statement<P> {
+    Statement {
+        statement_type: STATEMENT_TYPE.into(),
+        subject: vec![Subject { name: name.into(), digest: digest.clone() }],
+        predicate_type: predicate_type.into(),
+        predicate,
+    }
 }
 
 /// The ingest predicate: one acquisition of an object.
@@ -205,23 +232,16 @@ pub fn open<P: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
-    fn statement() -> Statement<serde_json::Value> {
-        Statement {
-            statement_type: STATEMENT_TYPE.into(),
-            subject: vec![Subject {
-                name: "citadel.jpg".into(),
-                digest: DigestSet { blake3: "00".repeat(32), sha256: "11".repeat(32) },
-            }],
-            predicate_type: INGEST_PREDICATE.into(),
-            predicate: serde_json::json!({"k": "v"}),
-        }
+    fn example() -> Statement<serde_json::Value> {
+        let digest = DigestSet { blake3: "00".repeat(32), sha256: "11".repeat(32) };
+        statement("citadel.jpg", &digest, INGEST_PREDICATE, serde_json::json!({"k": "v"}))
     }
 
     #[test]
     fn sign_then_open() {
         let k = SecretKey::from_seed(&[1; 32]);
         let pk = k.public();
-        let env = sign(&statement(), &k);
+        let env = sign(&example(), &k);
         let v: Verified<serde_json::Value> =
             open(&env, |id| (id == pk.keyid()).then_some(pk)).unwrap();
         assert_eq!(v.keyid, pk.keyid());

@@ -5,17 +5,23 @@
 //! place without clobbering, and the directory fsynced: an object is durable
 //! before any database row names it.
 //!
-//! The interface is put-if-absent, open-as-stream, list, and no delete, so a
-//! remote backend (S3-compatible, via `object_store`) can implement it later.
+//! The interface is put-if-absent, open-as-stream, read back (decoded and
+//! re-hashed), list, and no delete, so a remote backend (S3-compatible, via
+//! `object_store`) can implement it later. The codec — plain bytes or one
+//! zstd frame — lives in `store::codec`, the one place objects are encoded
+//! and decoded.
 //!
 //! Must not: know SQL or the database, or ever overwrite or delete an object.
 
+pub mod codec;
+
 use std::collections::HashSet;
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
@@ -27,10 +33,28 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// The file to write into.
-    pub fn file(&mut self) -> &mut File {
-        self.file.as_file_mut()
+    /// A writer that stores the original bytes written to it as `enc`.
+    pub fn writer(&self, enc: Encoding) -> io::Result<codec::ObjectWriter> {
+        codec::ObjectWriter::new(self.file.as_file().try_clone()?, enc)
     }
+}
+
+/// What reading an object back found.
+pub enum ReadBack {
+    /// All bytes read: their BLAKE3, SHA-256 (if asked) and length.
+    Read {
+        /// BLAKE3 of the original bytes.
+        blake3: ObjectId,
+        /// SHA-256 of the original bytes, when asked for.
+        sha256: Option<[u8; 32]>,
+        /// How many original bytes there were.
+        len: u64,
+    },
+    /// The file is not there.
+    Missing,
+    /// The stored bytes could not be decoded: why, and how many original
+    /// bytes came out before.
+    Damaged(String, u64),
 }
 
 /// What `put` did.
@@ -188,6 +212,63 @@ impl Store {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "not a regular file"));
         }
         Ok(f)
+    }
+
+    /// Stream an object's original bytes through `sink`, hashing them as
+    /// they go (BLAKE3 always, SHA-256 with `deep`), through `buf`. An I/O
+    /// error on a plain file, or one from `sink`, is an error; bytes that
+    /// do not decode are `Damaged`.
+    pub fn read_back(
+        &self,
+        id: &ObjectId,
+        enc: Encoding,
+        deep: bool,
+        buf: &mut [u8],
+        sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<ReadBack> {
+        let file = match self.open(id, enc) {
+            Ok(f) => {
+                let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::Sequential);
+                f
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadBack::Missing),
+            Err(e) => return Err(e),
+        };
+        let mut reader = match codec::decoder(file, enc) {
+            Ok(r) => r,
+            Err(e) => return Ok(ReadBack::Damaged(e.to_string(), 0)),
+        };
+        let mut b3 = blake3::Hasher::new();
+        let mut sha = deep.then(Sha256::new);
+        let mut len = 0u64;
+        loop {
+            let n = match reader.read(buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if enc == Encoding::Zstd => {
+                    return Ok(ReadBack::Damaged(e.to_string(), len));
+                }
+                Err(e) => return Err(e),
+            };
+            b3.update(&buf[..n]);
+            if let Some(s) = sha.as_mut() {
+                s.update(&buf[..n]);
+            }
+            len += n as u64;
+            sink(&buf[..n])?;
+        }
+        Ok(ReadBack::Read {
+            blake3: ObjectId(*b3.finalize().as_bytes()),
+            sha256: sha.map(|s| s.finalize().into()),
+            len,
+        })
+    }
+
+    /// The original bytes of an object as a stream (decoded, not checked:
+    /// for readers that look at a bounded head, such as metadata).
+    pub fn open_decoded(&self, id: &ObjectId, enc: Encoding) -> io::Result<Box<dyn Read>> {
+        codec::decoder(self.open(id, enc)?, enc)
     }
 
     /// Every file in the object store, with the directories that could not

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use custody::log::merkle::{self, Hash, Subtrees};
+use custody::custody_log::merkle::{self, Hash, Subtrees};
 use serde_json::Value;
 
 use crate::util::{TestArchive, findings, text};

@@ -1,9 +1,9 @@
 //! The library API used directly (no CLI): a fixed clock, ingest, show,
 //! cat and audit as `XxxOptions -> Result<XxxReport>` calls.
 
-use custody::audit::{AuditOptions, audit};
-use custody::clock::FixedClock;
-use custody::commands::NoProgress;
+use custody::FixedClock;
+use custody::NoProgress;
+use custody::commands::audit::{AuditOptions, audit};
 use custody::commands::ingest::{IngestOptions, Outcome, ingest};
 use custody::commands::inspect::{cat, show};
 use custody::commands::keys::{KeyAddOptions, KeyNewOptions, key_add, key_new};

@@ -1,15 +1,19 @@
-//! Reading an object's claims as an investigator would: which claim of each
-//! kind is current and which were superseded, and the discrepancies to look
+//! Reading an object's claims as an investigator would: which claims are
+//! superseded and by whom, the one rule for who may supersede what (the
+//! write path and the audit both apply it), and the discrepancies to look
 //! at (embedded position far from a stated one, capture after posting,
 //! capture in the future or before digital cameras, authors who disagree).
 //!
 //! Must not: verify signatures or read the database; it reasons over claims
-//! the caller has already opened.
+//! (or claim rows) the caller already has.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Basis, ClaimValue, Kind, distance_m};
+use crate::db::ClaimRow;
 
 /// Capture times before this are flagged: no digital camera existed
 /// (Kodak's first prototype is from December 1975; the flag starts at the
@@ -48,9 +52,119 @@ pub struct Discrepancy {
     pub message: String,
 }
 
+/// A claim as far as supersession goes: its UUID and the UUID it names.
+pub trait Link {
+    /// Its UUID.
+    fn uuid(&self) -> &str;
+    /// The UUID of the claim it supersedes.
+    fn supersedes(&self) -> Option<&str>;
+}
+
+impl Link for Reviewed<'_> {
+    fn uuid(&self) -> &str {
+        self.uuid
+    }
+    fn supersedes(&self) -> Option<&str> {
+        self.supersedes
+    }
+}
+
+impl Link for ClaimRow {
+    fn uuid(&self) -> &str {
+        &self.claim_uuid
+    }
+    fn supersedes(&self) -> Option<&str> {
+        self.supersedes.as_deref()
+    }
+}
+
+/// Who supersedes whom among a set of claims (built once, asked many
+/// times: the audit asks it for every claim of the archive).
+pub struct Supersessions<'a, T>(HashMap<&'a str, Vec<&'a T>>);
+
+impl<'a, T: Link> Supersessions<'a, T> {
+    /// Index `all`.
+    pub fn of(all: &'a [T]) -> Self {
+        let mut by = HashMap::<&str, Vec<&T>>::new();
+        for c in all {
+            if let Some(target) = c.supersedes() {
+                by.entry(target).or_default().push(c);
+            }
+        }
+        Supersessions(by)
+    }
+
+    /// The claims that supersede the claim `uuid` (normally none or one).
+    pub fn of_claim(&self, uuid: &str) -> &[&'a T] {
+        self.0.get(uuid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first claim that supersedes `uuid`, if any.
+    pub fn superseded_by(&self, uuid: &str) -> Option<&'a T> {
+        self.of_claim(uuid).first().copied()
+    }
+}
+
 /// Claims not superseded by another claim in `all`.
 pub fn current<'a, 'b>(all: &'b [Reviewed<'a>]) -> Vec<&'b Reviewed<'a>> {
-    all.iter().filter(|c| !all.iter().any(|o| o.supersedes == Some(c.uuid))).collect()
+    let by = Supersessions::of(all);
+    all.iter().filter(|c| by.superseded_by(c.uuid).is_none()).collect()
+}
+
+/// What supersession depends on about a claim (made or to be made).
+#[derive(Debug, Clone, Copy)]
+pub struct Party<'a> {
+    /// Its number (for a claim not made yet: `i64::MAX`, it will be last).
+    pub id: i64,
+    /// The object it is about (BLAKE3 hex).
+    pub object: &'a str,
+    /// Its kind's name.
+    pub kind: &'a str,
+    /// Its basis's name.
+    pub basis: &'a str,
+    /// Its author's key id.
+    pub author: &'a str,
+}
+
+/// Why a claim may not supersede another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The target is about another object.
+    OtherObject,
+    /// The target is of another kind (its kind).
+    OtherKind(String),
+    /// The target was read from the file itself.
+    Embedded,
+    /// The target is another author's (their key id).
+    OtherAuthor(String),
+    /// The target is already superseded (by these claims).
+    AlreadySuperseded(Vec<i64>),
+    /// The target was recorded after the claim that supersedes it.
+    NotEarlier,
+}
+
+/// The one supersession rule: `new` may supersede `target` only when both
+/// are about the same object and of the same kind, the target was not
+/// read from the file, both have the same author (another author who
+/// disagrees makes their own claim, so the disagreement stays visible),
+/// nothing else supersedes it (`others`: the other claims that do), and
+/// the target came first.
+pub fn may_supersede(new: &Party<'_>, target: &Party<'_>, others: &[i64]) -> Result<(), Refusal> {
+    if target.object != new.object {
+        Err(Refusal::OtherObject)
+    } else if target.kind != new.kind {
+        Err(Refusal::OtherKind(target.kind.to_owned()))
+    } else if target.basis == Basis::Embedded.name() {
+        Err(Refusal::Embedded)
+    } else if target.author != new.author {
+        Err(Refusal::OtherAuthor(target.author.to_owned()))
+    } else if !others.is_empty() {
+        Err(Refusal::AlreadySuperseded(others.to_vec()))
+    } else if target.id >= new.id {
+        Err(Refusal::NotEarlier)
+    } else {
+        Ok(())
+    }
 }
 
 /// The discrepancies among the current claims of one object.
@@ -114,7 +228,8 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
         (ClaimValue::CaptureTime(t), ClaimValue::Source(s))
         | (ClaimValue::Source(s), ClaimValue::CaptureTime(t)) => {
             let tc = if a.value.kind() == Kind::CaptureTime { a } else { b };
-            let posted = s.posted_at.as_deref().and_then(|p| super::parse_instant(p).ok())?;
+            let posted =
+                s.posted_at.as_deref().and_then(|p| crate::clock::parse_instant(p).ok())?;
             let (lo, _) = t.window().ok()?;
             (tc.basis == Basis::Embedded && lo > posted).then(|| Discrepancy {
                 rule: "captured-after-posted",
@@ -264,6 +379,25 @@ mod tests {
         assert_eq!(rules(&[rev(1, "a", "k", Basis::Claimed, &future)]), ["capture-in-future"]);
         let old = time("1904-01-01T00:00:00Z", false);
         assert_eq!(rules(&[rev(1, "a", "k", Basis::Embedded, &old)]), ["capture-before-digital"]);
+    }
+
+    #[test]
+    fn supersession_rule() {
+        let mine = |id, basis| Party { id, object: "o", kind: "location", basis, author: "k" };
+        let new = mine(9, "analyst");
+        assert_eq!(may_supersede(&new, &mine(3, "analyst"), &[]), Ok(()));
+        assert_eq!(may_supersede(&new, &mine(3, "embedded"), &[]), Err(Refusal::Embedded));
+        let theirs = Party { author: "k2", ..mine(3, "claimed") };
+        assert_eq!(may_supersede(&new, &theirs, &[]), Err(Refusal::OtherAuthor("k2".into())));
+        let other = Party { object: "p", ..mine(3, "claimed") };
+        assert_eq!(may_supersede(&new, &other, &[]), Err(Refusal::OtherObject));
+        let kind = Party { kind: "source", ..mine(3, "claimed") };
+        assert_eq!(may_supersede(&new, &kind, &[]), Err(Refusal::OtherKind("source".into())));
+        assert_eq!(
+            may_supersede(&new, &mine(3, "claimed"), &[5]),
+            Err(Refusal::AlreadySuperseded(vec![5]))
+        );
+        assert_eq!(may_supersede(&new, &mine(10, "claimed"), &[]), Err(Refusal::NotEarlier));
     }
 
     #[test]

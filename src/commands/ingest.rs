@@ -7,17 +7,18 @@
 //! transaction per batch.
 //!
 //! Workers (default twice the cores, at most 16: they wait on fsync) read,
-//! hash and stage objects, nudging writeback as they go; the calling thread
-//! alone writes the database, committing whatever has arrived in one
-//! transaction (group commit). An object is fsynced and renamed into place
-//! before its row is written, so a crash leaves at worst an orphan object
-//! that the next run adopts. Re-running the same ingest is idempotent.
+//! hash and stage objects; the calling thread alone writes the database,
+//! committing whatever has arrived in one transaction (group commit). An
+//! object is fsynced and renamed into place before its row is written, so
+//! a crash leaves at worst an orphan object that the next run adopts.
+//! Re-running the same ingest is idempotent.
 //!
 //! Must not: follow symlinks, write a row before its object is durable, or
 //! let one unreadable file stop the batch.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -27,21 +28,24 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{Progress, lossy};
-use crate::Archive;
-use crate::audit::{ReadBack, read_back};
-use crate::claim::{Basis, ClaimPredicate, ClaimValue, Parsed};
+use crate::archive::Archive;
+use crate::claim::fields::{Fields, Parsed, parse_fields};
+use crate::claim::review::Supersessions;
+use crate::claim::sign::{NewClaim, Signer, sign_claim};
+use crate::claim::{Basis, ClaimPredicate, ClaimValue};
 use crate::clock::{Clock, rfc3339};
-use crate::commands::claim::{NewClaim, Signer, add_claim};
 use crate::crypto::{DualHasher, SecretKey};
-use crate::db::{Db, NewItem, ObjectRow, Tx};
+use crate::custody_log::{self, Event};
+use crate::db::{ClaimRow, Db, NewItem, ObjectRow, Tx};
 use crate::error::{Error, ErrorKind, Result};
-use crate::id::{Encoding, ObjectId, Sha256Digest};
+use crate::id::{DigestSet, Encoding, ObjectId, Sha256Digest};
 use crate::manifest::RowError;
 use crate::media;
 use crate::metadata::{self, Embedded};
-use crate::record::{self, DigestSet, IngestPredicate, Statement, Subject};
-use crate::store::{Put, Store};
+use crate::progress::{Progress, workers};
+use crate::record::{self, IngestPredicate};
+use crate::store::{Put, ReadBack, Store};
+use crate::text::lossy;
 
 const CHUNK: usize = 1 << 20;
 /// Commit at most this many items per transaction.
@@ -51,7 +55,8 @@ const GROUP: usize = 256;
 pub struct IngestOptions<'k> {
     /// Files and folders to ingest (empty with a manifest).
     pub paths: Vec<PathBuf>,
-    /// The collector's claims about every file named in `paths` (from flags).
+    /// The collector's claims about every file named in `paths` (from flags,
+    /// see `collector_claims`).
     pub claims: Parsed,
     /// A CSV manifest: the files to ingest, one row each, with their claims.
     pub manifest: Option<PathBuf>,
@@ -75,6 +80,20 @@ impl<'k> IngestOptions<'k> {
             threads: 0,
         }
     }
+}
+
+/// The collector's claims from flag fields (checked before anything is
+/// done; relations are made with `custody claim`).
+pub fn collector_claims(fields: &Fields) -> Result<Parsed> {
+    let no_relations = |_: &str| Err("relations are made with `custody claim`".to_owned());
+    parse_fields(fields, None, &no_relations).map_err(|errs| {
+        let lines: Vec<String> = errs
+            .iter()
+            .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
+            .collect();
+        Error::new(ErrorKind::Usage, format!("invalid claim flags:\n  {}", lines.join("\n  ")))
+            .hint("nothing was ingested; fix the flags and run again")
+    })
 }
 
 /// What happened to one file.
@@ -126,6 +145,10 @@ impl FileReport {
     fn new(path: String, outcome: Outcome) -> FileReport {
         FileReport { path, outcome, claims: Vec::new(), metadata_problems: Vec::new() }
     }
+
+    fn skipped(path: &Path, reason: String) -> FileReport {
+        FileReport::new(lossy(path.as_os_str().as_bytes()), Outcome::Skipped { reason })
+    }
 }
 
 /// The closing summary of an ingest.
@@ -176,6 +199,15 @@ struct Job {
     claims: usize,
 }
 
+/// What to ingest: the files, those skipped while walking, the collector's
+/// claims (one set per manifest row, or one for every file), bad rows.
+struct Plan {
+    jobs: Vec<Job>,
+    skipped: Vec<FileReport>,
+    collector: Vec<Parsed>,
+    bad_rows: Vec<RowError>,
+}
+
 /// An object staged and stored from one file.
 struct Stored {
     id: ObjectId,
@@ -193,55 +225,88 @@ pub fn ingest(
     progress: &dyn Progress,
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let keyid = super::check_signer(&archive.db.q(), opts.key)?;
-    let (jobs, mut files, collector, bad_rows) = match &opts.manifest {
-        None => {
-            let (jobs, files) = walk(&opts.paths)?;
-            (jobs, files, vec![opts.claims.clone()], Vec::new())
-        }
-        Some(file) => {
-            if !opts.paths.is_empty() || !opts.claims.values.is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Usage,
-                    "a manifest names the files and their claims",
-                )
-                .hint("give either --manifest or paths with claim flags, not both"));
-            }
-            let m = crate::manifest::read(file)?;
-            if !m.errors.is_empty() && (!opts.skip_bad_rows || m.rows.is_empty()) {
-                return Err(crate::manifest::refusal(file, &m.errors));
-            }
-            let mut jobs = Vec::with_capacity(m.rows.len());
-            let mut claims = Vec::with_capacity(m.rows.len());
-            for (i, row) in m.rows.into_iter().enumerate() {
-                let size = std::fs::metadata(&row.path).map(|md| md.len()).unwrap_or(0);
-                jobs.push(Job { path: row.path, size, claims: i });
-                claims.push(row.claims);
-            }
-            (jobs, Vec::new(), claims, m.errors)
-        }
-    };
-    let walk_skipped = files.len() as u64;
+    let keyid = crate::trust::signer(&archive.db.read(), opts.key)?;
+    let plan = plan(opts)?;
     let _lock = archive.lock_for_writing()?;
     let archive_id = archive.identity()?.archive_id;
-    progress.begin(jobs.len() as u64, jobs.iter().map(|j| j.size).sum());
-
-    let threads = super::workers(opts.threads).min(jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Stored>)>(GROUP);
-    let mut slots: Vec<Option<FileReport>> = vec![None; jobs.len()];
+    progress.begin(plan.jobs.len() as u64, plan.jobs.iter().map(|j| j.size).sum());
+    let mut slots: Vec<Option<FileReport>> = vec![None; plan.jobs.len()];
     let mut summary = IngestSummary::default();
     let (db, store, clock) = archive.parts();
-    let outcome: Result<()> = std::thread::scope(|s| {
-        for _ in 0..threads {
-            let tx = tx.clone();
-            let (jobs, next) = (&jobs, &next);
+    let ctx = Ctx {
+        archive_id: &archive_id,
+        key: opts.key,
+        keyid: &keyid,
+        store,
+        clock,
+        jobs: &plan.jobs,
+        collector: &plan.collector,
+    };
+    let outcome = run(db, &ctx, opts.threads, progress, &mut slots, &mut summary);
+    progress.finish();
+    outcome?;
+    let secs = started.elapsed().as_secs_f64();
+    let walk_skipped = plan.skipped.len() as u64;
+    let mut files = plan.skipped;
+    for (job, slot) in plan.jobs.iter().zip(slots) {
+        files.push(slot.unwrap_or_else(|| FileReport::skipped(&job.path, "not processed".into())));
+    }
+    summary.files = plan.jobs.len() as u64 + walk_skipped;
+    summary.skipped =
+        files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
+    summary.claims = files.iter().map(|f| f.claims.len() as u64).sum();
+    summary.metadata_problems =
+        files.iter().filter(|f| !f.metadata_problems.is_empty()).count() as u64;
+    summary.seconds = secs;
+    summary.mb_per_s = if secs > 0.0 { summary.bytes as f64 / 1e6 / secs } else { 0.0 };
+    Ok(IngestReport { files, bad_rows: plan.bad_rows, summary })
+}
+
+/// The files to ingest, from the paths or the checked manifest.
+fn plan(opts: &IngestOptions<'_>) -> Result<Plan> {
+    let Some(file) = &opts.manifest else {
+        let (jobs, skipped) = walk(&opts.paths)?;
+        return Ok(Plan { jobs, skipped, collector: vec![opts.claims.clone()], bad_rows: vec![] });
+    };
+    if !opts.paths.is_empty() || !opts.claims.values.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "a manifest names the files and their claims")
+            .hint("give either --manifest or paths with claim flags, not both"));
+    }
+    let m = crate::manifest::read(file)?;
+    if !m.errors.is_empty() && (!opts.skip_bad_rows || m.rows.is_empty()) {
+        return Err(crate::manifest::refusal(file, &m.errors));
+    }
+    let mut jobs = Vec::with_capacity(m.rows.len());
+    let mut collector = Vec::with_capacity(m.rows.len());
+    for (i, row) in m.rows.into_iter().enumerate() {
+        let size = std::fs::metadata(&row.path).map(|md| md.len()).unwrap_or(0);
+        jobs.push(Job { path: row.path, size, claims: i });
+        collector.push(row.claims);
+    }
+    Ok(Plan { jobs, skipped: Vec::new(), collector, bad_rows: m.errors })
+}
+
+/// Store the files on worker threads while this thread records them in
+/// walk order (so item numbers are stable), a batch per transaction.
+fn run(
+    db: &mut Db,
+    ctx: &Ctx<'_>,
+    threads: usize,
+    progress: &dyn Progress,
+    slots: &mut [Option<FileReport>],
+    summary: &mut IngestSummary,
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Stored>)>(GROUP);
+    std::thread::scope(|s| {
+        for _ in 0..workers(threads).min(ctx.jobs.len().max(1)) {
+            let (tx, next) = (tx.clone(), &next);
             s.spawn(move || {
                 let mut buf = vec![0u8; CHUNK];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let r = store_file(store, &job.path, &mut buf, progress);
+                    let Some(job) = ctx.jobs.get(i) else { break };
+                    let r = store_file(ctx.store, &job.path, &mut buf, progress);
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -249,23 +314,13 @@ pub fn ingest(
             });
         }
         drop(tx);
-        // Results are recorded in walk order, so item numbers are stable.
-        let ctx = Ctx {
-            archive_id: &archive_id,
-            key: opts.key,
-            keyid: &keyid,
-            store,
-            clock,
-            jobs: &jobs,
-            collector: &collector,
-        };
         let mut fatal = None;
-        let mut pending = std::collections::BTreeMap::new();
+        let mut pending = BTreeMap::new();
         let mut expected = 0usize;
         let mut batch = Vec::with_capacity(GROUP);
         // Objects first recorded by this run: a second copy that happened to
         // win the rename race is no repair.
-        let mut added_here = std::collections::HashSet::new();
+        let mut added_here = HashSet::new();
         while let Ok((i, r)) = rx.recv() {
             pending.insert(i, r);
             while pending.len() < GROUP {
@@ -282,38 +337,17 @@ pub fn ingest(
                 batch.clear();
                 continue;
             }
-            if let Err(e) =
-                record_batch(db, &ctx, &mut batch, &mut slots, &mut summary, &mut added_here)
-            {
-                fatal.get_or_insert(e);
-                next.store(usize::MAX / 2, Ordering::Relaxed); // stop handing out work
+            match record_batch(db, ctx, &mut batch, &mut added_here) {
+                Ok(done) => tally(done, slots, summary),
+                Err(e) => {
+                    fatal.get_or_insert(e);
+                    next.store(usize::MAX / 2, Ordering::Relaxed); // stop handing out work
+                }
             }
             batch.clear();
         }
         fatal.map_or(Ok(()), Err)
-    });
-    progress.finish();
-    outcome?;
-    let secs = started.elapsed().as_secs_f64();
-    for (job, slot) in jobs.iter().zip(slots) {
-        if let Some(r) = slot {
-            files.push(r);
-        } else {
-            files.push(FileReport::new(
-                lossy(job.path.as_os_str().as_bytes()),
-                Outcome::Skipped { reason: "not processed".into() },
-            ));
-        }
-    }
-    summary.files = jobs.len() as u64 + walk_skipped;
-    summary.skipped =
-        files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
-    summary.claims = files.iter().map(|f| f.claims.len() as u64).sum();
-    summary.metadata_problems =
-        files.iter().filter(|f| !f.metadata_problems.is_empty()).count() as u64;
-    summary.seconds = secs;
-    summary.mb_per_s = if secs > 0.0 { summary.bytes as f64 / 1e6 / secs } else { 0.0 };
-    Ok(IngestReport { files, bad_rows, summary })
+    })
 }
 
 struct Ctx<'a> {
@@ -326,151 +360,45 @@ struct Ctx<'a> {
     collector: &'a [Parsed],
 }
 
-/// Record one batch of stored files in a single transaction.
+/// One file recorded: (its index, its report, the bytes it counts).
+type Done = (usize, FileReport, u64);
+
+/// Record one batch of stored files in a single transaction. A file that
+/// could not be stored for want of space (or of the database) makes the
+/// whole ingest stop once the rest of its batch is committed; any other
+/// error only skips its file.
 fn record_batch(
     db: &mut Db,
     ctx: &Ctx<'_>,
     batch: &mut Vec<(usize, Result<Stored>)>,
-    slots: &mut [Option<FileReport>],
-    summary: &mut IngestSummary,
-    added_here: &mut std::collections::HashSet<String>,
-) -> Result<()> {
+    added_here: &mut HashSet<String>,
+) -> Result<Vec<Done>> {
     let now = rfc3339(ctx.clock.now());
-    let mut buf = Vec::new();
     let tx = db.tx()?;
     let mut fatal = None;
     let mut done = Vec::with_capacity(batch.len());
     for (i, r) in batch.drain(..) {
         let path = &ctx.jobs[i].path;
-        let shown = lossy(path.as_os_str().as_bytes());
-        let st = match r {
-            Ok(st) => st,
+        match r {
+            Ok(st) => done.push(record_file(&tx, ctx, &now, i, st, added_here)?),
             Err(e) if matches!(e.kind(), ErrorKind::NoSpace | ErrorKind::Database) => {
                 fatal.get_or_insert(e);
-                continue;
             }
             Err(e) => {
                 let reason = match e.hint_text() {
                     Some(h) => format!("{e} (hint: {h})"),
                     None => e.to_string(),
                 };
-                done.push((i, FileReport::new(shown, Outcome::Skipped { reason }), 0));
-                continue;
-            }
-        };
-        let signer =
-            Signer { archive_id: ctx.archive_id, key: ctx.key, keyid: ctx.keyid, now: &now };
-        let digest = DigestSet { blake3: st.id.to_hex(), sha256: st.sha256.to_hex() };
-        let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
-        let blake3 = st.id.to_hex();
-        let path_bytes = path.as_os_str().as_bytes();
-        // The item's embedded and collector claims, in this transaction.
-        let claims_for = |report: &mut FileReport, item_uuid: &str, embedded: Embedded| {
-            let collector = &ctx.collector[ctx.jobs[i].claims];
-            report.claims = add_claims(
-                &tx,
-                &signer,
-                &digest,
-                &name,
-                item_uuid,
-                embedded,
-                collector,
-                &mut report.metadata_problems,
-            )?;
-            Ok::<_, Error>(())
-        };
-        if let Some(existing) = tx.q().find_item(&blake3, path_bytes, "")? {
-            if st.put.written {
-                crate::log::append(&tx, &crate::log::Event::repair(&now, ctx.keyid, &digest))?;
-            }
-            let outcome =
-                Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
-            let mut report = FileReport::new(shown, outcome);
-            claims_for(&mut report, &existing.item_uuid, st.embedded)?;
-            done.push((i, report, st.size));
-            continue;
-        }
-        let object_known = tx.q().object(&blake3)?.is_some();
-        if !object_known && !st.put.written {
-            // Adopting a file no row names (left by a crash, or planted):
-            // it must hash to its name before anything is signed over it.
-            if let Err(why) = verify_existing(ctx.store, &st, &mut buf) {
-                let reason = format!(
-                    "the store already holds an unrecorded file for {blake3} and it is damaged \
-                     ({why}); move it out of objects/ and ingest again"
-                );
-                done.push((i, FileReport::new(shown, Outcome::Skipped { reason }), 0));
-                continue;
+                done.push((i, FileReport::skipped(path, reason), 0));
             }
         }
-        tx.add_object(&ObjectRow {
-            blake3: blake3.clone(),
-            sha256: st.sha256.to_hex(),
-            size: st.size as i64,
-            encoding: st.put.encoding.as_str().into(),
-            stored_size: st.put.stored_size as i64,
-            stored_at: now.clone(),
-            last_checked_at: None,
-        })?;
-        let (original_path, original_path_base64) = IngestPredicate::path_fields(path_bytes);
-        let item_uuid = uuid::Uuid::new_v4().to_string();
-        let predicate = IngestPredicate {
-            archive_id: ctx.archive_id.into(),
-            item_id: item_uuid.clone(),
-            original_name: lossy(&name),
-            original_path,
-            original_path_base64,
-            size: st.size,
-            media_type: st.media_type.clone(),
-            ingested_at: now.clone(),
-            collector: ctx.keyid.into(),
-            provenance: String::new(),
-        };
-        let statement = Statement {
-            statement_type: record::STATEMENT_TYPE.into(),
-            subject: vec![Subject {
-                name: lossy(&name),
-                digest: DigestSet { blake3: blake3.clone(), sha256: st.sha256.to_hex() },
-            }],
-            predicate_type: record::INGEST_PREDICATE.into(),
-            predicate,
-        };
-        let envelope = record::sign(&statement, ctx.key);
-        let record_id = tx.add_record("ingest", &blake3, ctx.keyid, &envelope, &now)?;
-        crate::log::append(
-            &tx,
-            &crate::log::Event::ingestion(&now, ctx.keyid, &digest, &envelope, &item_uuid),
-        )?;
-        let item = tx.add_item(
-            &NewItem {
-                item_uuid: &item_uuid,
-                blake3: &blake3,
-                original_name: &name,
-                original_path: path_bytes,
-                size: st.size,
-                media_type: &st.media_type,
-                ingested_at: &now,
-                collector_keyid: ctx.keyid,
-                provenance: "",
-            },
-            record_id,
-        )?;
-        // Deduplicated means the object row existed before this item, whichever
-        // worker happened to move the bytes into place first.
-        let dedup = object_known;
-        if !object_known {
-            added_here.insert(blake3.clone());
-        }
-        if object_known && st.put.written && !added_here.contains(&blake3) {
-            // The object's file was missing and this file brought it back.
-            crate::log::append(&tx, &crate::log::Event::repair(&now, ctx.keyid, &digest))?;
-        }
-        let outcome = Outcome::Added { item, blake3, deduplicated: dedup };
-        let mut report = FileReport::new(shown, outcome);
-        claims_for(&mut report, &item_uuid, st.embedded)?;
-        done.push((i, report, st.size));
     }
     tx.commit()?;
+    fatal.map_or(Ok(done), Err)
+}
+
+/// Count a committed batch into the summary and the report slots.
+fn tally(done: Vec<Done>, slots: &mut [Option<FileReport>], summary: &mut IngestSummary) {
     for (i, report, bytes) in done {
         summary.bytes += bytes;
         match &report.outcome {
@@ -490,17 +418,127 @@ fn record_batch(
         }
         slots[i] = Some(report);
     }
-    fatal.map_or(Ok(()), Err)
+}
+
+/// Record one stored file: an already-archived item (restoring its object
+/// if it was missing), or a new item with its object and signed record;
+/// then its claims.
+fn record_file(
+    tx: &Tx<'_>,
+    ctx: &Ctx<'_>,
+    now: &str,
+    i: usize,
+    st: Stored,
+    added_here: &mut HashSet<String>,
+) -> Result<Done> {
+    let path = &ctx.jobs[i].path;
+    let shown = lossy(path.as_os_str().as_bytes());
+    let digest = DigestSet { blake3: st.id.to_hex(), sha256: st.sha256.to_hex() };
+    let blake3 = digest.blake3.clone();
+    let (outcome, item_uuid) =
+        if let Some(existing) = tx.read().find_item(&blake3, path.as_os_str().as_bytes(), "")? {
+            if st.put.written {
+                custody_log::append(tx, &Event::repair(now, ctx.keyid, &digest))?;
+            }
+            let outcome =
+                Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
+            (outcome, existing.item_uuid)
+        } else {
+            let object_known = tx.read().object(&blake3)?.is_some();
+            if !object_known && !st.put.written {
+                // Adopting a file no row names (left by a crash, or planted):
+                // it must hash to its name before anything is signed over it.
+                if let Err(why) = verify_existing(ctx.store, &st) {
+                    let reason = format!(
+                        "the store already holds an unrecorded file for {blake3} and it is damaged \
+                     ({why}); move it out of objects/ and ingest again"
+                    );
+                    return Ok((i, FileReport::new(shown, Outcome::Skipped { reason }), 0));
+                }
+            }
+            let (item, item_uuid) = record_item(tx, ctx, now, path, &st, &digest)?;
+            if !object_known {
+                added_here.insert(blake3.clone());
+            } else if st.put.written && !added_here.contains(&blake3) {
+                // The object's file was missing and this file brought it back.
+                custody_log::append(tx, &Event::repair(now, ctx.keyid, &digest))?;
+            }
+            // Deduplicated means the object row existed before this item, whichever
+            // worker happened to move the bytes into place first.
+            (Outcome::Added { item, blake3, deduplicated: object_known }, item_uuid)
+        };
+    let mut report = FileReport::new(shown, outcome);
+    let signer = Signer { archive_id: ctx.archive_id, key: ctx.key, keyid: ctx.keyid, now };
+    let name = path.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+    let claims =
+        ItemClaims { signer: &signer, digest: &digest, name: &lossy(name), item_uuid: &item_uuid };
+    let collector = &ctx.collector[ctx.jobs[i].claims];
+    report.metadata_problems = st.embedded.problems.clone();
+    report.claims = claims.record(tx, st.embedded, collector)?;
+    Ok((i, report, st.size))
+}
+
+/// Record a new item: its object row (no-op if known), its signed ingest
+/// record, its ingestion event and its row; returns (number, UUID).
+fn record_item(
+    tx: &Tx<'_>,
+    ctx: &Ctx<'_>,
+    now: &str,
+    path: &Path,
+    st: &Stored,
+    digest: &DigestSet,
+) -> Result<(i64, String)> {
+    let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
+    let path_bytes = path.as_os_str().as_bytes();
+    tx.insert_object(&ObjectRow {
+        blake3: digest.blake3.clone(),
+        sha256: digest.sha256.clone(),
+        size: st.size as i64,
+        encoding: st.put.encoding.as_str().into(),
+        stored_size: st.put.stored_size as i64,
+        stored_at: now.into(),
+        last_checked_at: None,
+    })?;
+    let (original_path, original_path_base64) = IngestPredicate::path_fields(path_bytes);
+    let item_uuid = uuid::Uuid::new_v4().to_string();
+    let predicate = IngestPredicate {
+        archive_id: ctx.archive_id.into(),
+        item_id: item_uuid.clone(),
+        original_name: lossy(&name),
+        original_path,
+        original_path_base64,
+        size: st.size,
+        media_type: st.media_type.clone(),
+        ingested_at: now.into(),
+        collector: ctx.keyid.into(),
+        provenance: String::new(),
+    };
+    let statement = record::statement(&lossy(&name), digest, record::INGEST_PREDICATE, predicate);
+    let envelope = record::sign(&statement, ctx.key);
+    let record_id =
+        tx.insert_record(record::RecordKind::Ingest, &digest.blake3, ctx.keyid, &envelope, now)?;
+    custody_log::append(tx, &Event::ingestion(now, ctx.keyid, digest, &envelope, &item_uuid))?;
+    let item = tx.insert_item(
+        &NewItem {
+            item_uuid: &item_uuid,
+            blake3: &digest.blake3,
+            original_name: &name,
+            original_path: path_bytes,
+            size: st.size,
+            media_type: &st.media_type,
+            ingested_at: now,
+            collector_keyid: ctx.keyid,
+            provenance: "",
+        },
+        record_id,
+    )?;
+    Ok((item, item_uuid))
 }
 
 /// Re-read an existing stored copy and check it is the object `st` names.
-fn verify_existing(
-    store: &Store,
-    st: &Stored,
-    buf: &mut Vec<u8>,
-) -> std::result::Result<(), String> {
-    buf.resize(CHUNK, 0);
-    match read_back(store, &st.id, st.put.encoding, false, buf, &mut |_| Ok(())) {
+fn verify_existing(store: &Store, st: &Stored) -> std::result::Result<(), String> {
+    let mut buf = vec![0u8; CHUNK];
+    match store.read_back(&st.id, st.put.encoding, false, &mut buf, &mut |_| Ok(())) {
         Ok(ReadBack::Read { blake3, len, .. }) if blake3 == st.id && len == st.size => Ok(()),
         Ok(ReadBack::Read { blake3, len, .. }) => {
             Err(format!("it hashes to {blake3}, {len} bytes"))
@@ -526,37 +564,31 @@ fn walk(paths: &[PathBuf]) -> Result<(Vec<Job>, Vec<FileReport>)> {
     }
     let mut jobs = Vec::new();
     let mut skipped = Vec::new();
-    let skip = |path: &Path, reason: &str| {
-        FileReport::new(
-            lossy(path.as_os_str().as_bytes()),
-            Outcome::Skipped { reason: reason.into() },
-        )
-    };
     for (p, meta) in roots {
         if meta.file_type().is_symlink() {
-            skipped.push(skip(&p, "symbolic link not followed"));
+            skipped.push(FileReport::skipped(&p, "symbolic link not followed".into()));
             continue;
         }
         let root = std::fs::canonicalize(&p).map_err(|e| Error::io("cannot resolve", &p, e))?;
         for entry in walkdir::WalkDir::new(&root).follow_links(false).sort_by_file_name() {
-            match entry {
+            let e = match entry {
+                Ok(e) => e,
                 Err(e) => {
                     let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
-                    skipped.push(skip(&path, &format!("cannot read: {e}")));
+                    skipped.push(FileReport::skipped(&path, format!("cannot read: {e}")));
+                    continue;
                 }
-                Ok(e) => {
-                    let ft = e.file_type();
-                    if ft.is_dir() {
-                        continue;
-                    } else if ft.is_symlink() {
-                        skipped.push(skip(e.path(), "symbolic link not followed"));
-                    } else if !ft.is_file() {
-                        skipped.push(skip(e.path(), "not a regular file"));
-                    } else {
-                        let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-                        jobs.push(Job { path: e.into_path(), size, claims: 0 });
-                    }
-                }
+            };
+            let ft = e.file_type();
+            if ft.is_dir() {
+                continue;
+            } else if ft.is_symlink() {
+                skipped.push(FileReport::skipped(e.path(), "symbolic link not followed".into()));
+            } else if !ft.is_file() {
+                skipped.push(FileReport::skipped(e.path(), "not a regular file".into()));
+            } else {
+                let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                jobs.push(Job { path: e.into_path(), size, claims: 0 });
             }
         }
     }
@@ -600,41 +632,22 @@ fn store_file(
     let read_err = |e| Error::io("cannot read", path, e);
     let mut n = fill(&mut f, buf).map_err(read_err)?;
     let media_type = media::sniff(&buf[..n.min(8192)]);
-    let compress = media::should_compress(&media_type, &buf[..n]);
-    let mut staged = store.stage()?;
+    let enc = if media::should_compress(&media_type, &buf[..n]) {
+        Encoding::Zstd
+    } else {
+        Encoding::None
+    };
+    let staged = store.stage()?;
     let mut hasher = DualHasher::new();
     let tmp_err = |e| Error::io("cannot write staged object for", path, e);
-    {
-        let out = staged.file();
-        let mut zstd = if compress {
-            let mut z =
-                zstd::stream::Encoder::new(out.try_clone().map_err(tmp_err)?, media::ZSTD_LEVEL)
-                    .map_err(tmp_err)?;
-            // The frame's own XXH64 content checksum: `zstd -d` verifies it too.
-            z.include_checksum(true).map_err(tmp_err)?;
-            Some(z)
-        } else {
-            None
-        };
-        while n > 0 {
-            hasher.update(&buf[..n]);
-            match zstd.as_mut() {
-                Some(z) => z.write_all(&buf[..n]),
-                None => out.write_all(&buf[..n]),
-            }
-            .map_err(tmp_err)?;
-            progress.advance(n as u64);
-            // Start writeback of what is written so far (and drop what is
-            // already clean from the page cache): the final fsync then finds
-            // little left, and disk writes overlap hashing.
-            let _ = rustix::fs::fadvise(&*out, 0, None, rustix::fs::Advice::DontNeed);
-            n = fill(&mut f, buf).map_err(read_err)?;
-        }
-        if let Some(z) = zstd {
-            // finish() writes the frame's end; its error must not be lost.
-            z.finish().map_err(tmp_err)?.flush().map_err(tmp_err)?;
-        }
+    let mut out = staged.writer(enc).map_err(tmp_err)?;
+    while n > 0 {
+        hasher.update(&buf[..n]);
+        out.write(&buf[..n]).map_err(tmp_err)?;
+        progress.advance(n as u64);
+        n = fill(&mut f, buf).map_err(read_err)?;
     }
+    out.finish().map_err(tmp_err)?;
     let (id, sha256, size) = hasher.finish();
     let after = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
     if size != before.len()
@@ -653,123 +666,91 @@ fn store_file(
         )
         .hint("ingest it again once nothing is writing to it"));
     }
-    let enc = if compress { Encoding::Zstd } else { Encoding::None };
     let put = store.put(staged, &id, enc)?;
-    let embedded = read_embedded(store, &id, enc, &media_type);
+    let embedded = metadata::read_object(store, &id, put.encoding, &media_type);
     Ok(Stored { id, sha256, size, media_type, put, embedded })
 }
 
-/// Read embedded metadata from the stored object (the archived bytes, not
-/// the source file, which could have changed since).
-fn read_embedded(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str) -> Embedded {
-    if !metadata::reads(media_type) {
-        return Embedded::default();
-    }
-    let problem = |why: String| Embedded { values: Vec::new(), problems: vec![why] };
-    let file = match store.open(id, enc) {
-        Ok(f) => f,
-        Err(e) => return problem(format!("cannot reopen the stored object: {e}")),
-    };
-    match enc {
-        Encoding::None => metadata::extract(media_type, file),
-        Encoding::Zstd => {
-            // Only the head the reader looks at is decoded.
-            let limit =
-                if media_type == "text/html" { metadata::HTML_HEAD } else { metadata::PHOTO_HEAD };
-            let mut bytes = Vec::new();
-            let read = zstd::stream::Decoder::new(file)
-                .and_then(|d| d.take(limit).read_to_end(&mut bytes));
-            match read {
-                Ok(_) => metadata::extract(media_type, std::io::Cursor::new(bytes)),
-                Err(e) => problem(format!("cannot decode the stored object: {e}")),
+/// The claims one ingested file gets, signed for one item.
+struct ItemClaims<'a> {
+    signer: &'a Signer<'a>,
+    digest: &'a DigestSet,
+    name: &'a str,
+    item_uuid: &'a str,
+}
+
+impl ItemClaims<'_> {
+    /// Record the embedded claims (unless the object already has some) and
+    /// the collector's claims (unless the same claim was already made with
+    /// this item); returns the new claim numbers.
+    fn record(&self, tx: &Tx<'_>, embedded: Embedded, collector: &Parsed) -> Result<Vec<i64>> {
+        if embedded.values.is_empty() && collector.values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let existing = tx.read().claims_of(&self.digest.blake3)?;
+        let mut added = Vec::new();
+        let item_uuid = Some(self.item_uuid.to_owned());
+        if !existing.iter().any(|c| c.basis == Basis::Embedded.name()) {
+            for (value, raw) in embedded.values {
+                let c = NewClaim {
+                    value,
+                    basis: Basis::Embedded,
+                    confidence: None,
+                    supersedes: None,
+                    item_uuid: item_uuid.clone(),
+                    raw,
+                };
+                added.push(sign_claim(tx, self.signer, self.digest, self.name, c)?);
             }
         }
-    }
-}
-
-/// Record the embedded claims (unless the object already has some) and the
-/// collector's claims (unless the same claim was already made with this
-/// item); returns the new claim numbers.
-#[allow(clippy::too_many_arguments)]
-fn add_claims(
-    tx: &Tx<'_>,
-    signer: &Signer<'_>,
-    digest: &DigestSet,
-    name: &[u8],
-    item_uuid: &str,
-    embedded: Embedded,
-    collector: &Parsed,
-    problems: &mut Vec<String>,
-) -> Result<Vec<i64>> {
-    if embedded.values.is_empty() && collector.values.is_empty() {
-        *problems = embedded.problems;
-        return Ok(Vec::new());
-    }
-    let existing = tx.q().claims_of(&digest.blake3)?;
-    let mut added = Vec::new();
-    let name = lossy(name);
-    *problems = embedded.problems;
-    if !existing.iter().any(|c| c.basis == "embedded") {
-        for (value, raw) in embedded.values {
+        for value in &collector.values {
+            let earlier = self.current_claim(tx, &existing, value)?;
+            if let Some((_, same)) = &earlier
+                && same.claim == *value
+                && same.confidence == collector.confidence
+            {
+                continue; // a re-run of the same ingest adds nothing
+            }
+            // A changed value from the same collector for the same item is a
+            // correction: it supersedes the earlier claim, which stays as history.
             let c = NewClaim {
-                value,
-                basis: Basis::Embedded,
-                confidence: None,
-                supersedes: None,
-                item_uuid: Some(item_uuid.to_owned()),
-                raw,
+                value: value.clone(),
+                basis: Basis::Claimed,
+                confidence: collector.confidence,
+                supersedes: earlier.map(|(uuid, _)| uuid),
+                item_uuid: item_uuid.clone(),
+                raw: BTreeMap::new(),
             };
-            added.push(add_claim(tx, signer, digest, &name, c)?);
+            added.push(sign_claim(tx, self.signer, self.digest, self.name, c)?);
         }
+        Ok(added)
     }
-    for value in &collector.values {
-        let earlier = current_claim(tx, signer, &existing, item_uuid, value)?;
-        if let Some((_, same)) = &earlier
-            && same.claim == *value
-            && same.confidence == collector.confidence
-        {
-            continue; // a re-run of the same ingest adds nothing
-        }
-        // A changed value from the same collector for the same item is a
-        // correction: it supersedes the earlier claim, which stays as history.
-        let c = NewClaim {
-            value: value.clone(),
-            basis: Basis::Claimed,
-            confidence: collector.confidence,
-            supersedes: earlier.map(|(uuid, _)| uuid),
-            item_uuid: Some(item_uuid.to_owned()),
-            raw: Default::default(),
-        };
-        added.push(add_claim(tx, signer, digest, &name, c)?);
-    }
-    Ok(added)
-}
 
-/// This signer's current `claimed` claim of `value`'s kind made with this
-/// item, if any: (its UUID, its signed predicate).
-fn current_claim(
-    tx: &Tx<'_>,
-    signer: &Signer<'_>,
-    existing: &[crate::db::ClaimRow],
-    item_uuid: &str,
-    value: &ClaimValue,
-) -> Result<Option<(String, ClaimPredicate)>> {
-    let public = signer.key.public();
-    let superseded = |uuid: &str| existing.iter().any(|o| o.supersedes.as_deref() == Some(uuid));
-    for c in existing.iter().filter(|c| {
-        c.keyid == signer.keyid
-            && c.basis == "claimed"
-            && c.item_uuid.as_deref() == Some(item_uuid)
-            && c.kind == crate::claim::kind_name(value.kind())
-            && !superseded(&c.claim_uuid)
-    }) {
-        let Some(rec) = tx.q().record(c.record_id)? else { continue };
-        let opened = record::open::<ClaimPredicate>(&rec.envelope, |k| {
-            (k == signer.keyid).then_some(public)
-        });
-        if let Ok(v) = opened {
-            return Ok(Some((c.claim_uuid.clone(), v.statement.predicate)));
+    /// This signer's current `claimed` claim of `value`'s kind made with
+    /// this item, if any: (its UUID, its signed predicate).
+    fn current_claim(
+        &self,
+        tx: &Tx<'_>,
+        existing: &[ClaimRow],
+        value: &ClaimValue,
+    ) -> Result<Option<(String, ClaimPredicate)>> {
+        let public = self.signer.key.public();
+        let by = Supersessions::of(existing);
+        for c in existing.iter().filter(|c| {
+            c.keyid == self.signer.keyid
+                && c.basis == Basis::Claimed.name()
+                && c.item_uuid.as_deref() == Some(self.item_uuid)
+                && c.kind == value.kind().name()
+                && by.superseded_by(&c.claim_uuid).is_none()
+        }) {
+            let Some(rec) = tx.read().record(c.record_id)? else { continue };
+            let opened = record::open::<ClaimPredicate>(&rec.envelope, |k| {
+                (k == self.signer.keyid).then_some(public)
+            });
+            if let Ok(v) = opened {
+                return Ok(Some((c.claim_uuid.clone(), v.statement.predicate)));
+            }
         }
+        Ok(None)
     }
-    Ok(None)
 }

@@ -1,24 +1,29 @@
 //! Read-only views: `list` (every item), `show ITEM|HASH` (one item or
 //! every item of an object, with its record and signature status, and the
-//! object's claims and discrepancies) and
-//! `cat ITEM|HASH` (stream the original bytes back, verifying as it goes).
-//! Items are named by number or UUID, objects by BLAKE3 or an 8+ digit prefix.
+//! object's claims — the claim view — and discrepancies) and `cat
+//! ITEM|HASH` (stream the original bytes back, verifying as it goes).
+//! Items are named by number or UUID, objects by BLAKE3 or an 8+ digit
+//! prefix (`Archive::resolve`).
 //!
 //! Must not: write to the archive.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use serde::Serialize;
+use strum::IntoEnumIterator;
 
-use super::claim::{ClaimView, claims_of};
-use super::lossy;
-use crate::Archive;
-use crate::audit::{Keys, ReadBack, check_item, load_keys, read_back};
-use crate::claim::review::Discrepancy;
-use crate::db::{ItemRow, ObjectRow};
+use crate::archive::{Archive, Target};
+use crate::audit::claims::{ClaimContext, check_claim};
+use crate::audit::items::check_item;
+use crate::claim::review::{self, Discrepancy, Reviewed, Supersessions};
+use crate::claim::{Basis, ClaimValue, Confidence, Kind};
+use crate::db::{ClaimRow, ItemRow, ObjectRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{Encoding, ObjectId};
+use crate::store::ReadBack;
+use crate::text::lossy;
+use crate::trust::Keys;
 
 /// An object as shown.
 #[derive(Debug, Clone, Serialize)]
@@ -87,23 +92,22 @@ pub struct ShowReport {
     pub discrepancies: Vec<Discrepancy>,
 }
 
-struct Viewer {
+/// What the views check records with: the keys (with their owners) and
+/// the archive's id, read once per view.
+struct Viewer<'a> {
+    archive: &'a Archive,
     keys: Keys,
-    owners: HashMap<String, String>,
     archive_id: String,
 }
 
-impl Viewer {
-    fn new(archive: &Archive) -> Result<Viewer> {
-        let rows = archive.db.q().keys()?;
-        let mut ignored = Vec::new();
-        let keys = load_keys(&rows, &mut ignored);
-        let owners = rows.into_iter().map(|k| (k.keyid, k.owner)).collect();
-        Ok(Viewer { keys, owners, archive_id: archive.identity()?.archive_id })
+impl<'a> Viewer<'a> {
+    fn new(archive: &'a Archive) -> Result<Viewer<'a>> {
+        let keys = Keys::read(&archive.db.read())?;
+        Ok(Viewer { archive, keys, archive_id: archive.identity()?.archive_id })
     }
 
-    fn item(&self, archive: &Archive, it: ItemRow, object: Option<&ObjectRow>) -> Result<ItemView> {
-        let record = archive.db.q().record(it.record_id)?;
+    fn item(&self, it: ItemRow, object: Option<&ObjectRow>) -> Result<ItemView> {
+        let record = self.archive.db.read().record(it.record_id)?;
         let problems: Vec<String> =
             check_item(&it, record.as_ref(), object, &self.keys, &self.archive_id)
                 .into_iter()
@@ -117,7 +121,7 @@ impl Viewer {
             size: it.size,
             media_type: it.media_type,
             ingested_at: it.ingested_at,
-            collector: self.owners.get(&it.collector_keyid).cloned(),
+            collector: self.keys.owners.get(&it.collector_keyid).cloned(),
             collector_keyid: it.collector_keyid,
             blake3: it.blake3,
             sha256: object.map(|o| o.sha256.clone()),
@@ -148,81 +152,152 @@ fn object_view(archive: &Archive, o: ObjectRow) -> ObjectView {
 /// Every item, with its signature status.
 pub fn list(archive: &Archive) -> Result<Vec<ItemView>> {
     let viewer = Viewer::new(archive)?;
+    let q = archive.db.read();
     let objects: HashMap<String, ObjectRow> =
-        archive.db.q().objects()?.into_iter().map(|o| (o.blake3.clone(), o)).collect();
-    archive
-        .db
-        .q()
-        .items()?
+        q.objects()?.into_iter().map(|o| (o.blake3.clone(), o)).collect();
+    q.items()?
         .into_iter()
         .map(|it| {
             let o = objects.get(&it.blake3);
-            viewer.item(archive, it, o)
+            viewer.item(it, o)
         })
         .collect()
-}
-
-/// What a user-typed reference names.
-pub(crate) enum Target {
-    Item(ItemRow),
-    Object(ObjectRow),
-}
-
-/// Resolve an item number, item UUID, full BLAKE3 or unique BLAKE3 prefix
-/// (at least 8 hex digits).
-pub(crate) fn resolve(archive: &Archive, reference: &str) -> Result<Target> {
-    let q = archive.db.q();
-    let r = reference.trim();
-    let not_found = || {
-        Error::new(ErrorKind::NotFound, format!("no item or object {r:?} in this archive")).hint(
-            "use an item number or a blake3 hash (or its first 8+ hex digits) from `custody list`",
-        )
-    };
-    if let Ok(n) = r.parse::<i64>()
-        && r.len() < 8
-    {
-        return q.item(n)?.map(Target::Item).ok_or_else(not_found);
-    }
-    if let Some(it) = q.item_by_uuid(r)? {
-        return Ok(Target::Item(it));
-    }
-    let lower = r.to_ascii_lowercase();
-    if lower.len() >= 8 && lower.len() <= 64 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let mut found = q.objects_with_prefix(&lower)?;
-        if found.len() > 1 {
-            return Err(Error::new(ErrorKind::Usage, format!("{r:?} matches several objects"))
-                .hint("type more hex digits"));
-        }
-        return found.pop().map(Target::Object).ok_or_else(not_found);
-    }
-    Err(not_found())
 }
 
 /// Show one item, or an object and all its items.
 pub fn show(archive: &Archive, reference: &str) -> Result<ShowReport> {
     let viewer = Viewer::new(archive)?;
-    let q = archive.db.q();
-    match resolve(archive, reference)? {
+    let q = archive.db.read();
+    let (object, items) = match archive.resolve(reference)? {
         Target::Item(it) => {
             let o = q.object(&it.blake3)?;
-            let view = viewer.item(archive, it, o.as_ref())?;
-            let (claims, discrepancies) = claims_of(archive, &view.blake3)?;
-            Ok(ShowReport {
-                object: o.map(|o| object_view(archive, o)),
-                items: vec![view],
-                claims,
-                discrepancies,
-            })
+            let view = viewer.item(it, o.as_ref())?;
+            (o, vec![view])
         }
         Target::Object(o) => {
             let items = q
                 .items_of(&o.blake3)?
                 .into_iter()
-                .map(|it| viewer.item(archive, it, Some(&o)))
+                .map(|it| viewer.item(it, Some(&o)))
                 .collect::<Result<Vec<_>>>()?;
-            let (claims, discrepancies) = claims_of(archive, &o.blake3)?;
-            Ok(ShowReport { object: Some(object_view(archive, o)), items, claims, discrepancies })
+            (Some(o), items)
         }
+    };
+    let blake3 = object.as_ref().map_or_else(
+        || items.first().map(|i| i.blake3.clone()).unwrap_or_default(),
+        |o| o.blake3.clone(),
+    );
+    let (claims, discrepancies) = viewer.claims(&blake3)?;
+    Ok(ShowReport { object: object.map(|o| object_view(archive, o)), items, claims, discrepancies })
+}
+
+/// A claim as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimView {
+    /// Claim number.
+    pub claim: i64,
+    /// UUID.
+    pub uuid: String,
+    /// Kind.
+    pub kind: String,
+    /// Basis.
+    pub basis: String,
+    /// Author key id.
+    pub author_keyid: String,
+    /// Author's registered name.
+    pub author: Option<String>,
+    /// Signing time.
+    pub signed_at: String,
+    /// Confidence.
+    pub confidence: Option<Confidence>,
+    /// The claim it supersedes (number).
+    pub supersedes: Option<i64>,
+    /// The claim that supersedes it (number).
+    pub superseded_by: Option<i64>,
+    /// True if nothing supersedes it.
+    pub current: bool,
+    /// The item it was made with.
+    pub item_uuid: Option<String>,
+    /// The signed value (absent if the signature does not verify).
+    pub value: Option<ClaimValue>,
+    /// Raw embedded values.
+    pub raw: BTreeMap<String, String>,
+    /// True when the signature verifies and every check passes.
+    pub verified: bool,
+    /// What is wrong, if anything.
+    pub problems: Vec<String>,
+}
+
+/// Every claim about an object (by kind, then age) and its discrepancies
+/// (among verified claims only).
+pub(crate) fn claims_of(
+    archive: &Archive,
+    blake3: &str,
+) -> Result<(Vec<ClaimView>, Vec<Discrepancy>)> {
+    Viewer::new(archive)?.claims(blake3)
+}
+
+impl Viewer<'_> {
+    fn claims(&self, blake3: &str) -> Result<(Vec<ClaimView>, Vec<Discrepancy>)> {
+        let q = self.archive.db.read();
+        let object = q.object(blake3)?;
+        let rows = q.claims_of(blake3)?;
+        let by_uuid: HashMap<&str, &ClaimRow> =
+            rows.iter().map(|c| (c.claim_uuid.as_str(), c)).collect();
+        let supersessions = Supersessions::of(&rows);
+        let cx = ClaimContext {
+            keys: &self.keys,
+            archive_id: &self.archive_id,
+            by_uuid: &by_uuid,
+            supersessions: &supersessions,
+        };
+        let mut views = Vec::new();
+        for c in &rows {
+            let rec = q.record(c.record_id)?;
+            let (p, findings) = check_claim(c, rec.as_ref(), object.as_ref(), &cx);
+            let superseded_by = supersessions.superseded_by(&c.claim_uuid).map(|o| o.id);
+            views.push(ClaimView {
+                claim: c.id,
+                uuid: c.claim_uuid.clone(),
+                kind: c.kind.clone(),
+                basis: c.basis.clone(),
+                author_keyid: c.keyid.clone(),
+                author: self.keys.owners.get(&c.keyid).cloned(),
+                signed_at: c.signed_at.clone(),
+                confidence: p.as_ref().and_then(|p| p.confidence),
+                supersedes: c.supersedes.as_deref().and_then(|u| by_uuid.get(u)).map(|o| o.id),
+                superseded_by,
+                current: superseded_by.is_none(),
+                item_uuid: c.item_uuid.clone(),
+                raw: p.as_ref().map(|p| p.raw.clone()).unwrap_or_default(),
+                value: p.map(|p| p.claim),
+                verified: findings.is_empty(),
+                problems: findings
+                    .iter()
+                    .map(|f| format!("{}: {}", f.code.as_str(), f.message))
+                    .collect(),
+            });
+        }
+        let kind_rank = |k: &str| Kind::iter().position(|x| x.name() == k).unwrap_or(usize::MAX);
+        views.sort_by_key(|v| (kind_rank(&v.kind), v.claim));
+        let supersedes: HashMap<i64, Option<&str>> =
+            rows.iter().map(|r| (r.id, r.supersedes.as_deref())).collect();
+        let reviewed: Vec<Reviewed<'_>> = views
+            .iter()
+            .filter(|v| v.verified)
+            .filter_map(|v| {
+                Some(Reviewed {
+                    id: v.claim,
+                    uuid: &v.uuid,
+                    author: &v.author_keyid,
+                    basis: v.basis.parse::<Basis>().ok()?,
+                    supersedes: supersedes.get(&v.claim).copied().flatten(),
+                    value: v.value.as_ref()?,
+                })
+            })
+            .collect();
+        let discrepancies = review::discrepancies(&reviewed, self.archive.now_utc());
+        Ok((views, discrepancies))
     }
 }
 
@@ -238,13 +313,7 @@ pub struct CatReport {
 /// Stream an object's original bytes to `out`, verifying BLAKE3 and size as
 /// it goes. On a mismatch the error says the output must not be trusted.
 pub fn cat(archive: &Archive, reference: &str, out: &mut dyn Write) -> Result<CatReport> {
-    let o = match resolve(archive, reference)? {
-        Target::Object(o) => o,
-        Target::Item(it) => archive.db.q().object(&it.blake3)?.ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, format!("item {} names a missing object row", it.id))
-                .hint("run `custody audit`")
-        })?,
-    };
+    let o = archive.resolve_object(reference)?;
     let untrusted = |why: String| {
         Error::new(
             ErrorKind::Integrity,
@@ -260,7 +329,7 @@ pub fn cat(archive: &Archive, reference: &str, out: &mut dyn Write) -> Result<Ca
         .ok_or_else(|| untrusted(format!("unknown encoding {:?}", o.encoding)))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut sink = |b: &[u8]| out.write_all(b);
-    let rb = read_back(&archive.store, &id, enc, false, &mut buf, &mut sink).map_err(|e| {
+    let rb = archive.store.read_back(&id, enc, false, &mut buf, &mut sink).map_err(|e| {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             Error::new(ErrorKind::Io, "output closed before the end").source_err(e)
         } else {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::Archive;
+use crate::archive::Archive;
 use crate::clock::rfc3339;
 use crate::crypto::{SecretKey, keyfile};
 use crate::error::{Error, ErrorKind, Result};
@@ -125,15 +125,15 @@ pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddRepo
     let now = archive.now();
     let keyid = named.key.keyid();
     let tx = archive.db.tx()?;
-    let added = tx.add_key(&keyid, &named.key.to_hex(), &owner, &now)?;
+    let added = tx.insert_key(&keyid, &named.key.to_hex(), &owner, &now)?;
     if added {
-        crate::log::append(
+        crate::custody_log::append(
             &tx,
-            &crate::log::Event::key_registration(&now, &keyid, &named.key.to_hex()),
+            &crate::custody_log::Event::key_registration(&now, &keyid, &named.key.to_hex()),
         )?;
     }
     tx.commit()?;
-    let row = archive.db.q().key(&keyid)?.ok_or_else(|| {
+    let row = archive.db.read().key(&keyid)?.ok_or_else(|| {
         Error::new(ErrorKind::Database, format!("key {keyid} vanished after registering it"))
     })?;
     Ok(KeyAddReport { key: row.into(), added })
@@ -141,7 +141,7 @@ pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddRepo
 
 /// All registered keys.
 pub fn key_list(archive: &Archive) -> Result<Vec<KeyInfo>> {
-    Ok(archive.db.q().keys()?.into_iter().map(KeyInfo::from).collect())
+    Ok(archive.db.read().keys()?.into_iter().map(KeyInfo::from).collect())
 }
 
 /// Options for `key revoke`.
@@ -174,14 +174,14 @@ pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyR
     let at = match &opts.at {
         None => archive.now(),
         Some(t) => rfc3339(
-            crate::claim::parse_instant(t)
+            crate::clock::parse_instant(t)
                 .map_err(|m| Error::new(ErrorKind::Usage, format!("--at: {m}")))?,
         ),
     };
     let wanted = opts.keyid.trim().to_ascii_lowercase();
     let matches: Vec<_> = archive
         .db
-        .q()
+        .read()
         .keys()?
         .into_iter()
         .filter(|k| wanted.len() >= 8 && k.keyid.starts_with(&wanted))
@@ -215,9 +215,12 @@ pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyR
         return Err(Error::new(ErrorKind::Usage, format!("key {} was already revoked", key.keyid))
             .hint("a revocation is never moved or undone"));
     }
-    crate::log::append(&tx, &crate::log::Event::key_revocation(&at, &key.keyid, reason))?;
+    crate::custody_log::append(
+        &tx,
+        &crate::custody_log::Event::key_revocation(&at, &key.keyid, reason),
+    )?;
     tx.commit()?;
-    let row = archive.db.q().key(&key.keyid)?.ok_or_else(|| {
+    let row = archive.db.read().key(&key.keyid)?.ok_or_else(|| {
         Error::new(ErrorKind::Database, format!("key {} vanished while revoking it", key.keyid))
     })?;
     Ok(KeyRevokeReport { key: row.into(), reason: reason.into() })

@@ -41,31 +41,41 @@ pub struct Found {
 /// A box: its four-character type and its body.
 type Atom<'a> = ([u8; 4], &'a [u8]);
 
+/// A box header: its type, the header's length and the box's total length
+/// (header included), read from `h` (8 bytes, or 16 for a 64-bit size)
+/// and checked against the `room` left in its container (the file, for a
+/// top-level box) at offset `at`.
+fn header(h: &[u8], at: u64, room: u64, container: &str) -> Result<([u8; 4], u64, u64), String> {
+    let word = |r: std::ops::Range<usize>| h.get(r).ok_or("a box header is cut off");
+    let size = u64::from(u32::from_be_bytes(word(0..4)?.try_into().map_err(|_| "bad size")?));
+    let kind: [u8; 4] = word(4..8)?.try_into().map_err(|_| "bad type")?;
+    let (total, len) = match size {
+        0 => (room, 8),
+        1 => {
+            let b = h.get(8..16).ok_or("a 64-bit box size is cut off")?;
+            (u64::from_be_bytes(b.try_into().map_err(|_| "bad size")?), 16)
+        }
+        n => (n, 8),
+    };
+    if total < len || total > room {
+        return Err(format!(
+            "box {:?} at offset {at} claims {total} bytes, {container}",
+            String::from_utf8_lossy(&kind)
+        ));
+    }
+    Ok((kind, len, total))
+}
+
 /// The boxes directly inside `body`. Stops with an error at the first box
 /// whose size does not fit.
 fn boxes(body: &[u8]) -> Result<Vec<Atom<'_>>, String> {
     let mut out = Vec::new();
     let mut at = 0usize;
     while body.len() - at >= 8 {
-        let size = u32::from_be_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]]) as u64;
-        let kind = [body[at + 4], body[at + 5], body[at + 6], body[at + 7]];
-        let (total, header) = match size {
-            0 => ((body.len() - at) as u64, 8),
-            1 => {
-                let l = body.get(at + 8..at + 16).ok_or("a 64-bit box size is cut off")?;
-                let mut b = [0u8; 8];
-                b.copy_from_slice(l);
-                (u64::from_be_bytes(b), 16)
-            }
-            n => (n, 8),
-        };
-        if total < header || total > (body.len() - at) as u64 {
-            return Err(format!(
-                "box {:?} at offset {at} claims {total} bytes, more than its container holds",
-                String::from_utf8_lossy(&kind)
-            ));
-        }
-        out.push((kind, &body[at + header as usize..at + total as usize]));
+        let room = (body.len() - at) as u64;
+        let (kind, len, total) =
+            header(&body[at..], at as u64, room, "more than its container holds")?;
+        out.push((kind, &body[at + len as usize..at + total as usize]));
         at += total as usize;
     }
     Ok(out)
@@ -82,32 +92,16 @@ pub fn moov<R: Read + Seek>(r: &mut R) -> Result<Option<Vec<u8>>, String> {
         if n < 8 {
             return Ok(None);
         }
-        let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
-        let (total, header) = match size {
-            0 => (end - pos, 8),
-            1 if n >= 16 => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&h[8..16]);
-                (u64::from_be_bytes(b), 16)
+        let (kind, len, total) = header(&h[..n], pos, end - pos, "past the end of the file")?;
+        if &kind == b"moov" {
+            let body = total - len;
+            if body > MAX_MOOV {
+                return Err(format!("the moov box is {body} bytes, more than the {MAX_MOOV} read"));
             }
-            1 => return Err("a 64-bit box size is cut off".into()),
-            s => (s, 8),
-        };
-        if total < header || pos.checked_add(total).is_none_or(|e| e > end) {
-            return Err(format!(
-                "box {:?} at offset {pos} claims {total} bytes, past the end of the file",
-                String::from_utf8_lossy(&h[4..8])
-            ));
-        }
-        if &h[4..8] == b"moov" {
-            let len = total - header;
-            if len > MAX_MOOV {
-                return Err(format!("the moov box is {len} bytes, more than the {MAX_MOOV} read"));
-            }
-            r.seek(SeekFrom::Start(pos + header)).map_err(|e| e.to_string())?;
-            let mut body = vec![0u8; len as usize];
-            r.read_exact(&mut body).map_err(|e| e.to_string())?;
-            return Ok(Some(body));
+            r.seek(SeekFrom::Start(pos + len)).map_err(|e| e.to_string())?;
+            let mut bytes = vec![0u8; body as usize];
+            r.read_exact(&mut bytes).map_err(|e| e.to_string())?;
+            return Ok(Some(bytes));
         }
         pos += total;
     }
@@ -275,7 +269,7 @@ pub fn apple_time(s: &str) -> Option<String> {
         }
         _ => s.to_owned(),
     };
-    crate::claim::parse_instant(&fixed).ok().map(|_| fixed)
+    crate::clock::parse_instant(&fixed).ok().map(|_| fixed)
 }
 
 /// An ISO 6709 point (`+36.1993+037.1627+390.000/`, degrees, DDMM or

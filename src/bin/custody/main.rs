@@ -10,6 +10,8 @@
 
 #![allow(clippy::print_stdout)] // the binary is where output belongs
 
+mod args;
+mod demo;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -17,19 +19,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use custody::audit::{AuditOptions, audit};
-use custody::claim::{Basis, FieldError, Fields, Kind, parse_fields};
-use custody::clock::SystemClock;
+use custody::claim::Kind;
+use custody::commands::audit::{AuditOptions, audit};
 use custody::commands::claim::{ClaimOptions, claim};
-use custody::commands::demo::{DemoOptions, demo};
-use custody::commands::ingest::{IngestOptions, ingest};
+use custody::commands::ingest::{IngestOptions, collector_claims, ingest};
 use custody::commands::keys::{
     KeyAddOptions, KeyNewOptions, KeyRevokeOptions, key_add, key_list, key_new, key_revoke,
 };
-use custody::commands::log as clog;
-use custody::commands::{NoProgress, Progress, inspect};
+use custody::commands::{history, inspect, proof, witness};
 use custody::crypto::{SecretKey, keyfile};
-use custody::{Archive, Error, ErrorKind, InitOptions};
+use custody::{Archive, Error, ErrorKind, InitOptions, NoProgress, Progress, SystemClock};
+
+use args::{ClaimArgs, ClaimBasis, names};
+use demo::{DemoOptions, demo};
 
 #[derive(Parser)]
 #[command(name = "custody", version, about = "Archival evidence store with provenance")]
@@ -81,12 +83,12 @@ enum Command {
     Claim {
         /// Item number, item UUID, or blake3 (prefix)
         reference: String,
-        /// What the claim is about: source, capture-time, location, description, relation, verification
-        #[arg(long, value_parser = kebab::<Kind>)]
+        /// What the claim is about
+        #[arg(long, value_parser = names::<Kind>())]
         kind: Kind,
-        /// What it rests on: analyst, claimed, device
-        #[arg(long, value_parser = kebab::<Basis>, default_value = "analyst")]
-        basis: Basis,
+        /// What it rests on (`embedded` is reserved for values read from the file)
+        #[arg(long, value_enum, default_value_t = ClaimBasis::Analyst)]
+        basis: ClaimBasis,
         /// The claim (number or UUID) this one corrects
         #[arg(long)]
         supersedes: Option<String>,
@@ -238,131 +240,6 @@ enum WitnessCommand {
     },
 }
 
-/// A claim enum from its kebab-case name (the names the signed claims use).
-fn kebab<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|_| format!("{s:?} is not one of the names listed in --help"))
-}
-
-/// Claim fields as flags; the same names (with `_`) are manifest columns.
-#[derive(clap::Args, Default)]
-#[command(next_help_heading = "Claim fields")]
-struct ClaimArgs {
-    /// Where it was posted (source)
-    #[arg(long)]
-    source_url: Option<String>,
-    /// Platform: telegram, x, youtube, … (source)
-    #[arg(long)]
-    platform: Option<String>,
-    /// Channel or account (source)
-    #[arg(long)]
-    account: Option<String>,
-    /// Post id (source)
-    #[arg(long)]
-    post_id: Option<String>,
-    /// When it was posted, RFC 3339 with offset (source)
-    #[arg(long)]
-    posted_at: Option<String>,
-    /// When it was retrieved, RFC 3339 with offset (source)
-    #[arg(long)]
-    retrieved_at: Option<String>,
-    /// download, screen-recording, screenshot, handover, direct-capture, other (source)
-    #[arg(long)]
-    acquisition: Option<String>,
-    /// Capture time, RFC 3339 with offset (capture-time)
-    #[arg(long)]
-    captured_at: Option<String>,
-    /// second (default), minute, day, approximate (capture-time)
-    #[arg(long)]
-    precision: Option<String>,
-    /// Latitude, decimal degrees north, WGS 84 (location)
-    #[arg(long, allow_hyphen_values = true)]
-    lat: Option<String>,
-    /// Longitude, decimal degrees east, WGS 84 (location)
-    #[arg(long, allow_hyphen_values = true)]
-    lon: Option<String>,
-    /// Accuracy radius in metres (location)
-    #[arg(long)]
-    accuracy: Option<String>,
-    /// Altitude in metres (location)
-    #[arg(long, allow_hyphen_values = true)]
-    altitude: Option<String>,
-    /// Place name (location)
-    #[arg(long)]
-    place: Option<String>,
-    /// What it shows (description)
-    #[arg(long)]
-    description: Option<String>,
-    /// Title (description)
-    #[arg(long)]
-    title: Option<String>,
-    /// Tags, separated by commas (description)
-    #[arg(long)]
-    tags: Option<String>,
-    /// duplicate-of, derived-from, same-event-as (relation)
-    #[arg(long)]
-    relation: Option<String>,
-    /// The other item: number, UUID or blake3 prefix (relation)
-    #[arg(long)]
-    related_to: Option<String>,
-    /// confirmed, probable, unverified, disputed, false (verification)
-    #[arg(long)]
-    verdict: Option<String>,
-    /// How it was established (location at ingest; location or verification)
-    #[arg(long)]
-    method: Option<String>,
-    /// Notes (source at ingest; source, relation or verification)
-    #[arg(long)]
-    note: Option<String>,
-    /// low, medium, high
-    #[arg(long)]
-    confidence: Option<String>,
-}
-
-impl ClaimArgs {
-    fn fields(&self) -> Result<Fields, Error> {
-        let mut f = Fields::default();
-        let pairs = [
-            ("source_url", &self.source_url),
-            ("platform", &self.platform),
-            ("account", &self.account),
-            ("post_id", &self.post_id),
-            ("posted_at", &self.posted_at),
-            ("retrieved_at", &self.retrieved_at),
-            ("acquisition", &self.acquisition),
-            ("captured_at", &self.captured_at),
-            ("precision", &self.precision),
-            ("lat", &self.lat),
-            ("lon", &self.lon),
-            ("accuracy", &self.accuracy),
-            ("altitude", &self.altitude),
-            ("place", &self.place),
-            ("description", &self.description),
-            ("title", &self.title),
-            ("tags", &self.tags),
-            ("relation", &self.relation),
-            ("related_to", &self.related_to),
-            ("verdict", &self.verdict),
-            ("method", &self.method),
-            ("note", &self.note),
-            ("confidence", &self.confidence),
-        ];
-        for (name, v) in pairs {
-            if let Some(v) = v {
-                f.set(name, v).map_err(|e| Error::new(ErrorKind::Usage, e.message))?;
-            }
-        }
-        Ok(f)
-    }
-}
-
-fn flag_errors(errs: &[FieldError]) -> Error {
-    let lines: Vec<String> =
-        errs.iter().map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message)).collect();
-    Error::new(ErrorKind::Usage, format!("invalid claim flags:\n  {}", lines.join("\n  ")))
-        .hint("nothing was ingested; fix the flags and run again")
-}
-
 /// A small text file given on the command line (checkpoint, proof).
 fn read_text(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
@@ -478,7 +355,66 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let id = a.identity()?;
             out(render::init(&root, &id), &id, 0)
         }
-        Command::Key(KeyCommand::New { name, out: file, no_passphrase }) => {
+        Command::Key(k) => run_key(k, &open)?,
+        Command::Ingest { paths, manifest, skip_bad_rows, key, threads, claims } => {
+            let claims = collector_claims(&claims.fields()?)?;
+            let key = signing_key(key, "ingest")?;
+            let mut a = open()?;
+            let bar = Bar::new();
+            let opts = IngestOptions { paths, claims, manifest, skip_bad_rows, key: &key, threads };
+            let r = ingest(&mut a, &opts, &bar)?;
+            let code = u8::from(r.summary.skipped > 0 || !r.bad_rows.is_empty());
+            out(render::ingest(&r), &r, code)
+        }
+        Command::Claim { reference, kind, basis, supersedes, key, claims } => {
+            let fields = claims.fields()?;
+            let key = signing_key(key, "claim")?;
+            let mut a = open()?;
+            let basis = basis.into();
+            let opts =
+                ClaimOptions { target: reference, kind, basis, fields, supersedes, key: &key };
+            let r = claim(&mut a, &opts)?;
+            out(render::claim(&r), &r, 0)
+        }
+        Command::List => {
+            let items = inspect::list(&open()?)?;
+            let code = u8::from(items.iter().any(|i| !i.verified));
+            out(render::list(&items), &items, code)
+        }
+        Command::Show { reference } => {
+            let r = inspect::show(&open()?, &reference)?;
+            let code = u8::from(
+                r.items.iter().any(|i| !i.verified) || r.claims.iter().any(|c| !c.verified),
+            );
+            out(render::show(&r), &r, code)
+        }
+        Command::Cat { reference } => run_cat(&open()?, &reference, cli.json)?,
+        Command::Audit { deep, limit, threads, against, vkey } => {
+            let against = against.map(|p| read_text(&p)).transpose()?;
+            let against_vkey = vkey.map(|v| vkey_arg(&v)).transpose()?;
+            let mut a = open()?;
+            let bar = Bar::new();
+            let opts = AuditOptions { deep, threads, limit, against, against_vkey };
+            let r = audit(&mut a, &opts, &bar)?;
+            out(render::audit(&r), &r, u8::from(!r.is_clean()))
+        }
+        Command::Log { reference } => {
+            let r = history::history(&open()?, reference.as_deref())?;
+            out(render::log(&r), &r, 0)
+        }
+        c @ (Command::Checkpoint { .. } | Command::Prove { .. } | Command::VerifyProof { .. }) => {
+            run_proof(c, &open, cli.json)?
+        }
+        Command::Witness(w) => run_witness(w, &open)?,
+        Command::Demo { manifest, workdir } => run_demo(manifest, workdir)?,
+    })
+}
+
+type Open<'a> = dyn Fn() -> Result<Archive, Error> + 'a;
+
+fn run_key(k: KeyCommand, open: &Open<'_>) -> Result<Output, Error> {
+    Ok(match k {
+        KeyCommand::New { name, out: file, no_passphrase } => {
             let file = file.unwrap_or_else(|| {
                 let slug: String = name
                     .chars()
@@ -495,94 +431,51 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let r = key_new(&opts, time::OffsetDateTime::now_utc())?;
             out(render::key_new(&r), &r, 0)
         }
-        Command::Key(KeyCommand::Add { file, name }) => {
-            let mut a = open()?;
-            let r = key_add(&mut a, &KeyAddOptions { file, owner: name })?;
+        KeyCommand::Add { file, name } => {
+            let r = key_add(&mut open()?, &KeyAddOptions { file, owner: name })?;
             out(render::key_add(&r), &r, 0)
         }
-        Command::Key(KeyCommand::List) => {
+        KeyCommand::List => {
             let keys = key_list(&open()?)?;
             out(render::key_list(&keys), &keys, 0)
         }
-        Command::Ingest { paths, manifest, skip_bad_rows, key, threads, claims } => {
-            let no_relations = |_: &str| Err("relations are made with `custody claim`".to_owned());
-            let claims = parse_fields(&claims.fields()?, None, &no_relations)
-                .map_err(|e| flag_errors(&e))?;
-            let key = signing_key(key, "ingest")?;
-            let mut a = open()?;
-            let bar = Bar::new();
-            let opts = IngestOptions { paths, claims, manifest, skip_bad_rows, key: &key, threads };
-            let r = ingest(&mut a, &opts, &bar)?;
-            let code = u8::from(r.summary.skipped > 0 || !r.bad_rows.is_empty());
-            out(render::ingest(&r), &r, code)
-        }
-        Command::Claim { reference, kind, basis, supersedes, key, claims } => {
-            let fields = claims.fields()?;
-            let key = signing_key(key, "claim")?;
-            let mut a = open()?;
-            let opts =
-                ClaimOptions { target: reference, kind, basis, fields, supersedes, key: &key };
-            let r = claim(&mut a, &opts)?;
-            out(render::claim(&r), &r, 0)
-        }
-        Command::Key(KeyCommand::Revoke { keyid, reason, at }) => {
-            let mut a = open()?;
-            let r = key_revoke(&mut a, &KeyRevokeOptions { keyid, reason, at })?;
+        KeyCommand::Revoke { keyid, reason, at } => {
+            let r = key_revoke(&mut open()?, &KeyRevokeOptions { keyid, reason, at })?;
             out(render::key_revoke(&r), &r, 0)
         }
-        Command::List => {
-            let items = inspect::list(&open()?)?;
-            let code = u8::from(items.iter().any(|i| !i.verified));
-            out(render::list(&items), &items, code)
-        }
-        Command::Show { reference } => {
-            let r = inspect::show(&open()?, &reference)?;
-            let code = u8::from(
-                r.items.iter().any(|i| !i.verified) || r.claims.iter().any(|c| !c.verified),
-            );
-            out(render::show(&r), &r, code)
-        }
-        Command::Cat { reference } => {
-            let a = open()?;
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            let r = inspect::cat(&a, &reference, &mut lock)?;
-            // The bytes went to stdout; only a JSON summary may follow, on stderr.
-            if cli.json {
-                eprintln!("{}", serde_json::to_string(&r).unwrap_or_default());
-            }
-            return Ok(Output { text: String::new(), json: serde_json::Value::Null, code: 0 });
-        }
-        Command::Audit { deep, limit, threads, against, vkey } => {
-            let against = against.map(|p| read_text(&p)).transpose()?;
-            let against_vkey = vkey.map(|v| vkey_arg(&v)).transpose()?;
-            let mut a = open()?;
-            let bar = Bar::new();
-            let opts = AuditOptions { deep, threads, limit, against, against_vkey };
-            let r = audit(&mut a, &opts, &bar)?;
-            out(render::audit(&r), &r, u8::from(!r.is_clean()))
-        }
+    })
+}
+
+fn run_cat(a: &Archive, reference: &str, json: bool) -> Result<Output, Error> {
+    let stdout = std::io::stdout();
+    let mut lock = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let r = inspect::cat(a, reference, &mut lock)?;
+    // The bytes went to stdout; only a JSON summary may follow, on stderr.
+    if json {
+        eprintln!("{}", serde_json::to_string(&r).unwrap_or_default());
+    }
+    Ok(Output { text: String::new(), json: serde_json::Value::Null, code: 0 })
+}
+
+fn run_proof(c: Command, open: &Open<'_>, json: bool) -> Result<Output, Error> {
+    Ok(match c {
         Command::Checkpoint { key } => {
             let key = key.map(|k| load_key(&k)).transpose()?;
-            let r = clog::checkpoint(&mut open()?, key.as_ref())?;
-            if !cli.json {
+            let r = proof::checkpoint(&mut open()?, key.as_ref())?;
+            if !json {
                 eprintln!("log verifier key: {}", r.vkey);
             }
             out(r.note.clone(), &r, 0)
-        }
-        Command::Log { reference } => {
-            let r = clog::timeline(&open()?, reference.as_deref())?;
-            out(render::log(&r), &r, 0)
         }
         Command::Prove { reference, event, checkpoint, consistency } => {
             let target = match (reference, event, consistency) {
                 (_, _, Some(files)) => {
                     let old = read_text(&files[0])?;
                     let new = files.get(1).map(|f| read_text(f)).transpose()?;
-                    clog::ProveTarget::Consistency(old, new)
+                    proof::ProveTarget::Consistency(old, new)
                 }
-                (_, Some(n), None) => clog::ProveTarget::Event(n),
-                (Some(r), None, None) => clog::ProveTarget::Item(r),
+                (_, Some(n), None) => proof::ProveTarget::Event(n),
+                (Some(r), None, None) => proof::ProveTarget::Item(r),
                 (None, None, None) => {
                     return Err(Error::new(
                         ErrorKind::Usage,
@@ -591,16 +484,22 @@ fn run(cli: Cli) -> Result<Output, Error> {
                 }
             };
             let cp = checkpoint.map(|p| read_text(&p)).transpose()?;
-            let r = clog::prove(&mut open()?, target, cp.as_deref())?;
+            let r = proof::prove(&mut open()?, target, cp.as_deref())?;
             out(r.proof.clone(), &r, 0)
         }
-        Command::VerifyProof { proof, vkey } => {
-            let r = clog::verify_proof(&read_text(&proof)?, &vkey_arg(&vkey)?)?;
+        Command::VerifyProof { proof: file, vkey } => {
+            let r = proof::verify_proof(&read_text(&file)?, &vkey_arg(&vkey)?)?;
             out(render::verify_proof(&r), &r, u8::from(!r.valid))
         }
-        Command::Witness(WitnessCommand::Cosign { checkpoint, key, name, log_vkey }) => {
+        _ => return Err(Error::new(ErrorKind::Usage, "not a proof command")),
+    })
+}
+
+fn run_witness(w: WitnessCommand, open: &Open<'_>) -> Result<Output, Error> {
+    Ok(match w {
+        WitnessCommand::Cosign { checkpoint, key, name, log_vkey } => {
             let key = signing_key(key, "witness cosign")?;
-            let r = clog::witness_cosign(
+            let r = witness::witness_cosign(
                 &read_text(&checkpoint)?,
                 &key,
                 &name,
@@ -610,30 +509,31 @@ fn run(cli: Cli) -> Result<Output, Error> {
             eprintln!("witness verifier key: {}", r.witness_vkey);
             out(r.cosigned.clone(), &r, 0)
         }
-        Command::Witness(WitnessCommand::Add { cosigned, vkey }) => {
-            let r = clog::witness_add(&mut open()?, &read_text(&cosigned)?, &vkey_arg(&vkey)?)?;
+        WitnessCommand::Add { cosigned, vkey } => {
+            let r = witness::witness_add(&mut open()?, &read_text(&cosigned)?, &vkey_arg(&vkey)?)?;
             let text = format!(
                 "stored the cosignature of checkpoint {} by {} (time {})\n",
                 r.checkpoint, r.witness, r.timestamp
             );
             out(text, &r, 0)
         }
-        Command::Demo { manifest, workdir } => {
-            let dir = match workdir {
-                Some(d) => d,
-                // Kept after the demo so the scratch archive can be looked at.
-                None => tempfile::Builder::new()
-                    .prefix("custody-demo-")
-                    .tempdir()
-                    .map_err(|e| {
-                        Error::new(ErrorKind::Io, "cannot create a scratch directory").source_err(e)
-                    })?
-                    .keep(),
-            };
-            let r = demo(&DemoOptions { manifest, workdir: dir }, &NoProgress)?;
-            out(render::demo(&r), &r, u8::from(!r.passed))
-        }
     })
+}
+
+fn run_demo(manifest: PathBuf, workdir: Option<PathBuf>) -> Result<Output, Error> {
+    let dir = match workdir {
+        Some(d) => d,
+        // Kept after the demo so the scratch archive can be looked at.
+        None => tempfile::Builder::new()
+            .prefix("custody-demo-")
+            .tempdir()
+            .map_err(|e| {
+                Error::new(ErrorKind::Io, "cannot create a scratch directory").source_err(e)
+            })?
+            .keep(),
+    };
+    let r = demo(&DemoOptions { manifest, workdir: dir }, &NoProgress)?;
+    Ok(out(render::demo(&r), &r, u8::from(!r.passed)))
 }
 
 fn main() -> ExitCode {
@@ -663,7 +563,7 @@ fn main() -> ExitCode {
             if let Some(h) = e.hint_text() {
                 eprintln!("hint: {h}");
             }
-            ExitCode::from(if e.kind() == ErrorKind::Integrity { 1 } else { 2 })
+            ExitCode::from(e.kind().exit_code())
         }
     }
 }

@@ -6,17 +6,18 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::demo::DemoReport;
 use custody::Identity;
-use custody::audit::AuditReport;
 use custody::claim::ClaimValue;
-use custody::commands::claim::{ClaimReport, ClaimView};
-use custody::commands::demo::DemoReport;
+use custody::commands::audit::AuditReport;
+use custody::commands::claim::ClaimReport;
+use custody::commands::history::HistoryReport;
 use custody::commands::ingest::{IngestReport, Outcome};
-use custody::commands::inspect::{ItemView, ShowReport};
+use custody::commands::inspect::{ClaimView, ItemView, ShowReport};
 use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport, KeyRevokeReport};
-use custody::commands::log::{LogReport, VerifyProofReport};
-use custody::log::Subject;
-use custody::log::proof::Verified;
+use custody::commands::proof::VerifyProofReport;
+use custody::custody_log::Subject;
+use custody::custody_log::proof::Verified;
 
 /// Text from evidence (file names, titles, raw metadata, free-text fields)
 /// with control characters escaped, so it cannot forge or erase lines.
@@ -341,8 +342,8 @@ pub fn audit(r: &AuditReport) -> String {
     let mut s = String::new();
     for f in &r.findings {
         let sev = match f.severity {
-            custody::audit::Severity::Error => "ERROR",
-            custody::audit::Severity::Warning => "WARNING",
+            custody::Severity::Error => "ERROR",
+            custody::Severity::Warning => "WARNING",
         };
         let _ = writeln!(s, "{sev} {}: {}: {}", f.code.as_str(), f.subject, f.message);
         let _ = writeln!(s, "    where:  {}\n    repair: {}", f.location, f.repair);
@@ -405,7 +406,7 @@ pub fn demo(r: &DemoReport) -> String {
     s
 }
 
-pub fn log(r: &LogReport) -> String {
+pub fn log(r: &HistoryReport) -> String {
     let mut s = String::new();
     for v in &r.events {
         match &v.event {

@@ -1,30 +1,26 @@
-//! The custody log's verbs: `checkpoint` (sign and store the tree head),
-//! `log` (the timeline, of the archive or one item), `prove` (inclusion or
-//! consistency proof files), `verify_proof` (offline, no archive needed),
-//! and the witness side: `witness_cosign` (another organisation cosigns a
-//! checkpoint, no archive needed) and `witness_add` (the archive stores a
-//! cosignature after checking it).
+//! The custody log's proofs: `checkpoint` (sign and store the tree head),
+//! `prove` (an inclusion proof of an item or event, or a consistency proof
+//! between two checkpoints) and `verify_proof` (offline, no archive needed).
 //!
 //! Must not: append events (the commands that change the archive do), or
 //! prove anything against a checkpoint this log does not extend.
 
 use serde::Serialize;
 
-use super::inspect::{Target, resolve};
-use crate::Archive;
+use crate::archive::{Archive, Target};
 use crate::crypto::SecretKey;
+use crate::custody_log::merkle::{self, Hash};
+use crate::custody_log::note::{self, ALG_ED25519, Checkpoint, Note};
+use crate::custody_log::proof::{self, Verified};
+use crate::custody_log::{self, DbTree};
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::merkle::{self, Hash};
-use crate::log::note::{self, ALG_COSIGNATURE_V1, ALG_ED25519, Checkpoint, Note};
-use crate::log::proof::{self, Verified};
-use crate::log::{self as clog, DbTree, Event};
 
 /// The archive's log verifier key (`name+id+key`), creating the key if the
 /// archive has none yet.
 fn log_vkey(archive: &Archive) -> Result<(SecretKey, String, String)> {
     let id = archive.identity()?.archive_id;
-    let key = clog::log_key(&archive.db.q(), archive.root(), &id, &archive.now())?;
-    let origin = clog::origin(&id);
+    let key = custody_log::log_key(&archive.db.read(), archive.root(), &id, &archive.now())?;
+    let origin = custody_log::origin(&id);
     let vkey = note::vkey(&origin, ALG_ED25519, &key.public());
     Ok((key, vkey, id))
 }
@@ -49,7 +45,7 @@ pub fn checkpoint(archive: &mut Archive, key: Option<&SecretKey>) -> Result<Chec
     let also = match key {
         // A second signature by a person's key, named after it.
         Some(k) => {
-            let keyid = super::check_signer(&archive.db.q(), k)?;
+            let keyid = crate::trust::signer(&archive.db.read(), k)?;
             Some((format!("custody.invalid/key/{}", &keyid[..16.min(keyid.len())]), k))
         }
         None => None,
@@ -57,103 +53,21 @@ pub fn checkpoint(archive: &mut Archive, key: Option<&SecretKey>) -> Result<Chec
     let now = archive.now();
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
-    let size = tx.q().log_size()?;
+    let size = tx.read().log_size()?;
     let also = also.as_ref().map(|(name, k)| (name.as_str(), *k));
-    let (id, note) = clog::sign_checkpoint(&tx, &log_key, also, &archive_id, size, &now)?;
+    let (id, note) = custody_log::sign_checkpoint(&tx, &log_key, also, &archive_id, size, &now)?;
     tx.commit()?;
     Ok(CheckpointReport { id, size, note: note.to_text(), vkey })
 }
 
 /// A signed note given by the user (not yet checked against any key).
-fn checkpoint_note(text: &str) -> Result<Note> {
+pub(crate) fn checkpoint_note(text: &str) -> Result<Note> {
     Note::parse(text.as_bytes())
         .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("not a checkpoint: {e}")))
 }
 
 fn integrity(why: String) -> Error {
     Error::new(ErrorKind::Integrity, why).hint("run `custody audit`")
-}
-
-/// One event as shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct EventView {
-    /// Leaf index.
-    pub index: u64,
-    /// The event (absent if its bytes do not parse).
-    pub event: Option<Event>,
-    /// Who, by registered name.
-    pub actor_name: Option<String>,
-}
-
-/// A stored checkpoint as shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckpointView {
-    /// Id.
-    pub id: i64,
-    /// Tree size.
-    pub size: i64,
-    /// When.
-    pub created_at: String,
-    /// Witnesses that cosigned it.
-    pub cosigned_by: Vec<String>,
-}
-
-/// What `log` shows.
-#[derive(Debug, Clone, Serialize)]
-pub struct LogReport {
-    /// Events (all, or those about one item's object), oldest first.
-    pub events: Vec<EventView>,
-    /// Leaves in the log.
-    pub size: u64,
-    /// Stored checkpoints (whole-archive view only).
-    pub checkpoints: Vec<CheckpointView>,
-    /// The log's verifier key.
-    pub vkey: String,
-}
-
-/// The custody timeline of the archive, or of one item's object.
-pub fn timeline(archive: &Archive, reference: Option<&str>) -> Result<LogReport> {
-    let q = archive.db.q();
-    let owners: std::collections::HashMap<String, String> =
-        q.keys()?.into_iter().map(|k| (k.keyid, k.owner)).collect();
-    let rows = match reference {
-        None => q.log_leaves(0, u64::MAX >> 1)?,
-        Some(r) => {
-            let (blake3, item_ref) = match resolve(archive, r)? {
-                Target::Item(it) => (it.blake3, format!("item:{}", it.item_uuid)),
-                Target::Object(o) => (o.blake3.clone(), format!("object:{}", o.blake3)),
-            };
-            q.log_leaves_about(&item_ref, &blake3)?
-        }
-    };
-    let events = rows
-        .into_iter()
-        .map(|r| {
-            let event = Event::parse(&r.event).ok();
-            let actor_name =
-                event.as_ref().and_then(|e| e.actor.as_ref()).and_then(|a| owners.get(a).cloned());
-            EventView { index: r.idx as u64, event, actor_name }
-        })
-        .collect();
-    let mut checkpoints = Vec::new();
-    if reference.is_none() {
-        let cos = q.cosignatures()?;
-        for c in q.checkpoints()? {
-            let cosigned_by =
-                cos.iter().filter(|s| s.checkpoint_id == c.id).map(|s| s.witness.clone()).collect();
-            checkpoints.push(CheckpointView {
-                id: c.id,
-                size: c.size,
-                created_at: c.created_at,
-                cosigned_by,
-            });
-        }
-    }
-    let vkey = match clog::log_public(archive.root())? {
-        Some(pk) => note::vkey(&clog::origin(&archive.identity()?.archive_id), ALG_ED25519, &pk),
-        None => String::new(),
-    };
-    Ok(LogReport { events, size: q.log_size()?, checkpoints, vkey })
 }
 
 /// What to prove.
@@ -187,7 +101,7 @@ fn our_checkpoint(archive: &Archive, text: &str, vkey: &str) -> Result<(Note, Ch
     let note = checkpoint_note(text)?;
     let v = note::parse_vkey(vkey).map_err(bad)?;
     let cp = proof::verify_checkpoint(&note, &v).map_err(bad)?;
-    let q = archive.db.q();
+    let q = archive.db.read();
     if cp.size > q.log_size()? || merkle::root(&DbTree(&q), cp.size)? != cp.root {
         return Err(bad(format!("this log's tree of size {} has another root", cp.size)));
     }
@@ -225,7 +139,7 @@ pub fn prove(
                 )
                 .hint("give the older checkpoint first"));
             }
-            let q = archive.db.q();
+            let q = archive.db.read();
             // Empty from size 0 (everything extends the empty tree).
             let hashes: Vec<Hash> = merkle::consistency_proof(&DbTree(&q), old_cp.size, new_size)?;
             proof::consistency_text(&old_note, &new_note, old_cp.size, new_size, &hashes)
@@ -237,7 +151,7 @@ pub fn prove(
                 ProveTarget::Consistency(..) => 0,
             };
             let (note, size) = head(archive, checkpoint)?;
-            let q = archive.db.q();
+            let q = archive.db.read();
             if index >= size {
                 return Err(Error::new(
                     ErrorKind::NotFound,
@@ -257,8 +171,8 @@ pub fn prove(
 
 /// The leaf index of an item's ingestion event.
 fn item_event(archive: &Archive, reference: &str) -> Result<u64> {
-    let q = archive.db.q();
-    let item = match resolve(archive, reference)? {
+    let q = archive.db.read();
+    let item = match archive.resolve(reference)? {
         Target::Item(it) => it,
         Target::Object(o) => q.items_of(&o.blake3)?.into_iter().next().ok_or_else(|| {
             Error::new(ErrorKind::NotFound, format!("no item names object {}", o.blake3))
@@ -301,95 +215,4 @@ pub fn verify_proof(proof_text: &str, vkey: &str) -> Result<VerifyProofReport> {
         Ok(verified) => VerifyProofReport { valid: true, verified: Some(verified), problem: None },
         Err(problem) => VerifyProofReport { valid: false, verified: None, problem: Some(problem) },
     })
-}
-
-/// What `witness cosign` made.
-#[derive(Debug, Clone, Serialize)]
-pub struct CosignReport {
-    /// The checkpoint with the cosignature line added.
-    pub cosigned: String,
-    /// The witness's verifier key (type 0x04), for `witness add`.
-    pub witness_vkey: String,
-}
-
-/// Cosign a checkpoint as witness `name` (tlog-cosignature, cosignature/v1),
-/// after checking that the log's key signed it.
-pub fn witness_cosign(
-    checkpoint_text: &str,
-    key: &SecretKey,
-    name: &str,
-    log_vkey: &str,
-    now: time::OffsetDateTime,
-) -> Result<CosignReport> {
-    if !note::valid_name(name) {
-        return Err(Error::new(
-            ErrorKind::Usage,
-            format!("witness name {name:?} has spaces or '+'"),
-        )
-        .hint("use a schema-less URL such as witness.example.org/custody"));
-    }
-    let v = note::parse_vkey(log_vkey)
-        .map_err(|e| Error::new(ErrorKind::Usage, format!("--log-vkey: {e}")))?;
-    if v.alg != ALG_ED25519 {
-        return Err(Error::new(ErrorKind::Usage, "--log-vkey is a cosigner key, not a log key"));
-    }
-    let mut note = checkpoint_note(checkpoint_text)?;
-    proof::verify_checkpoint(&note, &v)
-        .map_err(|e| Error::new(ErrorKind::Integrity, format!("refusing to cosign: {e}")))?;
-    let ts = u64::try_from(now.unix_timestamp()).unwrap_or(0);
-    note.cosign(name, key, ts);
-    Ok(CosignReport {
-        cosigned: note.to_text(),
-        witness_vkey: note::vkey(name, ALG_COSIGNATURE_V1, &key.public()),
-    })
-}
-
-/// What `witness add` stored.
-#[derive(Debug, Clone, Serialize)]
-pub struct WitnessAddReport {
-    /// The checkpoint cosigned.
-    pub checkpoint: i64,
-    /// The witness.
-    pub witness: String,
-    /// Cosignature time (POSIX seconds).
-    pub timestamp: u64,
-}
-
-/// Store a witness's cosignature of one of this archive's checkpoints,
-/// after verifying it under the witness's key.
-pub fn witness_add(
-    archive: &mut Archive,
-    cosigned: &str,
-    witness_vkey: &str,
-) -> Result<WitnessAddReport> {
-    let v = note::parse_vkey(witness_vkey)
-        .map_err(|e| Error::new(ErrorKind::Usage, format!("--vkey: {e}")))?;
-    if v.alg != ALG_COSIGNATURE_V1 {
-        return Err(Error::new(ErrorKind::Usage, "that is not a cosigner key (type 0x04)")
-            .hint("use the witness_vkey `custody witness cosign` printed"));
-    }
-    let note = checkpoint_note(cosigned)?;
-    let stored = archive
-        .db
-        .q()
-        .checkpoints()?
-        .into_iter()
-        .find(|c| Note::parse(c.note.as_bytes()).is_ok_and(|n| n.text == note.text));
-    let Some(stored) = stored else {
-        return Err(Error::new(ErrorKind::NotFound, "this archive never issued that checkpoint")
-            .hint("a witness can only cosign checkpoints made by this archive"));
-    };
-    let (ts, line) = note.cosigned_by(&v.name, &v.public).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Integrity,
-            format!("no valid cosignature by {} on this checkpoint", v.name),
-        )
-        .hint("check the witness key, and that the cosignature is over this very checkpoint")
-    })?;
-    let line = line.to_line();
-    let now = archive.now();
-    let tx = archive.db.tx()?;
-    tx.add_cosignature(stored.id, &v.name, witness_vkey.trim(), line.trim_end(), ts, &now)?;
-    tx.commit()?;
-    Ok(WitnessAddReport { checkpoint: stored.id, witness: v.name, timestamp: ts })
 }

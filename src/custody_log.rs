@@ -23,9 +23,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::crypto::{SecretKey, keyfile};
-use crate::db::{Q, Tx};
+use crate::db::{Reader, Tx};
 use crate::error::{Error, ErrorKind, Result};
-use crate::record::DigestSet;
+use crate::id::DigestSet;
 use merkle::Hash;
 use note::{Checkpoint, Note};
 
@@ -34,19 +34,27 @@ pub const EVENT_MAGIC: &str = "custody-event/v1";
 /// The log key's file inside the archive.
 pub const LOG_KEY_FILE: &str = "log.key";
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// What happened. Its name in the event bytes is the PREMIS event type
+/// where PREMIS has one, lowercase words (`key registration`); in JSON
+/// reports it is kebab-case (`key-registration`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "lowercase")]
 pub enum EventKind {
     /// PREMIS "ingestion": an item was recorded.
     Ingestion,
     /// A signed claim was added (custody).
     Claim,
     /// A public key was registered (custody).
+    #[strum(serialize = "key registration")]
     KeyRegistration,
     /// A key was revoked (custody).
+    #[strum(serialize = "key revocation")]
     KeyRevocation,
     /// PREMIS "fixity check": an audit ran.
+    #[strum(serialize = "fixity check")]
     FixityCheck,
     /// A missing object file was stored again from its original (custody).
     Repair,
@@ -55,27 +63,7 @@ pub enum EventKind {
 impl EventKind {
     /// The name written in the event.
     pub fn name(self) -> &'static str {
-        match self {
-            EventKind::Ingestion => "ingestion",
-            EventKind::Claim => "claim",
-            EventKind::KeyRegistration => "key registration",
-            EventKind::KeyRevocation => "key revocation",
-            EventKind::FixityCheck => "fixity check",
-            EventKind::Repair => "repair",
-        }
-    }
-
-    fn parse(s: &str) -> Option<EventKind> {
-        [
-            EventKind::Ingestion,
-            EventKind::Claim,
-            EventKind::KeyRegistration,
-            EventKind::KeyRevocation,
-            EventKind::FixityCheck,
-            EventKind::Repair,
-        ]
-        .into_iter()
-        .find(|k| k.name() == s)
+        self.into()
     }
 }
 
@@ -162,7 +150,7 @@ impl Event {
         };
         field(EVENT_MAGIC)?;
         let kind = field("type")?;
-        let kind = EventKind::parse(&kind).ok_or_else(|| format!("unknown event type {kind:?}"))?;
+        let kind: EventKind = kind.parse().map_err(|_| format!("unknown event type {kind:?}"))?;
         let time = field("time")?;
         let actor = Some(field("actor")?).filter(|a| a != "-");
         let subject = field("subject")?;
@@ -197,7 +185,7 @@ impl Event {
 }
 
 /// Complete subtrees read from the database.
-pub(crate) struct DbTree<'a>(pub &'a Q<'a>);
+pub(crate) struct DbTree<'a>(pub &'a Reader<'a>);
 
 impl merkle::Subtrees for DbTree<'_> {
     type Error = Error;
@@ -218,30 +206,17 @@ fn missing_node(level: u32, index: u64) -> Error {
 /// Append one event inside `tx`; returns its leaf index.
 pub(crate) fn append(tx: &Tx<'_>, event: &Event) -> Result<u64> {
     let bytes = event.encode()?;
-    let q = tx.q();
+    let q = tx.read();
     let idx = q.log_size()?;
     let tree = DbTree(&q);
     let nodes = merkle::append(idx, merkle::leaf_hash(&bytes), |l, i| {
         merkle::Subtrees::subtree(&tree, l, i)
     })?;
-    tx.add_log_leaf(idx, &bytes, event.kind.name(), &event.reference, event.blake3())?;
+    tx.insert_log_leaf(idx, &bytes, event.kind.name(), &event.reference, event.blake3())?;
     for (l, i, h) in nodes {
-        tx.add_log_node(l, i, &h)?;
+        tx.insert_log_node(l, i, &h)?;
     }
     Ok(idx)
-}
-
-/// Append events to an archive's log in one transaction (for tools that
-/// record custody events of their own, and for the log benchmark).
-pub fn record(archive: &mut crate::Archive, events: &[Event]) -> Result<u64> {
-    let _lock = archive.lock_for_writing()?;
-    let tx = archive.db.tx()?;
-    for e in events {
-        append(&tx, e)?;
-    }
-    let size = tx.q().log_size()?;
-    tx.commit()?;
-    Ok(size)
 }
 
 /// The origin line of an archive's log.
@@ -253,7 +228,12 @@ pub fn origin(archive_id: &str) -> String {
 /// unencrypted: the archive signs its checkpoints unattended). It is made
 /// later only for an archive that has never signed a checkpoint: a missing
 /// key after that is an error, never silently replaced.
-pub(crate) fn log_key(q: &Q<'_>, root: &Path, archive_id: &str, now: &str) -> Result<SecretKey> {
+pub(crate) fn log_key(
+    q: &Reader<'_>,
+    root: &Path,
+    archive_id: &str,
+    now: &str,
+) -> Result<SecretKey> {
     let path = root.join(LOG_KEY_FILE);
     if !path.exists() {
         if !q.checkpoints()?.is_empty() {
@@ -288,7 +268,7 @@ pub(crate) fn sign_checkpoint(
     size: u64,
     now: &str,
 ) -> Result<(i64, Note)> {
-    let q = tx.q();
+    let q = tx.read();
     let root = merkle::root(&DbTree(&q), size)?;
     let origin = origin(archive_id);
     let cp = Checkpoint { origin: origin.clone(), size, root };
@@ -297,7 +277,7 @@ pub(crate) fn sign_checkpoint(
     if let Some((name, k)) = also {
         note.sign(name, k);
     }
-    let id = tx.add_checkpoint(size, &root, &note.to_text(), now)?;
+    let id = tx.insert_checkpoint(size, &root, &note.to_text(), now)?;
     Ok((id, note))
 }
 
@@ -391,7 +371,7 @@ impl Event {
 /// then every signed record in order, then audit runs, then revocations.
 /// Called only by the migration to schema 3, in its transaction.
 pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
-    let q = tx.q();
+    let q = tx.read();
     let nothing =
         q.sequence("records")?.is_none() && q.keys()?.is_empty() && q.audit_runs()?.is_empty();
     if q.log_size()? > 0 || nothing {

@@ -1,0 +1,515 @@
+//! Checking the custody log, one function per phase: the leaves (each
+//! recomputed from the rows it records and the envelope it names, in log
+//! order), coverage (every item, claim, key, revocation and audit run has
+//! its event), the stored nodes (recomputed from the leaves), the stored
+//! checkpoints (signed by the log key, matching the recomputed root at
+//! their size) and cosignatures, and, with `--against`, the present log a
+//! consistent extension of a checkpoint kept elsewhere.
+//!
+//! Must not: read stored nodes to compute anything (they are what is
+//! checked), or write.
+
+use std::collections::{HashMap, HashSet};
+
+use super::rows::Rows;
+use crate::crypto::PublicKey;
+use crate::custody_log::merkle::{self, Hash, Subtrees};
+use crate::custody_log::note::{Checkpoint, Note, parse_vkey};
+use crate::custody_log::{self, Event, EventKind};
+use crate::db::{CheckpointRow, LeafRow, Reader};
+use crate::error::Result;
+use crate::finding::{Code, Finding};
+
+const REPAIR_LOG: &str = "the log is append-only evidence: restore the archive (database and \
+                          log) from a backup or replica, then compare with your external checkpoints";
+
+/// Every complete subtree, recomputed from the leaves: `levels[l][i]`.
+struct Levels(Vec<Vec<Hash>>);
+
+impl Subtrees for Levels {
+    type Error = ();
+    fn subtree(&self, level: u32, index: u64) -> std::result::Result<Hash, ()> {
+        self.0.get(level as usize).and_then(|l| l.get(index as usize)).copied().ok_or(())
+    }
+}
+
+impl Levels {
+    /// Add the next leaf hash. This repeats `merkle::append`'s rule on
+    /// purpose: the audit does not verify the code with itself.
+    fn push(&mut self, h: Hash) {
+        let levels = &mut self.0;
+        let mut level = 0;
+        let mut h = h;
+        loop {
+            if levels.len() <= level {
+                levels.push(Vec::new());
+            }
+            levels[level].push(h);
+            let n = levels[level].len();
+            if n % 2 == 1 {
+                break;
+            }
+            h = merkle::node_hash(&levels[level][n - 2], &levels[level][n - 1]);
+            level += 1;
+        }
+    }
+
+    fn root(&self, n: u64) -> Option<Hash> {
+        merkle::root(self, n).ok()
+    }
+}
+
+/// What the log check found.
+pub struct LogCheck {
+    /// Findings.
+    pub findings: Vec<Finding>,
+    /// Leaves.
+    pub size: u64,
+    /// True when the stored log itself checks out (whatever an external
+    /// checkpoint says): only then is anything appended to it or signed.
+    pub sound: bool,
+}
+
+/// An external checkpoint to check the log against, and the log key
+/// pinned to check it with (default: the archive's own).
+pub struct Against<'a> {
+    /// The signed note's text.
+    pub note: &'a str,
+    /// The pinned key.
+    pub pinned: Option<&'a PublicKey>,
+}
+
+/// Check the log. `log_key`: the archive's log key, if it has one.
+pub fn check(
+    q: &Reader<'_>,
+    rows: &Rows<'_>,
+    archive_id: &str,
+    log_key: Option<&PublicKey>,
+    against: Option<&Against<'_>>,
+) -> Result<LogCheck> {
+    let runs: HashMap<String, (String, String)> =
+        q.audit_runs()?.into_iter().map(|(id, at, r)| (id.to_string(), (at, r))).collect();
+    let leaves = Leaves { rows, runs: &runs, archive_id };
+    let replay = leaves.replay(q)?;
+    let mut out = replay.findings;
+    out.extend(coverage(rows, &runs, &replay.refs));
+    out.extend(check_nodes(q, &replay.tree)?);
+    let origin = custody_log::origin(archive_id);
+    let checkpoints = q.checkpoints()?;
+    let notes = Notes { origin: &origin, tree: &replay.tree, size: replay.size };
+    for c in &checkpoints {
+        out.extend(notes.stored(c, log_key));
+    }
+    out.extend(check_cosignatures(q, &checkpoints)?);
+    let sound = out.is_empty();
+    if let Some(a) = against {
+        out.extend(notes.against(a, log_key));
+    }
+    Ok(LogCheck { findings: out, size: replay.size, sound })
+}
+
+/// What replaying the leaves gave.
+struct Replay {
+    findings: Vec<Finding>,
+    tree: Levels,
+    refs: HashSet<(EventKind, String)>,
+    size: u64,
+}
+
+/// The leaves, checked against the rows they record.
+struct Leaves<'a> {
+    rows: &'a Rows<'a>,
+    /// Audit runs by id: (finished_at, report).
+    runs: &'a HashMap<String, (String, String)>,
+    archive_id: &'a str,
+}
+
+impl Leaves<'_> {
+    /// Read every leaf in order (in batches), recompute the tree, and check
+    /// each leaf.
+    fn replay(&self, q: &Reader<'_>) -> Result<Replay> {
+        let mut r = Replay {
+            findings: Vec::new(),
+            tree: Levels(Vec::new()),
+            refs: HashSet::new(),
+            size: 0,
+        };
+        let mut revoked: HashSet<String> = HashSet::new();
+        loop {
+            let batch = q.log_leaves(r.size, 10_000)?;
+            if batch.is_empty() {
+                break;
+            }
+            for leaf in &batch {
+                let idx = leaf.idx as u64;
+                if idx != r.size {
+                    r.findings.push(Finding::new(
+                        Code::LogEventMissing,
+                        "custody log",
+                        format!("log_leaves {}..{idx}", r.size),
+                        format!("leaves {} to {} were deleted", r.size, idx - 1),
+                        REPAIR_LOG,
+                    ));
+                }
+                r.size = idx + 1;
+                r.tree.push(merkle::leaf_hash(&leaf.event));
+                self.leaf(leaf, &mut revoked, &mut r)?;
+            }
+        }
+        Ok(r)
+    }
+
+    /// Check one leaf: it parses, it is not logged after its key's
+    /// revocation, its columns match its bytes, and it is the event its
+    /// rows give.
+    fn leaf(&self, leaf: &LeafRow, revoked: &mut HashSet<String>, r: &mut Replay) -> Result<()> {
+        let subject = format!("log event {}", leaf.idx);
+        let loc = format!("log_leaves row {}", leaf.idx);
+        let e = match Event::parse(&leaf.event) {
+            Ok(e) => e,
+            Err(why) => {
+                let m = format!("the event is malformed: {why}");
+                r.findings.push(Finding::new(Code::LogEventMismatch, subject, loc, m, REPAIR_LOG));
+                return Ok(());
+            }
+        };
+        r.refs.insert((e.kind, e.reference.clone()));
+        // Log order is the archive's own clock: nothing a key signed may
+        // be logged after its revocation, whatever time it claims.
+        match (&e.kind, &e.subject, &e.actor) {
+            (EventKind::KeyRevocation, custody_log::Subject::Key(k), _) => {
+                revoked.insert(k.clone());
+            }
+            (EventKind::Ingestion | EventKind::Claim, _, Some(k)) if revoked.contains(k) => {
+                r.findings.push(Finding::new(
+                    Code::SignedAfterRevocation,
+                    &subject,
+                    &loc,
+                    format!("{} was logged after key {k} was revoked", e.reference),
+                    "treat it as unproven: whoever holds the revoked key could have made it",
+                ));
+            }
+            _ => {}
+        }
+        if leaf.kind != e.kind.name() || leaf.reference != e.reference {
+            r.findings.push(Finding::new(
+                Code::EditedColumn,
+                &subject,
+                &loc,
+                format!(
+                    "columns say {} {}, the event says {} {}",
+                    leaf.kind,
+                    leaf.reference,
+                    e.kind.name(),
+                    e.reference
+                ),
+                "the event bytes are authoritative: restore the columns from them",
+            ));
+        }
+        match self.expected(&e) {
+            Err(why) => r.findings.push(Finding::new(
+                Code::LogEventOrphan,
+                subject,
+                loc,
+                format!("the log records a {} of {} but {why}", e.kind.name(), e.reference),
+                "rows the log records were deleted or edited: restore them from a backup",
+            )),
+            Ok(want) if want.encode()? != leaf.event => r.findings.push(Finding::new(
+                Code::LogEventMismatch,
+                subject,
+                loc,
+                format!(
+                    "the {} event of {} no longer matches its rows or record",
+                    e.kind.name(),
+                    e.reference
+                ),
+                "the row or its signed record was changed after it was logged: restore it from a backup",
+            )),
+            Ok(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The event the rows say `e` should be, or why there is none.
+    fn expected(&self, e: &Event) -> std::result::Result<Event, String> {
+        let l = self.rows;
+        let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
+        let object = |blake3: &str| l.objects.get(blake3).map(|o| o.digest());
+        let envelope = |record_id: i64| l.records.get(&record_id).map(|r| &r.envelope);
+        match (e.kind, kind) {
+            (EventKind::Ingestion, "item") => {
+                let it = l.items.get(id).ok_or_else(|| format!("item {id} is gone"))?;
+                let env = envelope(it.record_id)
+                    .ok_or_else(|| format!("the record of item {} is gone", it.id))?;
+                let d =
+                    object(&it.blake3).ok_or_else(|| format!("object {} is gone", it.blake3))?;
+                Ok(Event::ingestion(&it.ingested_at, &it.collector_keyid, &d, env, id))
+            }
+            (EventKind::Claim, "claim") => {
+                let c = l.claims.get(id).ok_or_else(|| format!("claim {id} is gone"))?;
+                let env = envelope(c.record_id)
+                    .ok_or_else(|| format!("the record of claim {} is gone", c.id))?;
+                let d = object(&c.blake3).ok_or_else(|| format!("object {} is gone", c.blake3))?;
+                Ok(Event::claim(&c.signed_at, &c.keyid, &d, env, id))
+            }
+            (EventKind::KeyRegistration, "key") => match l.keys.get(id) {
+                None => Err(format!("key {id} is gone")),
+                Some(k) => Ok(Event::key_registration(&k.added_at, id, &k.public_key)),
+            },
+            (EventKind::KeyRevocation, "key") => match l.keys.get(id) {
+                None => Err(format!("key {id} is gone")),
+                Some(k) => match &k.revoked_at {
+                    None => Err(format!("key {id} is no longer marked revoked")),
+                    Some(at) => {
+                        Ok(Event::key_revocation(at, id, k.revoke_reason.as_deref().unwrap_or("")))
+                    }
+                },
+            },
+            (EventKind::FixityCheck, "audit") => match (self.runs.get(id), id.parse::<i64>()) {
+                (Some((at, report)), Ok(n)) => {
+                    Ok(Event::fixity_check(at, self.archive_id, n, report))
+                }
+                _ => Err(format!("audit run {id} is gone")),
+            },
+            // A repair's time is recorded nowhere else: its object and its
+            // actor (a registered key) are what can be checked.
+            (EventKind::Repair, "object") => match (object(id), &e.actor) {
+                (None, _) => Err(format!("object {id} is gone")),
+                (Some(_), None) => Err("a repair must name the key that made it".into()),
+                (Some(d), Some(k)) => match l.keys.get(k.as_str()) {
+                    None => Err(format!("its actor {k} is not a registered key")),
+                    Some(_) => Ok(Event { subject: custody_log::Subject::Object(d), ..e.clone() }),
+                },
+            },
+            _ => Err(format!("a {} event cannot refer to {:?}", e.kind.name(), e.reference)),
+        }
+    }
+}
+
+/// Every row the log must record has its event.
+fn coverage(
+    rows: &Rows<'_>,
+    runs: &HashMap<String, (String, String)>,
+    refs: &HashSet<(EventKind, String)>,
+) -> Vec<Finding> {
+    let t = rows.t;
+    let mut wanted: Vec<(EventKind, String, String)> = Vec::new();
+    for it in &t.items {
+        wanted.push((
+            EventKind::Ingestion,
+            format!("item:{}", it.item_uuid),
+            format!("item {}", it.id),
+        ));
+    }
+    for c in &t.claims {
+        wanted.push((
+            EventKind::Claim,
+            format!("claim:{}", c.claim_uuid),
+            format!("claim {}", c.id),
+        ));
+    }
+    for k in &t.keys {
+        let (r, what) = (format!("key:{}", k.keyid), format!("key {}", k.keyid));
+        wanted.push((EventKind::KeyRegistration, r.clone(), what.clone()));
+        if k.revoked_at.is_some() {
+            wanted.push((EventKind::KeyRevocation, r, what));
+        }
+    }
+    for id in runs.keys() {
+        wanted.push((EventKind::FixityCheck, format!("audit:{id}"), format!("audit run {id}")));
+    }
+    wanted
+        .into_iter()
+        .filter(|(kind, reference, _)| !refs.contains(&(*kind, reference.clone())))
+        .map(|(kind, reference, what)| {
+            let m = format!("no {} event records {reference}", kind.name());
+            Finding::new(Code::LogEventMissing, what, "custody log", m, REPAIR_LOG)
+        })
+        .collect()
+}
+
+/// Stored nodes against the recomputed ones.
+fn check_nodes(q: &Reader<'_>, tree: &Levels) -> Result<Option<Finding>> {
+    let mut stored: HashMap<(u32, u64), Vec<u8>> = HashMap::new();
+    for (l, i, h) in q.log_nodes()? {
+        stored.insert((l, i), h);
+    }
+    let mut bad_nodes = 0u64;
+    for (l, level) in tree.0.iter().enumerate() {
+        for (i, h) in level.iter().enumerate() {
+            if stored.remove(&(l as u32, i as u64)).as_deref() != Some(&h[..]) {
+                bad_nodes += 1;
+            }
+        }
+    }
+    bad_nodes += stored.len() as u64;
+    Ok((bad_nodes > 0).then(|| {
+        Finding::new(
+            Code::LogNodeMismatch,
+            "custody log",
+            "log_nodes",
+            format!(
+                "{bad_nodes} stored tree nodes differ from the ones recomputed from the leaves"
+            ),
+            "the nodes are derived data: if the leaves are intact, rebuild them from the leaves; \
+             otherwise restore the log from a backup",
+        )
+    }))
+}
+
+/// Checkpoints checked against the recomputed tree.
+struct Notes<'a> {
+    origin: &'a str,
+    tree: &'a Levels,
+    size: u64,
+}
+
+impl Notes<'_> {
+    /// A note's signature by `key` and its origin; the checkpoint it signs.
+    fn signed(
+        &self,
+        note: &Note,
+        key: Option<&PublicKey>,
+        subject: &str,
+        loc: &str,
+        out: &mut Vec<Finding>,
+    ) -> Option<Checkpoint> {
+        if !key.is_some_and(|k| note.verified_by(self.origin, k)) {
+            out.push(Finding::new(
+                Code::CheckpointBadSignature,
+                subject,
+                loc,
+                format!("the checkpoint is not signed by the log key of {}", self.origin),
+                "either it is not this log's checkpoint, or the archive's log key was replaced: \
+                 check it against the log's original verifier key (audit --against FILE --vkey VKEY)",
+            ));
+            return None;
+        }
+        let why = match Checkpoint::parse(&note.text) {
+            Ok(cp) if cp.origin == self.origin => return Some(cp),
+            Ok(cp) => format!("origin {} is not this log's", cp.origin),
+            Err(e) => e,
+        };
+        out.push(Finding::new(Code::CheckpointMismatch, subject, loc, why, REPAIR_LOG));
+        None
+    }
+
+    /// A stored checkpoint: its note, its columns, its tree.
+    fn stored(&self, c: &CheckpointRow, log_key: Option<&PublicKey>) -> Vec<Finding> {
+        let subject = format!("checkpoint {}", c.id);
+        let loc = format!("checkpoints row {}", c.id);
+        let mut out = Vec::new();
+        let note = match Note::parse(c.note.as_bytes()) {
+            Ok(n) => n,
+            Err(e) => {
+                let m = format!("the stored note is malformed: {e}");
+                out.push(Finding::new(Code::CheckpointMismatch, subject, loc, m, REPAIR_LOG));
+                return out;
+            }
+        };
+        let Some(cp) = self.signed(&note, log_key, &subject, &loc, &mut out) else {
+            return out;
+        };
+        if cp.size as i64 != c.size || cp.root[..] != c.root[..] {
+            out.push(Finding::new(
+                Code::EditedColumn,
+                &subject,
+                &loc,
+                "the size / root columns differ from the signed note",
+                "restore them from the note",
+            ));
+        }
+        if cp.size > self.size || self.tree.root(cp.size) != Some(cp.root) {
+            let m = format!(
+                "the log no longer has the tree this checkpoint signed (size {}, log now {})",
+                cp.size, self.size
+            );
+            out.push(Finding::new(Code::CheckpointMismatch, subject, loc, m, REPAIR_LOG));
+        }
+        out
+    }
+
+    /// A checkpoint kept elsewhere: the present log must extend it.
+    fn against(&self, a: &Against<'_>, log_key: Option<&PublicKey>) -> Vec<Finding> {
+        let (subject, loc) = ("external checkpoint", "--against");
+        let mut out = Vec::new();
+        if let (Some(p), Some(k)) = (a.pinned, log_key)
+            && p != k
+        {
+            out.push(Finding::new(
+                Code::CheckpointBadSignature,
+                "log key",
+                "ARCHIVE/log.key.pub",
+                "the archive's log key is not the one pinned with --vkey: it was replaced",
+                REPAIR_LOG,
+            ));
+        }
+        let note = match Note::parse(a.note.as_bytes()) {
+            Ok(n) => n,
+            Err(e) => {
+                let m = format!("it is not a signed note: {e}");
+                out.push(Finding::new(Code::CheckpointMismatch, subject, loc, m, "check the file"));
+                return out;
+            }
+        };
+        let Some(cp) = self.signed(&note, a.pinned.or(log_key), subject, loc, &mut out) else {
+            return out;
+        };
+        if cp.size > self.size {
+            let m = format!(
+                "the checkpoint has {} events, the log only {}: the archive was rolled back or \
+                 truncated",
+                cp.size, self.size
+            );
+            out.push(Finding::new(Code::LogRolledBack, subject, loc, m, REPAIR_LOG));
+        } else if self.tree.root(cp.size) != Some(cp.root) {
+            let m = format!(
+                "the log's first {} events are not the ones the checkpoint signed: history was \
+                 rewritten",
+                cp.size
+            );
+            out.push(Finding::new(Code::LogRewritten, subject, loc, m, REPAIR_LOG));
+        }
+        out
+    }
+}
+
+/// Every stored cosignature verifies for its checkpoint under its
+/// witness key, and its witness column names that key.
+fn check_cosignatures(q: &Reader<'_>, checkpoints: &[CheckpointRow]) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    for s in q.cosignatures()? {
+        let subject = format!("cosignature {}", s.id);
+        let loc = format!("cosignatures row {}", s.id);
+        if parse_vkey(&s.vkey).is_ok_and(|v| v.name != s.witness) {
+            out.push(Finding::new(
+                Code::EditedColumn,
+                &subject,
+                format!("cosignatures.witness (row {})", s.id),
+                format!("column says {:?}, the witness key is named otherwise", s.witness),
+                "restore the column from the stored verifier key",
+            ));
+        }
+        let ok = checkpoints.iter().find(|c| c.id == s.checkpoint_id).and_then(|c| {
+            let vkey = parse_vkey(&s.vkey).ok()?;
+            let mut note = Note::parse(c.note.as_bytes()).ok()?;
+            note.sigs = Note::parse(format!("{}\n{}\n", note.text, s.line).as_bytes()).ok()?.sigs;
+            note.cosigned_by(&vkey.name, &vkey.public)
+                .map(|c| c.0)
+                .filter(|t| *t as i64 == s.timestamp)
+        });
+        if ok.is_none() {
+            out.push(Finding::new(
+                Code::CosignatureInvalid,
+                subject,
+                loc,
+                format!(
+                    "the cosignature by {} does not verify for checkpoint {}",
+                    s.witness, s.checkpoint_id
+                ),
+                "ask the witness for its cosignature again (custody witness add)",
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,54 @@
+//! The rows an audit holds in memory while it checks them, with the
+//! lookups the checks share (object by BLAKE3, record by id, claim and
+//! item by UUID, key by id), so that checking a million events costs
+//! lookups, not queries.
+//!
+//! Must not: query the database (the caller reads the rows once).
+
+use std::collections::HashMap;
+
+use crate::db::{ClaimRow, ItemRow, KeyRow, ObjectRow, RecordRow};
+
+/// Every row of the tables the audit checks.
+pub struct Tables {
+    /// Objects, least recently checked first.
+    pub objects: Vec<ObjectRow>,
+    /// Items.
+    pub items: Vec<ItemRow>,
+    /// Signed records.
+    pub records: Vec<RecordRow>,
+    /// Claims.
+    pub claims: Vec<ClaimRow>,
+    /// Keys.
+    pub keys: Vec<KeyRow>,
+}
+
+/// The rows, and lookups into them.
+pub struct Rows<'a> {
+    /// The tables.
+    pub t: &'a Tables,
+    /// Objects by BLAKE3.
+    pub objects: HashMap<&'a str, &'a ObjectRow>,
+    /// Records by id.
+    pub records: HashMap<i64, &'a RecordRow>,
+    /// Items by UUID.
+    pub items: HashMap<&'a str, &'a ItemRow>,
+    /// Claims by UUID.
+    pub claims: HashMap<&'a str, &'a ClaimRow>,
+    /// Keys by id.
+    pub keys: HashMap<&'a str, &'a KeyRow>,
+}
+
+impl<'a> Rows<'a> {
+    /// Index the tables.
+    pub fn new(t: &'a Tables) -> Rows<'a> {
+        Rows {
+            t,
+            objects: t.objects.iter().map(|o| (o.blake3.as_str(), o)).collect(),
+            records: t.records.iter().map(|r| (r.id, r)).collect(),
+            items: t.items.iter().map(|i| (i.item_uuid.as_str(), i)).collect(),
+            claims: t.claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect(),
+            keys: t.keys.iter().map(|k| (k.keyid.as_str(), k)).collect(),
+        }
+    }
+}

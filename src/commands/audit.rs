@@ -1,0 +1,346 @@
+//! `audit`: re-read every object (decompressing, recomputing BLAKE3 and
+//! the size; `deep` adds SHA-256) on worker threads while the calling
+//! thread checks the rows — the store's listing, every signed record and
+//! claim against its key, object and derived columns, and the custody log
+//! — then record the run (a fixity-check event and a signed checkpoint,
+//! when the log checks out). Problems are findings (data), never errors;
+//! errors are operational failures (the database is gone…).
+//!
+//! Objects are read by `threads` workers (default twice the cores, at most
+//! 16), least recently checked first, each streaming through a fixed
+//! buffer (bounded memory).
+//!
+//! Must not: repair, delete or rewrite anything it checks.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::archive::Archive;
+use crate::audit::claims::{ClaimContext, check_claim};
+use crate::audit::custody_log::{self as log_check, Against};
+use crate::audit::items::{check_id_gaps, check_item, check_unnamed};
+use crate::audit::objects::{check_listing, check_object};
+use crate::audit::rows::{Rows, Tables};
+use crate::claim::review::Supersessions;
+use crate::crypto::PublicKey;
+use crate::custody_log::{self, Event, note};
+use crate::db::{AuditRun, ObjectRow, Reader};
+use crate::error::{Error, ErrorKind, Result};
+use crate::finding::Finding;
+use crate::progress::{Progress, workers};
+use crate::store::Store;
+use crate::trust::Keys;
+
+/// Options for `audit`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// Also recompute SHA-256 of every object.
+    pub deep: bool,
+    /// Worker threads (0 = twice the cores, at most 16).
+    pub threads: usize,
+    /// Re-read only this many objects, least recently checked first (every
+    /// other check still covers the whole archive). Repeated runs cover
+    /// every object in turn.
+    pub limit: Option<usize>,
+    /// A checkpoint kept outside the archive (signed note text): the log
+    /// must be a consistent extension of it.
+    pub against: Option<String>,
+    /// The log's verifier key to check `against` with (pinned outside the
+    /// archive); default: the archive's own log key.
+    pub against_vkey: Option<String>,
+}
+
+/// The audit's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Everything wrong (empty = clean).
+    pub findings: Vec<Finding>,
+    /// Objects read.
+    pub objects_checked: u64,
+    /// Objects in the archive (more than `objects_checked` with a limit).
+    pub objects_total: u64,
+    /// Original bytes hashed.
+    pub bytes_checked: u64,
+    /// Items checked.
+    pub items_checked: u64,
+    /// Signed records verified.
+    pub records_checked: u64,
+    /// Claims checked.
+    pub claims_checked: u64,
+    /// Custody log events checked.
+    pub events_checked: u64,
+    /// The checkpoint this audit signed after its fixity-check event, or
+    /// `None` when the custody log itself has findings (nothing is appended
+    /// to, or signed over, a log that does not check out).
+    pub checkpoint: Option<String>,
+    /// Whether SHA-256 was recomputed.
+    pub deep: bool,
+    /// Wall time.
+    pub seconds: f64,
+    /// Throughput over original bytes.
+    pub mb_per_s: f64,
+    /// The audit run's row id.
+    pub run_id: i64,
+}
+
+impl AuditReport {
+    /// True when nothing was found.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// What the object workers found: per object read (its index in the
+/// sample), its finding and the bytes read.
+type Reads = Vec<(usize, Option<Finding>, u64)>;
+
+/// What the checks of rows (store listing, records, claims, log) found.
+struct RowChecks {
+    findings: Vec<Finding>,
+    items: u64,
+    records: u64,
+    claims: u64,
+    events: u64,
+    sound: bool,
+}
+
+/// Audit the whole archive and record the result.
+pub fn audit(
+    archive: &mut Archive,
+    opts: &AuditOptions,
+    progress: &dyn Progress,
+) -> Result<AuditReport> {
+    let pinned = pinned_vkey(opts.against_vkey.as_deref())?;
+    let _lock = archive.lock_for_reading()?;
+    let started = Instant::now();
+    let started_at = archive.now();
+    let archive_id = archive.identity()?.archive_id;
+    let log_key = custody_log::log_public(archive.root())?;
+    let q = archive.db.read();
+    let tables = Tables {
+        objects: q.objects()?,
+        items: q.items()?,
+        records: q.records()?,
+        claims: q.claims()?,
+        keys: q.keys()?,
+    };
+    let sample = &tables.objects[..opts.limit.unwrap_or(usize::MAX).min(tables.objects.len())];
+    progress.begin(sample.len() as u64, sample.iter().map(|o| o.size.max(0) as u64).sum());
+    let against = opts.against.as_deref().map(|note| Against { note, pinned: pinned.as_ref() });
+    let reads = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let rows = std::thread::scope(|s| {
+        for _ in 0..workers(opts.threads).min(sample.len().max(1)) {
+            s.spawn(|| read_objects(&archive.store, sample, opts.deep, &next, &reads, progress));
+        }
+        let cx = RowContext { q: &q, store: &archive.store, archive_id: &archive_id };
+        cx.check(&tables, log_key.as_ref(), against.as_ref())
+    });
+    progress.finish();
+    let rows = rows?;
+    let reads = reads.into_inner().unwrap_or_default();
+    let run =
+        Run { started, started_at: &started_at, archive_id: &archive_id, sample, deep: opts.deep };
+    run.record(archive, reads, rows, tables.objects.len() as u64)
+}
+
+/// The pinned log verifier key, parsed before anything else is done.
+fn pinned_vkey(vkey: Option<&str>) -> Result<Option<PublicKey>> {
+    let Some(v) = vkey else { return Ok(None) };
+    note::parse_vkey(v)
+        .and_then(|k| match k.alg {
+            note::ALG_ED25519 => Ok(Some(k.public)),
+            _ => Err("that is a witness (cosigner) key, not the log's key".into()),
+        })
+        .map_err(|e| {
+            Error::new(ErrorKind::Usage, format!("--vkey: {e}")).hint(
+                "pass the log's verifier key as `custody log` printed it when you kept the checkpoint",
+            )
+        })
+}
+
+/// One worker: take the next object of `sample` until none is left, each
+/// read through one fixed buffer.
+fn read_objects(
+    store: &Store,
+    sample: &[ObjectRow],
+    deep: bool,
+    next: &AtomicUsize,
+    reads: &Mutex<Reads>,
+    progress: &dyn Progress,
+) {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut mine = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(row) = sample.get(i) else { break };
+        let (f, n) = check_object(store, row, deep, &mut buf);
+        progress.advance(row.size.max(0) as u64);
+        mine.push((i, f, n));
+    }
+    if let Ok(mut all) = reads.lock() {
+        all.extend(mine);
+    }
+}
+
+/// What the row checks read from.
+struct RowContext<'a> {
+    q: &'a Reader<'a>,
+    store: &'a Store,
+    archive_id: &'a str,
+}
+
+impl RowContext<'_> {
+    /// The store listing, every item, record and claim, no deleted rows,
+    /// and the custody log.
+    fn check(
+        &self,
+        tables: &Tables,
+        log_key: Option<&PublicKey>,
+        against: Option<&Against<'_>>,
+    ) -> Result<RowChecks> {
+        let mut findings = check_listing(self.store, &tables.objects)?;
+        let (keys, bad_keys) = Keys::load(&tables.keys);
+        findings.extend(bad_keys);
+        let rows = Rows::new(tables);
+        for item in &tables.items {
+            findings.extend(check_item(
+                item,
+                rows.records.get(&item.record_id).copied(),
+                rows.objects.get(item.blake3.as_str()).copied(),
+                &keys,
+                self.archive_id,
+            ));
+        }
+        let supersessions = Supersessions::of(&tables.claims);
+        let cx = ClaimContext {
+            keys: &keys,
+            archive_id: self.archive_id,
+            by_uuid: &rows.claims,
+            supersessions: &supersessions,
+        };
+        for c in &tables.claims {
+            let rec = rows.records.get(&c.record_id).copied();
+            findings
+                .extend(check_claim(c, rec, rows.objects.get(c.blake3.as_str()).copied(), &cx).1);
+        }
+        findings.extend(check_unnamed(&rows));
+        findings.extend(self.id_gaps(tables)?);
+        let log = log_check::check(self.q, &rows, self.archive_id, log_key, against)?;
+        findings.extend(log.findings);
+        Ok(RowChecks {
+            findings,
+            items: tables.items.len() as u64,
+            records: tables.records.len() as u64,
+            claims: tables.claims.len() as u64,
+            events: log.size,
+            sound: log.sound,
+        })
+    }
+
+    /// Rows deleted from any table whose ids are never reused.
+    fn id_gaps(&self, t: &Tables) -> Result<Vec<Finding>> {
+        let q = self.q;
+        let mut out = Vec::new();
+        for (table, ids) in [
+            ("records", t.records.iter().map(|r| r.id).collect::<Vec<_>>()),
+            ("items", t.items.iter().map(|i| i.id).collect()),
+            ("claims", t.claims.iter().map(|c| c.id).collect()),
+            ("checkpoints", q.checkpoints()?.iter().map(|c| c.id).collect()),
+            ("cosignatures", q.cosignatures()?.iter().map(|c| c.id).collect()),
+        ] {
+            out.extend(check_id_gaps(table, &ids, q.sequence(table)?));
+        }
+        Ok(out)
+    }
+}
+
+/// An audit run, to be recorded.
+struct Run<'a> {
+    started: Instant,
+    started_at: &'a str,
+    archive_id: &'a str,
+    sample: &'a [ObjectRow],
+    deep: bool,
+}
+
+impl Run<'_> {
+    /// Record the run and its fixity-check event, sign a checkpoint (when
+    /// the log checks out) and mark intact objects as checked.
+    fn record(
+        self,
+        archive: &mut Archive,
+        reads: Reads,
+        rows: RowChecks,
+        objects_total: u64,
+    ) -> Result<AuditReport> {
+        let mut findings = Vec::new();
+        let mut bytes = 0;
+        let mut damaged = HashSet::new();
+        for (i, f, n) in reads {
+            bytes += n;
+            if let Some(f) = f {
+                damaged.insert(i);
+                findings.push(f);
+            }
+        }
+        findings.extend(rows.findings);
+        let report_json = serde_json::to_string(&findings).unwrap_or_default();
+        let finished_at = archive.now();
+        let clean: Vec<String> = (self.sample.iter().enumerate())
+            .filter(|(i, _)| !damaged.contains(i))
+            .map(|(_, o)| o.blake3.clone())
+            .collect();
+        let key = match rows.sound {
+            true => Some(custody_log::log_key(
+                &archive.db.read(),
+                archive.root(),
+                self.archive_id,
+                &finished_at,
+            )?),
+            false => None,
+        };
+        let tx = archive.db.tx()?;
+        tx.mark_checked(&clean, &finished_at)?;
+        let run_id = tx.insert_audit_run(&AuditRun {
+            started_at: self.started_at,
+            finished_at: &finished_at,
+            deep: self.deep,
+            objects_checked: self.sample.len() as u64,
+            bytes_checked: bytes,
+            records_checked: rows.records,
+            findings: findings.len() as u64,
+            report: &report_json,
+        })?;
+        let mut checkpoint = None;
+        if let Some(key) = key {
+            let event = Event::fixity_check(&finished_at, self.archive_id, run_id, &report_json);
+            custody_log::append(&tx, &event)?;
+            let size = tx.read().log_size()?;
+            let (_, note) =
+                custody_log::sign_checkpoint(&tx, &key, None, self.archive_id, size, &finished_at)?;
+            checkpoint = Some(note.to_text());
+        }
+        tx.commit()?;
+        let secs = self.started.elapsed().as_secs_f64();
+        Ok(AuditReport {
+            findings,
+            objects_checked: self.sample.len() as u64,
+            objects_total,
+            bytes_checked: bytes,
+            items_checked: rows.items,
+            records_checked: rows.records,
+            claims_checked: rows.claims,
+            events_checked: rows.events,
+            checkpoint,
+            deep: self.deep,
+            seconds: secs,
+            mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },
+            run_id,
+        })
+    }
+}
