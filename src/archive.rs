@@ -19,6 +19,7 @@ use crate::clock::{Clock, rfc3339};
 use crate::db::{DB_FILE, Db, ItemRow, ObjectRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Store;
+use crate::text::quoted;
 
 /// An open archive.
 pub struct Archive {
@@ -54,13 +55,16 @@ pub struct ArchiveLock(#[allow(dead_code)] File);
 
 /// Data migrations run inside a schema migration's transaction: an archive
 /// from before the custody log (schema 3) gets its events there, exactly
-/// once and atomically with the new tables. (Never later: an empty log on a
-/// schema-3 archive is evidence of deletion, which the audit reports.)
+/// once and atomically with the new tables (never later: an empty log on a
+/// schema-3 archive is evidence of deletion, which the audit reports); an
+/// archive from before owned key registrations (schema 4) gets one event
+/// naming each key's owner.
 fn data_migrations(tx: &crate::db::Tx<'_>, version: i64) -> Result<()> {
-    if version == 3 {
-        crate::custody_log::backfill(tx)?;
+    match version {
+        3 => crate::custody_log::backfill(tx).map(drop),
+        4 => crate::custody_log::own_keys(tx).map(drop),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// What a user-typed reference names.
@@ -84,14 +88,14 @@ impl Archive {
                 if root.join(DB_FILE).exists() {
                     return Err(Error::new(
                         ErrorKind::AlreadyExists,
-                        format!("{} is already a custody archive", root.display()),
+                        format!("{} is already a custody archive", crate::text::shown(root)),
                     )
                     .hint("use it as it is, or choose another --archive directory"));
                 }
                 if entries.next().is_some() {
                     return Err(Error::new(
                         ErrorKind::AlreadyExists,
-                        format!("{} is not empty", root.display()),
+                        format!("{} is not empty", crate::text::shown(root)),
                     )
                     .hint("an archive needs a new or empty directory"));
                 }
@@ -117,19 +121,22 @@ impl Archive {
         if root.exists() && !root.is_dir() {
             return Err(Error::new(
                 ErrorKind::NotAnArchive,
-                format!("{} is a file, not an archive directory", root.display()),
+                format!("{} is a file, not an archive directory", crate::text::shown(root)),
             )
             .hint("point --archive at a directory made by `custody init`"));
         }
         if !root.is_dir() {
-            return Err(Error::new(ErrorKind::NotFound, format!("no archive at {}", root.display()))
+            return Err(Error::new(ErrorKind::NotFound, format!("no archive at {}", crate::text::shown(root)))
                 .hint("create one with `custody init --archive DIR --name NAME`, or set --archive / CUSTODY_ARCHIVE"));
         }
         let db_path = root.join(DB_FILE);
         if !db_path.is_file() || !root.join("objects").is_dir() {
             return Err(Error::new(
                 ErrorKind::NotAnArchive,
-                format!("{} is not a custody archive (no {DB_FILE} or objects/)", root.display()),
+                format!(
+                    "{} is not a custody archive (no {DB_FILE} or objects/)",
+                    crate::text::shown(root)
+                ),
             )
             .hint("point --archive at a directory made by `custody init`"));
         }
@@ -155,11 +162,14 @@ impl Archive {
         let q = self.db.read();
         let r = reference.trim();
         let not_found = || {
-            Error::new(ErrorKind::NotFound, format!("no item or object {r:?} in this archive"))
-                .hint(
-                    "use an item number or a blake3 hash (or its first 8+ hex digits) from \
+            Error::new(
+                ErrorKind::NotFound,
+                format!("no item or object {} in this archive", quoted(r)),
+            )
+            .hint(
+                "use an item number or a blake3 hash (or its first 8+ hex digits) from \
                      `custody list`",
-                )
+            )
         };
         if let Ok(n) = r.parse::<i64>()
             && r.len() < 8
@@ -173,8 +183,11 @@ impl Archive {
         if (8..=64).contains(&lower.len()) && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
             let mut found = q.objects_with_prefix(&lower)?;
             if found.len() > 1 {
-                return Err(Error::new(ErrorKind::Usage, format!("{r:?} matches several objects"))
-                    .hint("type more hex digits"));
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!("{} matches several objects", quoted(r)),
+                )
+                .hint("type more hex digits"));
             }
             return found.pop().map(Target::Object).ok_or_else(not_found);
         }

@@ -186,7 +186,8 @@ pub struct Source {
 #[serde(deny_unknown_fields)]
 pub struct CaptureTime {
     /// RFC 3339 with the original UTC offset; when the offset is unknown
-    /// (`offset_unknown`), a local date-time without one.
+    /// (`offset_unknown`), a local date-time without one; or a date alone
+    /// (`YYYY-MM-DD`, day precision, in an unknown zone).
     pub at: String,
     /// Precision.
     pub precision: Precision,
@@ -195,14 +196,18 @@ pub struct CaptureTime {
     pub offset_unknown: bool,
 }
 
-/// Where something was captured (WGS 84).
+/// Where something was captured (WGS 84): a position, or only a place's
+/// name (researchers often know the place before the coordinates; such a
+/// claim is found by name, never put on a map or compared by distance).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Location {
     /// Latitude, degrees north.
-    pub lat: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
     /// Longitude, degrees east.
-    pub lon: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
     /// Accuracy radius in metres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_m: Option<f64>,
@@ -238,7 +243,7 @@ pub struct Description {
     pub charset: Option<String>,
 }
 
-/// A relation to another object.
+/// A relation to another item (or object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Relation {
@@ -246,6 +251,10 @@ pub struct Relation {
     pub relation: RelationKind,
     /// The other object.
     pub object: DigestSet,
+    /// The other item's UUID, when an item was named (two items of the same
+    /// bytes may be duplicates of each other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
     /// Notes (e.g. "cropped and re-encoded").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -309,8 +318,21 @@ impl ClaimValue {
             }
             ClaimValue::CaptureTime(c) => c.window().map(|_| ()),
             ClaimValue::Location(l) => {
-                check_lat(l.lat)?;
-                check_lon(l.lon)?;
+                match (l.lat, l.lon) {
+                    (Some(lat), Some(lon)) => {
+                        check_lat(lat)?;
+                        check_lon(lon)?;
+                    }
+                    (None, None) => {
+                        if l.place.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                            return Err("a location needs lat and lon, or a place name".into());
+                        }
+                        if l.accuracy_m.is_some() || l.altitude_m.is_some() {
+                            return Err("accuracy and altitude need lat and lon".into());
+                        }
+                    }
+                    _ => return Err("a location needs both lat and lon".into()),
+                }
                 if let Some(a) = l.accuracy_m {
                     check_accuracy(a)?;
                 }
@@ -404,6 +426,17 @@ impl CaptureTime {
             Precision::Day => 86_400,
             Precision::Approximate => 3 * 86_400,
         });
+        if let Some(day) = date_only(&self.at) {
+            // A day in an unknown zone: any instant of that local day under
+            // some offset from -12:00 to +14:00.
+            let start = day.midnight().assume_utc();
+            let lo = start.checked_sub(time::Duration::hours(14));
+            let hi = start.checked_add(time::Duration::hours(24 + 12));
+            return match (lo, hi) {
+                (Some(lo), Some(hi)) if (2..=9998).contains(&day.year()) => Ok((lo, hi)),
+                _ => Err(format!("{:?} is too close to the end of the calendar", self.at)),
+            };
+        }
         let (lo, hi) = if self.offset_unknown {
             let local = time::PrimitiveDateTime::parse(
                 &self.at,
@@ -426,6 +459,14 @@ impl CaptureTime {
             _ => Err(format!("{:?} is too close to the end of the calendar", self.at)),
         }
     }
+}
+
+/// `YYYY-MM-DD` as a date (a capture time known only to the day).
+pub fn date_only(s: &str) -> Option<time::Date> {
+    if s.len() != 10 {
+        return None;
+    }
+    time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 /// Great-circle distance in metres (haversine, mean Earth radius).

@@ -60,10 +60,10 @@ pub fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
         } else {
             "not an RFC 3339 time: write e.g. 2024-11-29T14:03:00+03:00"
         };
-        format!("{s:?} is {hint}")
+        format!("{} is {hint}", crate::text::quoted(s))
     })?;
     if !(1..=9998).contains(&t.year()) || t.checked_to_offset(time::UtcOffset::UTC).is_none() {
-        return Err(format!("{s:?} is outside the years 1 to 9998"));
+        return Err(format!("{} is outside the years 1 to 9998", crate::text::quoted(s)));
     }
     Ok(t)
 }

@@ -239,7 +239,7 @@ pub(crate) fn log_key(
         if !q.checkpoints()?.is_empty() {
             return Err(Error::new(
                 ErrorKind::Integrity,
-                format!("the archive's log key {} is missing", path.display()),
+                format!("the archive's log key {} is missing", crate::text::shown(&path)),
             )
             .hint("restore log.key and log.key.pub from a backup; a new key would not match the checkpoints already issued"));
         }
@@ -318,8 +318,19 @@ impl Event {
         }
     }
 
-    /// A key was registered: the hash of its public key (hex text).
-    pub fn key_registration(time: &str, keyid: &str, public_hex: &str) -> Event {
+    /// A key was registered to `owner`: the hash of its public key (hex
+    /// text, 64 characters), a newline and the owner's name.
+    pub fn key_registration(time: &str, keyid: &str, public_hex: &str, owner: &str) -> Event {
+        Event {
+            record: Some(sha256_hex(format!("{public_hex}\n{owner}").as_bytes())),
+            ..Event::key_registration_unowned(time, keyid, public_hex)
+        }
+    }
+
+    /// A key registration as archives before schema 4 logged it: the hash
+    /// of the public key alone (the owner is named by a later event, see
+    /// `own_keys`).
+    pub fn key_registration_unowned(time: &str, keyid: &str, public_hex: &str) -> Event {
         Event {
             kind: EventKind::KeyRegistration,
             time: time.into(),
@@ -382,7 +393,7 @@ pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
     let mut events = Vec::new();
     let keys = q.keys()?;
     for k in &keys {
-        events.push(Event::key_registration(&k.added_at, &k.keyid, &k.public_key));
+        events.push(Event::key_registration(&k.added_at, &k.keyid, &k.public_key, &k.owner));
     }
     let items: std::collections::HashMap<i64, crate::db::ItemRow> =
         q.items()?.into_iter().map(|i| (i.record_id, i)).collect();
@@ -403,8 +414,8 @@ pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
             events.push(Event::claim(&c.signed_at, &c.keyid, &digest, &r.envelope, &c.claim_uuid));
         }
     }
-    for (id, finished_at, report) in q.audit_runs()? {
-        events.push(Event::fixity_check(&finished_at, archive_id, id, &report));
+    for run in q.audit_runs()? {
+        events.push(Event::fixity_check(&run.finished_at, archive_id, run.id, &run.report));
     }
     // Revocations last: in the log, nothing a key signed may follow its
     // revocation (the audit checks that order).
@@ -418,4 +429,23 @@ pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
         append(tx, e)?;
     }
     Ok(events.len() as u64)
+}
+
+/// Name the owner of every key registered before key registration events
+/// named owners (schema < 4): one owned registration event each, at the
+/// key's registration time. Called only by the migration to schema 4, in
+/// its transaction.
+pub(crate) fn own_keys(tx: &Tx<'_>) -> Result<u64> {
+    let q = tx.read();
+    let mut n = 0;
+    for k in q.keys()? {
+        let owned = Event::key_registration(&k.added_at, &k.keyid, &k.public_key, &k.owner);
+        let bytes = owned.encode()?;
+        let logged = q.log_leaves_about(&owned.reference, "")?;
+        if !logged.iter().any(|l| l.event == bytes) {
+            append(tx, &owned)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

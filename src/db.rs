@@ -198,6 +198,19 @@ pub struct NewItem<'a> {
     pub provenance: &'a str,
 }
 
+/// A recorded audit run.
+#[derive(Debug, Clone)]
+pub struct AuditRunRow {
+    /// Row id.
+    pub id: i64,
+    /// When it finished.
+    pub finished_at: String,
+    /// Its findings as JSON (what its fixity-check event hashes).
+    pub report: String,
+    /// The number of findings (a column: the report is authoritative).
+    pub findings: i64,
+}
+
 /// A finished audit to record.
 pub struct AuditRun<'a> {
     /// Start time.
@@ -231,17 +244,18 @@ impl Db {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| Error::db(format!("cannot create database {}", path.display()), e))?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
+            Error::db(format!("cannot create database {}", crate::text::shown(path)), e)
+        })?;
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
-        apply_migrations(&mut conn, &format!("database {}", path.display()), after)?;
+        apply_migrations(&mut conn, &format!("database {}", crate::text::shown(path)), after)?;
         Ok(Db { conn })
     }
 
     /// Open an existing database, refusing a newer schema before writing
     /// anything, then applying pending migrations.
     pub fn open(path: &Path, after: After<'_>) -> Result<Db> {
-        let what = format!("database {}", path.display());
+        let what = format!("database {}", crate::text::shown(path));
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
             Error::new(ErrorKind::NotAnArchive, format!("cannot open {what}")).source_err(e)
@@ -589,10 +603,15 @@ impl Reader<'_> {
         )
     }
 
-    /// Audit runs: (id, finished_at, report JSON).
-    pub fn audit_runs(&self) -> Result<Vec<(i64, String, String)>> {
-        self.all("SELECT id, finished_at, report FROM audit_runs ORDER BY id", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    /// Audit runs, oldest first.
+    pub fn audit_runs(&self) -> Result<Vec<AuditRunRow>> {
+        self.all("SELECT id, finished_at, report, findings FROM audit_runs ORDER BY id", [], |r| {
+            Ok(AuditRunRow {
+                id: r.get(0)?,
+                finished_at: r.get(1)?,
+                report: r.get(2)?,
+                findings: r.get(3)?,
+            })
         })
     }
 

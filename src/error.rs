@@ -85,7 +85,7 @@ impl Error {
         if err.raw_os_error() == Some(28) || err.kind() == std::io::ErrorKind::StorageFull {
             return Error::new(
                 ErrorKind::NoSpace,
-                format!("no space left on device ({what} {})", path.display()),
+                format!("no space left on device ({what} {})", crate::text::shown(path)),
             )
             .hint("free some space and run the command again; nothing partial was kept")
             .source_err(err);
@@ -95,7 +95,7 @@ impl Error {
             std::io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
             _ => ErrorKind::Io,
         };
-        Error::new(kind, format!("{what} {}", path.display())).source_err(err)
+        Error::new(kind, format!("{what} {}", crate::text::shown(path))).source_err(err)
     }
 
     /// A database error with what was being done.

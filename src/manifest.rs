@@ -51,6 +51,45 @@ pub struct Manifest {
     pub rows: Vec<Row>,
     /// Every problem found.
     pub errors: Vec<RowError>,
+    /// The file itself is broken (its header, or a quote never closed):
+    /// no row can be trusted, so skipping bad rows cannot help.
+    pub broken: bool,
+}
+
+/// The line of a quote that opens a quoted field (RFC 4180) and is never
+/// closed: the CSV reader would take every later row as part of that one
+/// field.
+fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
+    let (mut line, mut opened_at) = (1u64, None);
+    let mut at_field_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match opened_at {
+            None => match b {
+                b'"' if at_field_start => {
+                    opened_at = Some(line);
+                    at_field_start = false;
+                }
+                b',' | b'\n' => at_field_start = true,
+                b'\r' => {}
+                _ => at_field_start = false,
+            },
+            Some(_) if b == b'"' => {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1; // "" is a quote inside the value
+                } else {
+                    opened_at = None;
+                }
+            }
+            Some(_) => {}
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        i += 1;
+    }
+    opened_at
 }
 
 /// Read and check a manifest. Paths are relative to the manifest's folder.
@@ -68,10 +107,23 @@ pub fn read(file: &Path) -> Result<Manifest> {
 pub fn parse(bytes: &[u8], base: &Path) -> Manifest {
     let mut m = Manifest::default();
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Some(line) = unclosed_quote(bytes) {
+        m.broken = true;
+        m.errors.push(RowError {
+            line,
+            column: String::new(),
+            message: "a quote opened here is never closed, so every later row would be read \
+                      as part of this value; close it (write \"\" for a quote inside a quoted \
+                      value)"
+                .into(),
+        });
+        return m;
+    }
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let names = match columns(&mut rdr) {
         Ok(names) => names,
         Err(errors) => {
+            m.broken = true;
             m.errors = errors;
             return m;
         }
@@ -217,8 +269,10 @@ fn check_file(full: &Path, shown: &str) -> std::result::Result<PathBuf, String> 
     std::fs::canonicalize(full).map_err(|e| format!("{shown:?} cannot be resolved: {e}"))
 }
 
-/// An error summarising a manifest's problems (for callers that refuse it).
-pub fn refusal(file: &Path, errors: &[RowError]) -> Error {
+/// An error summarising a manifest's problems (for callers that refuse
+/// it); `skipping` says whether `--skip-bad-rows` was given.
+pub fn refusal(file: &Path, m: &Manifest, skipping: bool) -> Error {
+    let errors = &m.errors;
     let shown: Vec<String> = errors.iter().take(50).map(|e| format!("  {e}")).collect();
     let more = if errors.len() > 50 {
         format!("\n  … and {} more", errors.len() - 50)
@@ -229,18 +283,42 @@ pub fn refusal(file: &Path, errors: &[RowError]) -> Error {
         ErrorKind::InvalidInput,
         format!(
             "manifest {} has {} problem{}; nothing was ingested:\n{}{more}",
-            file.display(),
+            crate::text::shown(file),
             errors.len(),
             if errors.len() == 1 { "" } else { "s" },
             shown.join("\n")
         ),
     )
-    .hint("fix those rows, or pass --skip-bad-rows to ingest only the good ones")
+    .hint(if m.broken {
+        "fix the manifest file itself (skipping rows cannot help) and run again"
+    } else if skipping {
+        "no row is good: fix the rows and run again"
+    } else {
+        "fix those rows, or pass --skip-bad-rows to ingest only the good ones"
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_naming_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.jpg", "b.jpg", "c.jpg"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let csv = "path,description\na.jpg,\"fine, with a comma\"\nb.jpg,\"never closed\nc.jpg,x\n";
+        let m = parse(csv.as_bytes(), dir.path());
+        assert!(m.rows.is_empty() && m.broken, "{m:?}");
+        assert_eq!(m.errors.len(), 1);
+        assert_eq!(m.errors[0].line, 3);
+        assert!(m.errors[0].message.contains("never closed"));
+        // Escaped quotes and quoted newlines are not unclosed quotes.
+        let ok = "path,description\na.jpg,\"say \"\"hi\"\"\nthen\"\nc.jpg,x\n";
+        let m = parse(ok.as_bytes(), dir.path());
+        assert_eq!((m.rows.len(), m.errors.len()), (2, 0), "{m:?}");
+    }
 
     #[test]
     fn good_and_bad_rows() {

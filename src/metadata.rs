@@ -168,9 +168,16 @@ fn exif_capture_time(field: &ExifField<'_>, mut raw: BTreeMap<String, String>, o
     }
     if let Some(o) = field(exif::Tag::OffsetTimeOriginal) {
         raw.insert("EXIF OffsetTimeOriginal".into(), raw_value(o));
-        let ok = matches!(o, exif::Value::Ascii(a) if a.first().is_some_and(|b| dt.parse_offset(b).is_ok()));
-        if !ok {
-            out.problems.push(format!("OffsetTimeOriginal {} ignored", raw_value(o)));
+        let offset = ascii(o)
+            .filter(|s| utc_offset(s))
+            .is_some_and(|s| dt.parse_offset(s.as_bytes()).is_ok());
+        if !offset {
+            dt.offset = None;
+            out.problems.push(format!(
+                "OffsetTimeOriginal {:?} is not a UTC offset (±HH:MM, -12:00 to +14:00); the \
+                 capture time is kept as local time with its offset unknown",
+                raw_value(o)
+            ));
         }
     }
     match exif_time(&dt) {
@@ -236,8 +243,8 @@ fn push_location(
     // (36 + 11/60 + 57.48/3600 = 36.199299999999994); raw values are kept.
     let round = |v: f64| (v * 1e7).round() / 1e7;
     let loc = Location {
-        lat: round(lat),
-        lon: round(lon),
+        lat: Some(round(lat)),
+        lon: Some(round(lon)),
         accuracy_m: accuracy_m.filter(|a| a.is_finite() && *a > 0.0),
         altitude_m: altitude_m.filter(|a| a.is_finite() && (-12_000.0..=100_000.0).contains(a)),
         place: None,
@@ -252,6 +259,28 @@ fn push(out: &mut Embedded, value: ClaimValue, raw: BTreeMap<String, String>, wh
         Ok(()) => out.values.push((value, raw)),
         Err(e) => out.problems.push(format!("{what} not taken: {e}")),
     }
+}
+
+/// Whether `s` is a UTC offset as EXIF writes it: `±HH:MM`, from -12:00 to
+/// +14:00 (the offsets in use).
+fn utc_offset(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() != 6
+        || !matches!(b[0], b'+' | b'-')
+        || b[3] != b':'
+        || !digits(1..3)
+        || !digits(4..6)
+    {
+        return false;
+    }
+    let (h, m) = (
+        u32::from(b[1] - b'0') * 10 + u32::from(b[2] - b'0'),
+        u32::from(b[4] - b'0') * 10 + u32::from(b[5] - b'0'),
+    );
+    let minutes = h * 60 + m;
+    m < 60 && if b[0] == b'+' { minutes <= 14 * 60 } else { minutes <= 12 * 60 }
 }
 
 fn exif_time(dt: &exif::DateTime) -> Option<CaptureTime> {
@@ -467,17 +496,21 @@ fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
             .as_deref()
             .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
             .unwrap_or(encoding_rs::UTF_8);
-        let (text, _, _) = enc.decode(bytes);
+        let (source, _, malformed) = enc.decode(bytes);
+        // The raw title is the text as the page has it (entities and all);
+        // bytes the charset cannot decode are kept as hex.
+        let raw_title =
+            if malformed { format!("hex:{}", hex::encode(bytes)) } else { source.to_string() };
         // Entities first, then whitespace and control characters: a title
         // must not be able to forge lines in a text report.
-        let text = htmlize::unescape(&*text);
+        let text = htmlize::unescape(&*source);
         let text: String = text
             .split(|c: char| c.is_whitespace() || c.is_control())
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
         (!text.is_empty()).then(|| {
-            raw.insert("HTML title".into(), hex::encode(bytes));
+            raw.insert("HTML title".into(), raw_title);
             text
         })
     });
@@ -546,6 +579,16 @@ mod tests {
             let e = extract("text/html", Cursor::new(page.as_bytes()));
             let [(ClaimValue::Description(d), _)] = &e.values[..] else { panic!("{name}: {e:?}") };
             assert_eq!(d.title.as_deref(), Some(&*words(&format!("x {value} y"))), "&{name}");
+        }
+    }
+
+    #[test]
+    fn utc_offsets() {
+        for ok in ["+03:00", "-12:00", "+14:00", "+05:45", "-00:00"] {
+            assert!(utc_offset(ok), "{ok}");
+        }
+        for bad in ["+25:99", "+14:30", "-12:30", "+3:00", "03:00", "+03:60", "+03:00 ", ""] {
+            assert!(!utc_offset(bad), "{bad}");
         }
     }
 

@@ -68,13 +68,15 @@ pub struct LogCheck {
     /// True when the stored log itself checks out (whatever an external
     /// checkpoint says): only then is anything appended to it or signed.
     pub sound: bool,
+    /// The external checkpoint's size and whether the log extends it.
+    pub against: Option<(u64, bool)>,
 }
 
 /// An external checkpoint to check the log against, and the log key
 /// pinned to check it with (default: the archive's own).
 pub struct Against<'a> {
-    /// The signed note's text.
-    pub note: &'a str,
+    /// The signed note (parsed: a malformed one is a usage error).
+    pub note: &'a Note,
     /// The pinned key.
     pub pinned: Option<&'a PublicKey>,
 }
@@ -87,12 +89,16 @@ pub fn check(
     log_key: Option<&PublicKey>,
     against: Option<&Against<'_>>,
 ) -> Result<LogCheck> {
-    let runs: HashMap<String, (String, String)> =
-        q.audit_runs()?.into_iter().map(|(id, at, r)| (id.to_string(), (at, r))).collect();
+    let runs: HashMap<String, (String, String)> = q
+        .audit_runs()?
+        .into_iter()
+        .map(|r| (r.id.to_string(), (r.finished_at, r.report)))
+        .collect();
     let leaves = Leaves { rows, runs: &runs, archive_id };
-    let replay = leaves.replay(q)?;
-    let mut out = replay.findings;
+    let mut replay = leaves.replay(q)?;
+    let mut out = std::mem::take(&mut replay.findings);
     out.extend(coverage(rows, &runs, &replay.refs));
+    out.extend(owners(rows, &replay, &out));
     out.extend(check_nodes(q, &replay.tree)?);
     let origin = custody_log::origin(archive_id);
     let checkpoints = q.checkpoints()?;
@@ -102,10 +108,13 @@ pub fn check(
     }
     out.extend(check_cosignatures(q, &checkpoints)?);
     let sound = out.is_empty();
-    if let Some(a) = against {
-        out.extend(notes.against(a, log_key));
-    }
-    Ok(LogCheck { findings: out, size: replay.size, sound })
+    let against = against.map(|a| {
+        let (found, size) = notes.against(a, log_key);
+        let consistent = found.is_empty();
+        out.extend(found);
+        (size, consistent)
+    });
+    Ok(LogCheck { findings: out, size: replay.size, sound, against })
 }
 
 /// What replaying the leaves gave.
@@ -113,6 +122,8 @@ struct Replay {
     findings: Vec<Finding>,
     tree: Levels,
     refs: HashSet<(EventKind, String)>,
+    /// Keys whose owner a registration event names (as the row has it).
+    owned: HashSet<String>,
     size: u64,
 }
 
@@ -132,6 +143,7 @@ impl Leaves<'_> {
             findings: Vec::new(),
             tree: Levels(Vec::new()),
             refs: HashSet::new(),
+            owned: HashSet::new(),
             size: 0,
         };
         let mut revoked: HashSet<String> = HashSet::new();
@@ -206,15 +218,21 @@ impl Leaves<'_> {
                 "the event bytes are authoritative: restore the columns from them",
             ));
         }
-        match self.expected(&e) {
-            Err(why) => r.findings.push(Finding::new(
-                Code::LogEventOrphan,
-                subject,
-                loc,
-                format!("the log records a {} of {} but {why}", e.kind.name(), e.reference),
-                "rows the log records were deleted or edited: restore them from a backup",
-            )),
-            Ok(want) if want.encode()? != leaf.event => r.findings.push(Finding::new(
+        let want = match self.expected(&e, &leaf.event) {
+            Ok(want) => want,
+            Err(why) => {
+                r.findings.push(Finding::new(
+                    Code::LogEventOrphan,
+                    subject,
+                    loc,
+                    format!("the log records a {} of {} but {why}", e.kind.name(), e.reference),
+                    "rows the log records were deleted or edited: restore them from a backup",
+                ));
+                return Ok(());
+            }
+        };
+        if want.encode()? != leaf.event {
+            r.findings.push(Finding::new(
                 Code::LogEventMismatch,
                 subject,
                 loc,
@@ -224,14 +242,20 @@ impl Leaves<'_> {
                     e.reference
                 ),
                 "the row or its signed record was changed after it was logged: restore it from a backup",
-            )),
-            Ok(_) => {}
+            ));
+        } else if let (EventKind::KeyRegistration, custody_log::Subject::Key(k)) =
+            (e.kind, &e.subject)
+            && let Some(row) = self.rows.keys.get(k.as_str())
+            && want == Event::key_registration(&row.added_at, k, &row.public_key, &row.owner)
+        {
+            r.owned.insert(k.clone());
         }
         Ok(())
     }
 
-    /// The event the rows say `e` should be, or why there is none.
-    fn expected(&self, e: &Event) -> std::result::Result<Event, String> {
+    /// The event the rows say `e` (whose bytes are `bytes`) should be, or
+    /// why there is none.
+    fn expected(&self, e: &Event, bytes: &[u8]) -> std::result::Result<Event, String> {
         let l = self.rows;
         let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
         let object = |blake3: &str| l.objects.get(blake3).map(|o| o.digest());
@@ -254,7 +278,15 @@ impl Leaves<'_> {
             }
             (EventKind::KeyRegistration, "key") => match l.keys.get(id) {
                 None => Err(format!("key {id} is gone")),
-                Some(k) => Ok(Event::key_registration(&k.added_at, id, &k.public_key)),
+                Some(k) => {
+                    // Archives before schema 4 logged registrations without
+                    // the owner; a later event names it (coverage checks).
+                    let unowned = Event::key_registration_unowned(&k.added_at, id, &k.public_key);
+                    Ok(match unowned.encode() {
+                        Ok(b) if b == bytes => unowned,
+                        _ => Event::key_registration(&k.added_at, id, &k.public_key, &k.owner),
+                    })
+                }
             },
             (EventKind::KeyRevocation, "key") => match l.keys.get(id) {
                 None => Err(format!("key {id} is gone")),
@@ -324,6 +356,37 @@ fn coverage(
         .map(|(kind, reference, what)| {
             let m = format!("no {} event records {reference}", kind.name());
             Finding::new(Code::LogEventMissing, what, "custody log", m, REPAIR_LOG)
+        })
+        .collect()
+}
+
+/// Every key's owner, as the keys table names it, is named by one of its
+/// registration events (unless it has no registration event at all, or
+/// one was already found not to match its row).
+fn owners(rows: &Rows<'_>, replay: &Replay, found: &[Finding]) -> Vec<Finding> {
+    let mismatched: HashSet<&str> = found
+        .iter()
+        .filter(|f| f.code == Code::LogEventMismatch || f.code == Code::LogEventOrphan)
+        .map(|f| f.message.as_str())
+        .collect();
+    rows.t
+        .keys
+        .iter()
+        .filter(|k| !replay.owned.contains(&k.keyid))
+        .filter(|k| replay.refs.contains(&(EventKind::KeyRegistration, format!("key:{}", k.keyid))))
+        .filter(|k| !mismatched.iter().any(|m| m.contains(&format!("key:{}", k.keyid))))
+        .map(|k| {
+            Finding::new(
+                Code::EditedColumn,
+                format!("key {}", k.keyid),
+                format!("keys.owner (key {})", k.keyid),
+                format!(
+                    "no key registration event names {:?} as this key's owner: the owner \
+                     column was edited",
+                    k.owner
+                ),
+                "restore the owner from the key's registration (its owner's .pub file) or a backup",
+            )
         })
         .collect()
 }
@@ -430,7 +493,8 @@ impl Notes<'_> {
     }
 
     /// A checkpoint kept elsewhere: the present log must extend it.
-    fn against(&self, a: &Against<'_>, log_key: Option<&PublicKey>) -> Vec<Finding> {
+    /// Returns the findings and the checkpoint's size.
+    fn against(&self, a: &Against<'_>, log_key: Option<&PublicKey>) -> (Vec<Finding>, u64) {
         let (subject, loc) = ("external checkpoint", "--against");
         let mut out = Vec::new();
         if let (Some(p), Some(k)) = (a.pinned, log_key)
@@ -444,16 +508,9 @@ impl Notes<'_> {
                 REPAIR_LOG,
             ));
         }
-        let note = match Note::parse(a.note.as_bytes()) {
-            Ok(n) => n,
-            Err(e) => {
-                let m = format!("it is not a signed note: {e}");
-                out.push(Finding::new(Code::CheckpointMismatch, subject, loc, m, "check the file"));
-                return out;
-            }
-        };
-        let Some(cp) = self.signed(&note, a.pinned.or(log_key), subject, loc, &mut out) else {
-            return out;
+        let size = Checkpoint::parse(&a.note.text).map_or(0, |c| c.size);
+        let Some(cp) = self.signed(a.note, a.pinned.or(log_key), subject, loc, &mut out) else {
+            return (out, size);
         };
         if cp.size > self.size {
             let m = format!(
@@ -470,7 +527,7 @@ impl Notes<'_> {
             );
             out.push(Finding::new(Code::LogRewritten, subject, loc, m, REPAIR_LOG));
         }
-        out
+        (out, cp.size)
     }
 }
 

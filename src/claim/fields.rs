@@ -19,6 +19,7 @@ use super::{
 };
 use crate::clock::parse_instant;
 use crate::id::DigestSet;
+use crate::text::quoted;
 
 /// One named input field.
 #[derive(Debug, Clone, Copy)]
@@ -39,8 +40,8 @@ const fn field(name: &'static str, kind: Option<Kind>, help: &'static str) -> Fi
     Field { name, kind, help, signed_number: false, aliases: &[] }
 }
 
-const fn number(name: &'static str, help: &'static str) -> Field {
-    Field { name, kind: Some(Kind::Location), help, signed_number: true, aliases: &[] }
+const fn number(name: &'static str, help: &'static str, aliases: &'static [&'static str]) -> Field {
+    Field { name, kind: Some(Kind::Location), help, signed_number: true, aliases }
 }
 
 /// Every claim field, in `--help` order.
@@ -52,13 +53,21 @@ pub const FIELDS: &[Field] = &[
     field("posted_at", Some(Kind::Source), "When it was posted, RFC 3339 with offset"),
     field("retrieved_at", Some(Kind::Source), "When it was retrieved, RFC 3339 with offset"),
     field("acquisition", Some(Kind::Source), "How it was acquired"),
-    field("captured_at", Some(Kind::CaptureTime), "Capture time, RFC 3339 with offset"),
-    field("precision", Some(Kind::CaptureTime), "How precise it is [default: second]"),
-    number("lat", "Latitude, decimal degrees north, WGS 84"),
-    number("lon", "Longitude, decimal degrees east, WGS 84"),
+    field(
+        "captured_at",
+        Some(Kind::CaptureTime),
+        "Capture time, RFC 3339 with offset, or a date (YYYY-MM-DD: day precision)",
+    ),
+    field(
+        "precision",
+        Some(Kind::CaptureTime),
+        "How precise it is [default: second; day for a date]",
+    ),
+    number("lat", "Latitude, decimal degrees north, WGS 84", &["latitude"]),
+    number("lon", "Longitude, decimal degrees east, WGS 84", &["longitude"]),
     field("accuracy", Some(Kind::Location), "Accuracy radius in metres"),
-    number("altitude", "Altitude in metres"),
-    field("place", Some(Kind::Location), "Place name"),
+    number("altitude", "Altitude in metres", &[]),
+    field("place", Some(Kind::Location), "Place name (alone: a location known only by name)"),
     field("description", Some(Kind::Description), "What it shows"),
     field("title", Some(Kind::Description), "Title"),
     field("tags", Some(Kind::Description), "Tags, separated by commas"),
@@ -112,13 +121,25 @@ pub fn names() -> String {
     FIELDS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
 }
 
+/// Something `related_to` names: an object, and the item when one was
+/// named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// The object.
+    pub object: DigestSet,
+    /// The item's UUID.
+    pub item: Option<String>,
+}
+
 impl Fields {
-    /// Set a field; empty values are ignored. Unknown names are an error.
+    /// Set a field; empty values are ignored. Unknown names are an error
+    /// (flag aliases such as `--latitude` are the binary's: they arrive
+    /// under the field's name).
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), FieldError> {
         if !FIELDS.iter().any(|f| f.name == name) {
             return Err(FieldError {
                 field: name.into(),
-                message: format!("unknown field {name:?}; known: path, {}", names()),
+                message: format!("unknown field {}; known: path, {}", quoted(name), names()),
             });
         }
         let v = value.trim();
@@ -201,7 +222,7 @@ impl Parse<'_> {
         match v.to_lowercase().parse() {
             Ok(x) => Some(x),
             Err(_) => {
-                self.err(name, format!("{v:?} is not one of: {}", one_of(T::VARIANTS)));
+                self.err(name, format!("{} is not one of: {}", quoted(v), one_of(T::VARIANTS)));
                 None
             }
         }
@@ -219,7 +240,10 @@ impl Parse<'_> {
                 }
             },
             Err(_) => {
-                let m = format!("{v:?} is not a number (decimal degrees or metres, e.g. 36.1993)");
+                let m = format!(
+                    "{} is not a number (decimal degrees or metres, e.g. 36.1993)",
+                    quoted(v)
+                );
                 self.err(name, m);
                 None
             }
@@ -271,11 +295,11 @@ impl Parse<'_> {
 /// Turn fields into claim values. With `only`, exactly one claim of that
 /// kind (fields of other kinds are errors); without, one claim per kind
 /// that has fields (collector claims at ingest: source, capture time,
-/// location, description). `resolve` turns `related_to` into digests.
+/// location, description). `resolve` turns `related_to` into what it names.
 pub fn parse_fields(
     f: &Fields,
     only: Option<Kind>,
-    resolve: &dyn Fn(&str) -> Result<DigestSet, String>,
+    resolve: &dyn Fn(&str) -> Result<Related, String>,
 ) -> Result<Parsed, Vec<FieldError>> {
     let mut p = Parse { f, only, errs: Vec::new() };
     p.misplaced();
@@ -323,16 +347,24 @@ fn capture_time(p: &mut Parse<'_>) -> Option<ClaimValue> {
     if !p.wants(Kind::CaptureTime) {
         return None;
     }
+    let date = p.f.get("captured_at").and_then(super::date_only);
     let precision = match p.f.get("precision") {
+        None if date.is_some() => Some(Precision::Day),
         None => Some(Precision::Second),
         Some(_) => p.choice("precision"),
     };
-    let at = p.time("captured_at");
+    if date.is_some() && precision.is_some_and(|x| x != Precision::Day) {
+        p.err("precision", "a date alone (YYYY-MM-DD) has day precision".into());
+        return None;
+    }
+    // A date alone is a day in an unknown zone.
+    let at = if date.is_some() { p.text("captured_at") } else { p.time("captured_at") };
     if p.f.get("captured_at").is_none() {
         p.err("captured_at", "a capture-time claim needs captured_at".into());
     }
     let (at, precision) = (at?, precision?);
-    Some(ClaimValue::CaptureTime(CaptureTime { at, precision, offset_unknown: false }))
+    let offset_unknown = date.is_some();
+    Some(ClaimValue::CaptureTime(CaptureTime { at, precision, offset_unknown }))
 }
 
 fn location(p: &mut Parse<'_>) -> Option<ClaimValue> {
@@ -343,19 +375,38 @@ fn location(p: &mut Parse<'_>) -> Option<ClaimValue> {
     let lon = p.number("lon", check_lon);
     let accuracy_m = p.number("accuracy", check_accuracy);
     let altitude_m = p.number("altitude", check_altitude);
-    for name in ["lat", "lon"] {
-        if p.f.get(name).is_none() {
-            p.err(name, "a location needs both lat and lon".into());
-        }
-    }
     let method =
         if p.only.unwrap_or(Kind::Location) == Kind::Location { p.text("method") } else { None };
+    let place = p.text("place");
+    let (has_lat, has_lon) = (p.f.get("lat").is_some(), p.f.get("lon").is_some());
+    if !has_lat && !has_lon && place.is_some() {
+        // A place known only by name.
+        for name in ["accuracy", "altitude"] {
+            if p.f.get(name).is_some() {
+                p.err(name, "needs lat and lon (a place name alone has no radius)".into());
+            }
+        }
+        let (lat, lon, accuracy_m, altitude_m) = (None, None, None, None);
+        return Some(ClaimValue::Location(Location {
+            lat,
+            lon,
+            accuracy_m,
+            altitude_m,
+            place,
+            method,
+        }));
+    }
+    for (name, has) in [("lat", has_lat), ("lon", has_lon)] {
+        if !has {
+            p.err(name, "a location needs both lat and lon (or only a place name)".into());
+        }
+    }
     Some(ClaimValue::Location(Location {
-        lat: lat?,
-        lon: lon?,
+        lat: Some(lat?),
+        lon: Some(lon?),
         accuracy_m,
         altitude_m,
-        place: p.text("place"),
+        place,
         method,
     }))
 }
@@ -384,7 +435,7 @@ fn description(p: &mut Parse<'_>) -> Option<ClaimValue> {
 
 fn relation(
     p: &mut Parse<'_>,
-    resolve: &dyn Fn(&str) -> Result<DigestSet, String>,
+    resolve: &dyn Fn(&str) -> Result<Related, String>,
 ) -> Option<ClaimValue> {
     if !p.wants(Kind::Relation) {
         return None;
@@ -400,9 +451,11 @@ fn relation(
         }
         Some(v) => resolve(v).map_err(|m| p.err("related_to", m)).ok(),
     };
+    let Related { object, item } = object?;
     Some(ClaimValue::Relation(Relation {
         relation: relation?,
-        object: object?,
+        object,
+        item,
         notes: p.text("note"),
     }))
 }
@@ -437,7 +490,7 @@ mod tests {
         f
     }
 
-    fn no_resolve(_: &str) -> Result<DigestSet, String> {
+    fn no_resolve(_: &str) -> Result<Related, String> {
         Err("no archive".into())
     }
 
@@ -487,6 +540,30 @@ mod tests {
             );
         }
         assert!(Fields::default().set("latitude", "1").is_err());
+    }
+
+    #[test]
+    fn a_place_alone_a_date_alone_and_aliases() {
+        let p = parse_fields(&fields(&[("place", "حلب")]), None, &no_resolve).unwrap();
+        let [ClaimValue::Location(l)] = &p.values[..] else { panic!("{p:?}") };
+        assert_eq!((l.lat, l.place.as_deref()), (None, Some("حلب")));
+        let errs = parse_fields(&fields(&[("place", "x"), ("accuracy", "10")]), None, &no_resolve)
+            .unwrap_err();
+        assert_eq!(errs[0].field, "accuracy");
+        let p = parse_fields(&fields(&[("captured_at", "2024-11-30")]), None, &no_resolve).unwrap();
+        let [ClaimValue::CaptureTime(t)] = &p.values[..] else { panic!("{p:?}") };
+        assert_eq!((t.at.as_str(), t.precision), ("2024-11-30", Precision::Day));
+        let (lo, hi) = t.window().unwrap();
+        assert_eq!((hi - lo).whole_hours(), 24 + 26);
+        let errs = parse_fields(
+            &fields(&[("captured_at", "2024-11-30"), ("precision", "second")]),
+            None,
+            &no_resolve,
+        )
+        .unwrap_err();
+        assert!(errs[0].message.contains("day precision"), "{errs:?}");
+        let lat = FIELDS.iter().find(|f| f.name == "lat").unwrap();
+        assert_eq!(lat.aliases, ["latitude"]);
     }
 
     #[test]

@@ -208,7 +208,9 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
     let ids = vec![a.id, b.id];
     match (a.value, b.value) {
         (ClaimValue::Location(x), ClaimValue::Location(y)) => {
-            let d = distance_m((x.lat, x.lon), (y.lat, y.lon));
+            // A place known only by name is never compared by distance.
+            let ((xa, xo), (ya, yo)) = ((x.lat?, x.lon?), (y.lat?, y.lon?));
+            let d = distance_m((xa, xo), (ya, yo));
             let limit =
                 x.accuracy_m.unwrap_or(0.0).max(y.accuracy_m.unwrap_or(0.0)) + LOCATION_SLACK_M;
             if d <= limit || !(embedded || a.author != b.author) {
@@ -221,7 +223,7 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
                 message: format!(
                     "locations {:.5},{:.5} and {:.5},{:.5} are {:.0} m apart (more than the larger \
                      accuracy radius plus 1 km: {:.0} m)",
-                    x.lat, x.lon, y.lat, y.lon, d, limit
+                    xa, xo, ya, yo, d, limit
                 ),
             })
         }
@@ -284,8 +286,8 @@ mod tests {
 
     fn loc(lat: f64, lon: f64, acc: Option<f64>) -> ClaimValue {
         ClaimValue::Location(Location {
-            lat,
-            lon,
+            lat: Some(lat),
+            lon: Some(lon),
             accuracy_m: acc,
             altitude_m: None,
             place: None,

@@ -2,14 +2,16 @@
 //! a collector's at ingest, a value read from the file: check it against
 //! the claim rules, sign it as a DSSE envelope around an in-toto
 //! statement, and record the envelope, its custody-log event and its claim
-//! row inside the caller's transaction.
+//! row inside the caller's transaction. Beside it, `made_by`: what a
+//! signer already recorded, so that re-running a command never signs the
+//! same assertion twice.
 //!
 //! Must not: decide whether a claim may supersede another (the caller
 //! checks `review::may_supersede` inside the same transaction), or commit.
 
 use std::collections::BTreeMap;
 
-use super::{Basis, CLAIM_PREDICATE, ClaimPredicate, ClaimValue, Confidence};
+use super::{Basis, CLAIM_PREDICATE, ClaimPredicate, ClaimValue, Confidence, Kind};
 use crate::crypto::SecretKey;
 use crate::custody_log::{self, Event};
 use crate::db::{ClaimRow, Tx};
@@ -89,4 +91,52 @@ pub fn sign_claim(
         item_uuid: c.item_uuid,
         record_id,
     })
+}
+
+/// A claim a signer made, with its signed predicate.
+pub struct Made {
+    /// Its row.
+    pub row: ClaimRow,
+    /// What it signed.
+    pub predicate: ClaimPredicate,
+}
+
+impl Made {
+    /// Whether it asserts `value` with `confidence`.
+    pub fn asserts(&self, value: &ClaimValue, confidence: Option<Confidence>) -> bool {
+        self.predicate.claim == *value && self.predicate.confidence == confidence
+    }
+}
+
+/// The claims of `kind` on `basis` that `signer` made about the object
+/// `blake3` (with `item_uuid`, or with no item), oldest first, each opened
+/// with the signer's key (one that does not verify is left out: the audit
+/// reports it).
+pub fn made_by(
+    tx: &Tx<'_>,
+    signer: &Signer<'_>,
+    blake3: &str,
+    item_uuid: Option<&str>,
+    kind: Kind,
+    basis: Basis,
+) -> Result<Vec<Made>> {
+    let public = signer.key.public();
+    let mut out = Vec::new();
+    for row in tx.read().claims_of(blake3)? {
+        if row.keyid != signer.keyid
+            || row.kind != kind.name()
+            || row.basis != basis.name()
+            || row.item_uuid.as_deref() != item_uuid
+        {
+            continue;
+        }
+        let Some(rec) = tx.read().record(row.record_id)? else { continue };
+        let opened = record::open::<ClaimPredicate>(&rec.envelope, |k| {
+            (k == signer.keyid).then_some(public)
+        });
+        if let Ok(v) = opened {
+            out.push(Made { row, predicate: v.statement.predicate });
+        }
+    }
+    Ok(out)
 }

@@ -13,6 +13,7 @@
 //! Must not: repair, delete or rewrite anything it checks.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -25,8 +26,10 @@ use crate::audit::custody_log::{self as log_check, Against};
 use crate::audit::items::{check_id_gaps, check_item, check_unnamed};
 use crate::audit::objects::{check_listing, check_object};
 use crate::audit::rows::{Rows, Tables};
+use crate::audit::runs::check_runs;
 use crate::claim::review::Supersessions;
 use crate::crypto::PublicKey;
+use crate::custody_log::note::{Checkpoint, Note};
 use crate::custody_log::{self, Event, note};
 use crate::db::{AuditRun, ObjectRow, Reader};
 use crate::error::{Error, ErrorKind, Result};
@@ -46,9 +49,9 @@ pub struct AuditOptions {
     /// other check still covers the whole archive). Repeated runs cover
     /// every object in turn.
     pub limit: Option<usize>,
-    /// A checkpoint kept outside the archive (signed note text): the log
-    /// must be a consistent extension of it.
-    pub against: Option<String>,
+    /// A checkpoint kept outside the archive (a file holding the signed
+    /// note): the log must be a consistent extension of it.
+    pub against: Option<PathBuf>,
     /// The log's verifier key to check `against` with (pinned outside the
     /// archive); default: the archive's own log key.
     pub against_vkey: Option<String>,
@@ -73,6 +76,8 @@ pub struct AuditReport {
     pub claims_checked: u64,
     /// Custody log events checked.
     pub events_checked: u64,
+    /// What the external checkpoint (`--against`) showed, if one was given.
+    pub against: Option<AgainstResult>,
     /// The checkpoint this audit signed after its fixity-check event, or
     /// `None` when the custody log itself has findings (nothing is appended
     /// to, or signed over, a log that does not check out).
@@ -94,6 +99,16 @@ impl AuditReport {
     }
 }
 
+/// What an external checkpoint showed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgainstResult {
+    /// Its tree size (when it parsed).
+    pub size: u64,
+    /// True when the log is a consistent extension of it (signed by the
+    /// log's key, not longer than the log, the same first `size` events).
+    pub consistent: bool,
+}
+
 /// What the object workers found: per object read (its index in the
 /// sample), its finding and the bytes read.
 type Reads = Vec<(usize, Option<Finding>, u64)>;
@@ -101,6 +116,7 @@ type Reads = Vec<(usize, Option<Finding>, u64)>;
 /// What the checks of rows (store listing, records, claims, log) found.
 struct RowChecks {
     findings: Vec<Finding>,
+    against: Option<AgainstResult>,
     items: u64,
     records: u64,
     claims: u64,
@@ -114,7 +130,9 @@ pub fn audit(
     opts: &AuditOptions,
     progress: &dyn Progress,
 ) -> Result<AuditReport> {
+    // Every input is parsed before anything is read or written.
     let pinned = pinned_vkey(opts.against_vkey.as_deref())?;
+    let against_note = opts.against.as_deref().map(read_checkpoint).transpose()?;
     let _lock = archive.lock_for_reading()?;
     let started = Instant::now();
     let started_at = archive.now();
@@ -130,7 +148,7 @@ pub fn audit(
     };
     let sample = &tables.objects[..opts.limit.unwrap_or(usize::MAX).min(tables.objects.len())];
     progress.begin(sample.len() as u64, sample.iter().map(|o| o.size.max(0) as u64).sum());
-    let against = opts.against.as_deref().map(|note| Against { note, pinned: pinned.as_ref() });
+    let against = against_note.as_ref().map(|note| Against { note, pinned: pinned.as_ref() });
     let reads = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     let rows = std::thread::scope(|s| {
@@ -146,6 +164,19 @@ pub fn audit(
     let run =
         Run { started, started_at: &started_at, archive_id: &archive_id, sample, deep: opts.deep };
     run.record(archive, reads, rows, tables.objects.len() as u64)
+}
+
+/// A checkpoint file given by the user: a signed note holding a checkpoint
+/// (whether its signature holds is the audit's finding, not an error).
+fn read_checkpoint(path: &Path) -> Result<Note> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::io("cannot read the checkpoint", path, e).hint("check the --against path")
+    })?;
+    let parsed = Note::parse(&bytes).and_then(|n| Checkpoint::parse(&n.text).map(|_| n));
+    parsed.map_err(|why| {
+        Error::new(ErrorKind::Usage, format!("{} is not a checkpoint: {why}", crate::text::shown(path)))
+            .hint("give a checkpoint file exactly as `custody checkpoint` printed it; nothing was audited")
+    })
 }
 
 /// The pinned log verifier key, parsed before anything else is done.
@@ -229,11 +260,13 @@ impl RowContext<'_> {
                 .extend(check_claim(c, rec, rows.objects.get(c.blake3.as_str()).copied(), &cx).1);
         }
         findings.extend(check_unnamed(&rows));
+        findings.extend(check_runs(&tables.objects, &self.q.audit_runs()?));
         findings.extend(self.id_gaps(tables)?);
         let log = log_check::check(self.q, &rows, self.archive_id, log_key, against)?;
         findings.extend(log.findings);
         Ok(RowChecks {
             findings,
+            against: log.against.map(|(size, consistent)| AgainstResult { size, consistent }),
             items: tables.items.len() as u64,
             records: tables.records.len() as u64,
             claims: tables.claims.len() as u64,
@@ -336,6 +369,7 @@ impl Run<'_> {
             records_checked: rows.records,
             claims_checked: rows.claims,
             events_checked: rows.events,
+            against: rows.against,
             checkpoint,
             deep: self.deep,
             seconds: secs,

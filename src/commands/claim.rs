@@ -12,15 +12,15 @@ use serde::Serialize;
 
 use super::inspect::claims_of;
 use crate::archive::{Archive, Target};
-use crate::claim::fields::{Fields, parse_fields};
+use crate::claim::fields::{Fields, Related, parse_fields};
 use crate::claim::review::{Discrepancy, Party, Refusal, Supersessions, may_supersede};
-use crate::claim::sign::{NewClaim, Signer, sign_claim};
+use crate::claim::sign::{NewClaim, Signer, made_by, sign_claim};
 use crate::claim::{Basis, ClaimValue, Kind};
 use crate::crypto::SecretKey;
-use crate::db::{ClaimRow, Reader};
+use crate::db::ClaimRow;
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::DigestSet;
-use crate::text::lossy;
+use crate::text::{lossy, quoted};
 
 /// Options for `claim`.
 pub struct ClaimOptions<'k> {
@@ -41,8 +41,12 @@ pub struct ClaimOptions<'k> {
 /// What `claim` recorded.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClaimReport {
-    /// The new claim's number.
+    /// The new claim's number (or, when `recorded_now` is false, that of
+    /// the identical claim the author had already made).
     pub claim: i64,
+    /// False when the author's current claim already said exactly this (a
+    /// re-run): nothing was signed.
+    pub recorded_now: bool,
     /// Its object.
     pub blake3: String,
     /// The claim it supersedes.
@@ -71,27 +75,52 @@ pub fn claim(archive: &mut Archive, opts: &ClaimOptions<'_>) -> Result<ClaimRepo
         }
         Target::Object(o) => (o.digest(), o.blake3.clone(), None),
     };
-    let value = claim_value(archive, opts, &digest)?;
+    let value = claim_value(archive, opts, &digest, item_uuid.as_ref())?;
     let now = archive.now();
     let archive_id = archive.identity()?.archive_id;
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
+    let signer = Signer { archive_id: &archive_id, key: opts.key, keyid: &keyid, now: &now };
+    let target = match &opts.supersedes {
+        None => None,
+        Some(r) => Some(tx.read().claim(r.trim())?.ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("no claim {} in this archive", quoted(r)))
+                .hint("use a claim number or UUID from `custody show`")
+        })?),
+    };
+    // A re-run: the author's current claim already says exactly this.
+    let mine = made_by(&tx, &signer, &digest.blake3, item_uuid.as_deref(), opts.kind, opts.basis)?;
+    let siblings = tx.read().claims_of(&digest.blake3)?;
+    let by = Supersessions::of(&siblings);
+    let same = mine.iter().find(|m| {
+        m.asserts(&value.0, value.1)
+            && by.superseded_by(&m.row.claim_uuid).is_none()
+            && m.predicate.supersedes.as_deref() == target.as_ref().map(|t| t.claim_uuid.as_str())
+    });
+    if let Some(same) = same.map(|m| m.row.id) {
+        drop(tx); // nothing was written
+        let (_, discrepancies) = claims_of(archive, &digest.blake3)?;
+        return Ok(ClaimReport {
+            claim: same,
+            recorded_now: false,
+            blake3: digest.blake3,
+            supersedes: target.map(|t| t.id),
+            discrepancies,
+        });
+    }
     // Checked inside the write transaction: two corrections cannot both
     // supersede the same claim.
-    let supersedes = match &opts.supersedes {
-        None => None,
-        Some(r) => {
-            let new = Party {
-                id: i64::MAX,
-                object: &digest.blake3,
-                kind: opts.kind.name(),
-                basis: opts.basis.name(),
-                author: &keyid,
-            };
-            Some(superseded(&tx.read(), r, &new)?)
-        }
+    let new = Party {
+        id: i64::MAX,
+        object: &digest.blake3,
+        kind: opts.kind.name(),
+        basis: opts.basis.name(),
+        author: &keyid,
     };
-    let signer = Signer { archive_id: &archive_id, key: opts.key, keyid: &keyid, now: &now };
+    let supersedes = match target {
+        None => None,
+        Some(t) => Some(superseded(t, &siblings, &new)?),
+    };
     let new = NewClaim {
         value: value.0,
         basis: opts.basis,
@@ -105,6 +134,7 @@ pub fn claim(archive: &mut Archive, opts: &ClaimOptions<'_>) -> Result<ClaimRepo
     let (_, discrepancies) = claims_of(archive, &digest.blake3)?;
     Ok(ClaimReport {
         claim: id,
+        recorded_now: true,
         blake3: digest.blake3,
         supersedes: supersedes.map(|c| c.id),
         discrepancies,
@@ -117,17 +147,14 @@ fn claim_value(
     archive: &Archive,
     opts: &ClaimOptions<'_>,
     digest: &DigestSet,
+    item_uuid: Option<&String>,
 ) -> Result<(ClaimValue, Option<crate::claim::Confidence>)> {
     let relate = |r: &str| match archive.resolve(r) {
-        Ok(Target::Item(it)) => archive
-            .db
-            .read()
-            .object(&it.blake3)
-            .ok()
-            .flatten()
-            .map(|o| o.digest())
-            .ok_or_else(|| format!("item {} names a missing object", it.id)),
-        Ok(Target::Object(o)) => Ok(o.digest()),
+        Ok(Target::Item(it)) => match archive.db.read().object(&it.blake3) {
+            Ok(Some(o)) => Ok(Related { object: o.digest(), item: Some(it.item_uuid) }),
+            _ => Err(format!("item {} names a missing object", it.id)),
+        },
+        Ok(Target::Object(o)) => Ok(Related { object: o.digest(), item: None }),
         Err(e) => Err(e.to_string()),
     };
     let parsed = parse_fields(&opts.fields, Some(opts.kind), &relate).map_err(|errs| {
@@ -144,23 +171,28 @@ fn claim_value(
     let Some(value) = parsed.values.into_iter().next() else {
         return Err(Error::new(ErrorKind::Usage, "no claim value was given"));
     };
-    if let ClaimValue::Relation(r) = &value
-        && r.object.blake3 == digest.blake3
-    {
-        return Err(Error::new(ErrorKind::Usage, "an object cannot be related to itself")
-            .hint("name the other item with --related-to"));
+    // Items are what a relation links: two items of the same bytes may be
+    // duplicates of each other, but nothing is related to itself.
+    if let ClaimValue::Relation(r) = &value {
+        let same_item = r.item.is_some() && r.item.as_ref() == item_uuid;
+        let same_object =
+            r.object.blake3 == digest.blake3 && (r.item.is_none() || item_uuid.is_none());
+        if same_item || same_object {
+            let what = if same_item { "an item" } else { "an object" };
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("{what} cannot be related to itself"),
+            )
+            .hint("name the other item with --related-to (an item number or UUID)"));
+        }
     }
     Ok((value, parsed.confidence))
 }
 
-/// The claim `reference` names, if the claim `new` may supersede it.
-fn superseded(q: &Reader<'_>, reference: &str, new: &Party<'_>) -> Result<ClaimRow> {
-    let c = q.claim(reference.trim())?.ok_or_else(|| {
-        Error::new(ErrorKind::NotFound, format!("no claim {reference:?} in this archive"))
-            .hint("use a claim number or UUID from `custody show`")
-    })?;
-    let siblings = q.claims_of(&c.blake3)?;
-    let by = Supersessions::of(&siblings);
+/// The claim `c`, if the claim `new` may supersede it (`siblings`: the
+/// claims about `new`'s object).
+fn superseded(c: ClaimRow, siblings: &[ClaimRow], new: &Party<'_>) -> Result<ClaimRow> {
+    let by = Supersessions::of(siblings);
     let others: Vec<i64> = by.of_claim(&c.claim_uuid).iter().map(|o| o.id).collect();
     let target =
         Party { id: c.id, object: &c.blake3, kind: &c.kind, basis: &c.basis, author: &c.keyid };

@@ -29,14 +29,14 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::archive::Archive;
+use crate::claim::Basis;
 use crate::claim::fields::{Fields, Parsed, parse_fields};
 use crate::claim::review::Supersessions;
-use crate::claim::sign::{NewClaim, Signer, sign_claim};
-use crate::claim::{Basis, ClaimPredicate, ClaimValue};
+use crate::claim::sign::{NewClaim, Signer, made_by, sign_claim};
 use crate::clock::{Clock, rfc3339};
 use crate::crypto::{DualHasher, SecretKey};
 use crate::custody_log::{self, Event};
-use crate::db::{ClaimRow, Db, NewItem, ObjectRow, Tx};
+use crate::db::{Db, NewItem, ObjectRow, Tx};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{DigestSet, Encoding, ObjectId, Sha256Digest};
 use crate::manifest::RowError;
@@ -45,7 +45,7 @@ use crate::metadata::{self, Embedded};
 use crate::progress::{Progress, workers};
 use crate::record::{self, IngestPredicate};
 use crate::store::{Put, ReadBack, Store};
-use crate::text::lossy;
+use crate::text::{exact, lossy};
 
 const CHUNK: usize = 1 << 20;
 /// Commit at most this many items per transaction.
@@ -130,24 +130,39 @@ pub enum Outcome {
 pub struct FileReport {
     /// Path (lossily UTF-8).
     pub path: String,
+    /// The exact path bytes, as hex, when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<String>,
     /// Outcome.
     #[serde(flatten)]
     pub outcome: Outcome,
     /// Claims recorded for it (embedded and the collector's).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<i64>,
+    /// Those of them that correct the collector's earlier claim (a changed
+    /// manifest or flag value).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<i64>,
     /// Problems met reading its embedded metadata (the file is archived).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metadata_problems: Vec<String>,
 }
 
 impl FileReport {
-    fn new(path: String, outcome: Outcome) -> FileReport {
-        FileReport { path, outcome, claims: Vec::new(), metadata_problems: Vec::new() }
+    fn new(path: &Path, outcome: Outcome) -> FileReport {
+        let bytes = path.as_os_str().as_bytes();
+        FileReport {
+            path: lossy(bytes),
+            path_bytes: exact(bytes),
+            outcome,
+            claims: Vec::new(),
+            corrections: Vec::new(),
+            metadata_problems: Vec::new(),
+        }
     }
 
     fn skipped(path: &Path, reason: String) -> FileReport {
-        FileReport::new(lossy(path.as_os_str().as_bytes()), Outcome::Skipped { reason })
+        FileReport::new(path, Outcome::Skipped { reason })
     }
 }
 
@@ -172,6 +187,8 @@ pub struct IngestSummary {
     pub skipped: u64,
     /// Claims recorded (embedded and the collector's).
     pub claims: u64,
+    /// Of them, corrections from changed manifest or flag values.
+    pub corrections: u64,
     /// Files whose embedded metadata had problems.
     pub metadata_problems: u64,
     /// Wall time.
@@ -255,6 +272,7 @@ pub fn ingest(
     summary.skipped =
         files.iter().filter(|f| matches!(f.outcome, Outcome::Skipped { .. })).count() as u64;
     summary.claims = files.iter().map(|f| f.claims.len() as u64).sum();
+    summary.corrections = files.iter().map(|f| f.corrections.len() as u64).sum();
     summary.metadata_problems =
         files.iter().filter(|f| !f.metadata_problems.is_empty()).count() as u64;
     summary.seconds = secs;
@@ -273,8 +291,8 @@ fn plan(opts: &IngestOptions<'_>) -> Result<Plan> {
             .hint("give either --manifest or paths with claim flags, not both"));
     }
     let m = crate::manifest::read(file)?;
-    if !m.errors.is_empty() && (!opts.skip_bad_rows || m.rows.is_empty()) {
-        return Err(crate::manifest::refusal(file, &m.errors));
+    if !m.errors.is_empty() && (!opts.skip_bad_rows || m.rows.is_empty() || m.broken) {
+        return Err(crate::manifest::refusal(file, &m, opts.skip_bad_rows));
     }
     let mut jobs = Vec::with_capacity(m.rows.len());
     let mut collector = Vec::with_capacity(m.rows.len());
@@ -318,9 +336,7 @@ fn run(
         let mut pending = BTreeMap::new();
         let mut expected = 0usize;
         let mut batch = Vec::with_capacity(GROUP);
-        // Objects first recorded by this run: a second copy that happened to
-        // win the rename race is no repair.
-        let mut added_here = HashSet::new();
+        let mut seen = Seen::default();
         while let Ok((i, r)) = rx.recv() {
             pending.insert(i, r);
             while pending.len() < GROUP {
@@ -337,7 +353,7 @@ fn run(
                 batch.clear();
                 continue;
             }
-            match record_batch(db, ctx, &mut batch, &mut added_here) {
+            match record_batch(db, ctx, &mut batch, &mut seen) {
                 Ok(done) => tally(done, slots, summary),
                 Err(e) => {
                     fatal.get_or_insert(e);
@@ -371,7 +387,7 @@ fn record_batch(
     db: &mut Db,
     ctx: &Ctx<'_>,
     batch: &mut Vec<(usize, Result<Stored>)>,
-    added_here: &mut HashSet<String>,
+    seen: &mut Seen,
 ) -> Result<Vec<Done>> {
     let now = rfc3339(ctx.clock.now());
     let tx = db.tx()?;
@@ -380,7 +396,7 @@ fn record_batch(
     for (i, r) in batch.drain(..) {
         let path = &ctx.jobs[i].path;
         match r {
-            Ok(st) => done.push(record_file(&tx, ctx, &now, i, st, added_here)?),
+            Ok(st) => done.push(record_file(&tx, ctx, &now, i, st, seen)?),
             Err(e) if matches!(e.kind(), ErrorKind::NoSpace | ErrorKind::Database) => {
                 fatal.get_or_insert(e);
             }
@@ -420,6 +436,27 @@ fn tally(done: Vec<Done>, slots: &mut [Option<FileReport>], summary: &mut Ingest
     }
 }
 
+/// What this run has recorded so far, for the one rule of what is a
+/// repair.
+#[derive(Default)]
+struct Seen {
+    /// Objects whose row this run inserted.
+    added: HashSet<String>,
+    /// Objects this run logged a repair of.
+    repaired: HashSet<String>,
+}
+
+impl Seen {
+    /// Whether storing `blake3` (its file `written` by this process) was a
+    /// repair: the object's row existed before this run, its file was
+    /// missing (this process renamed one into place), and no repair of it
+    /// was logged yet. The same bytes twice in one run — two workers racing
+    /// for one rename — is never a repair.
+    fn is_repair(&mut self, blake3: &str, written: bool) -> bool {
+        written && !self.added.contains(blake3) && self.repaired.insert(blake3.to_owned())
+    }
+}
+
 /// Record one stored file: an already-archived item (restoring its object
 /// if it was missing), or a new item with its object and signed record;
 /// then its claims.
@@ -429,19 +466,18 @@ fn record_file(
     now: &str,
     i: usize,
     st: Stored,
-    added_here: &mut HashSet<String>,
+    seen: &mut Seen,
 ) -> Result<Done> {
     let path = &ctx.jobs[i].path;
-    let shown = lossy(path.as_os_str().as_bytes());
     let digest = DigestSet { blake3: st.id.to_hex(), sha256: st.sha256.to_hex() };
     let blake3 = digest.blake3.clone();
     let (outcome, item_uuid) =
         if let Some(existing) = tx.read().find_item(&blake3, path.as_os_str().as_bytes(), "")? {
-            if st.put.written {
+            let restored = seen.is_repair(&blake3, st.put.written);
+            if restored {
                 custody_log::append(tx, &Event::repair(now, ctx.keyid, &digest))?;
             }
-            let outcome =
-                Outcome::AlreadyArchived { item: existing.id, blake3, restored: st.put.written };
+            let outcome = Outcome::AlreadyArchived { item: existing.id, blake3, restored };
             (outcome, existing.item_uuid)
         } else {
             let object_known = tx.read().object(&blake3)?.is_some();
@@ -453,13 +489,13 @@ fn record_file(
                         "the store already holds an unrecorded file for {blake3} and it is damaged \
                      ({why}); move it out of objects/ and ingest again"
                     );
-                    return Ok((i, FileReport::new(shown, Outcome::Skipped { reason }), 0));
+                    return Ok((i, FileReport::skipped(path, reason), 0));
                 }
             }
             let (item, item_uuid) = record_item(tx, ctx, now, path, &st, &digest)?;
             if !object_known {
-                added_here.insert(blake3.clone());
-            } else if st.put.written && !added_here.contains(&blake3) {
+                seen.added.insert(blake3.clone());
+            } else if seen.is_repair(&blake3, st.put.written) {
                 // The object's file was missing and this file brought it back.
                 custody_log::append(tx, &Event::repair(now, ctx.keyid, &digest))?;
             }
@@ -467,14 +503,14 @@ fn record_file(
             // worker happened to move the bytes into place first.
             (Outcome::Added { item, blake3, deduplicated: object_known }, item_uuid)
         };
-    let mut report = FileReport::new(shown, outcome);
+    let mut report = FileReport::new(path, outcome);
     let signer = Signer { archive_id: ctx.archive_id, key: ctx.key, keyid: ctx.keyid, now };
     let name = path.file_name().map(|n| n.as_bytes()).unwrap_or_default();
     let claims =
         ItemClaims { signer: &signer, digest: &digest, name: &lossy(name), item_uuid: &item_uuid };
     let collector = &ctx.collector[ctx.jobs[i].claims];
     report.metadata_problems = st.embedded.problems.clone();
-    report.claims = claims.record(tx, st.embedded, collector)?;
+    (report.claims, report.corrections) = claims.record(tx, st.embedded, collector)?;
     Ok((i, report, st.size))
 }
 
@@ -626,7 +662,7 @@ fn store_file(
     if !before.is_file() {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("{} is not a regular file", path.display()),
+            format!("{} is not a regular file", crate::text::shown(path)),
         ));
     }
     let read_err = |e| Error::io("cannot read", path, e);
@@ -658,7 +694,7 @@ fn store_file(
             ErrorKind::InvalidInput,
             format!(
                 "{} changed while it was read ({} bytes at start, {} read, {} now)",
-                path.display(),
+                crate::text::shown(path),
                 before.len(),
                 size,
                 after.len()
@@ -681,11 +717,18 @@ struct ItemClaims<'a> {
 
 impl ItemClaims<'_> {
     /// Record the embedded claims (unless the object already has some) and
-    /// the collector's claims (unless the same claim was already made with
-    /// this item); returns the new claim numbers.
-    fn record(&self, tx: &Tx<'_>, embedded: Embedded, collector: &Parsed) -> Result<Vec<i64>> {
+    /// the collector's claims (unless the manifest or flags asserted the
+    /// same value with this item before); returns the new claim numbers and
+    /// those of them that correct an earlier collector's claim.
+    fn record(
+        &self,
+        tx: &Tx<'_>,
+        embedded: Embedded,
+        collector: &Parsed,
+    ) -> Result<(Vec<i64>, Vec<i64>)> {
+        let mut corrections = Vec::new();
         if embedded.values.is_empty() && collector.values.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), corrections));
         }
         let existing = tx.read().claims_of(&self.digest.blake3)?;
         let mut added = Vec::new();
@@ -703,54 +746,63 @@ impl ItemClaims<'_> {
                 added.push(sign_claim(tx, self.signer, self.digest, self.name, c)?);
             }
         }
+        let by = Supersessions::of(&existing);
         for value in &collector.values {
-            let earlier = self.current_claim(tx, &existing, value)?;
-            if let Some((_, same)) = &earlier
-                && same.claim == *value
-                && same.confidence == collector.confidence
-            {
-                continue; // a re-run of the same ingest adds nothing
+            let (kind, conf) = (value.kind(), collector.confidence);
+            let mine = made_by(
+                tx,
+                self.signer,
+                &self.digest.blake3,
+                Some(self.item_uuid),
+                kind,
+                Basis::Claimed,
+            )?;
+            // What the manifest asserted last for this item: asserted again
+            // (superseded since or not), it adds nothing.
+            let last = mine.last();
+            if last.is_some_and(|m| m.asserts(value, conf)) {
+                continue;
             }
-            // A changed value from the same collector for the same item is a
-            // correction: it supersedes the earlier claim, which stays as history.
+            // A changed value corrects the collector's earlier claim — unless
+            // a later claim (a hand-made correction, anyone's) superseded it:
+            // that one stays current, and the new value stands beside it.
+            let supersedes = last
+                .filter(|m| by.superseded_by(&m.row.claim_uuid).is_none())
+                .map(|m| m.row.claim_uuid.clone());
+            let corrects = supersedes.is_some();
             let c = NewClaim {
                 value: value.clone(),
                 basis: Basis::Claimed,
-                confidence: collector.confidence,
-                supersedes: earlier.map(|(uuid, _)| uuid),
+                confidence: conf,
+                supersedes,
                 item_uuid: item_uuid.clone(),
                 raw: BTreeMap::new(),
             };
-            added.push(sign_claim(tx, self.signer, self.digest, self.name, c)?);
-        }
-        Ok(added)
-    }
-
-    /// This signer's current `claimed` claim of `value`'s kind made with
-    /// this item, if any: (its UUID, its signed predicate).
-    fn current_claim(
-        &self,
-        tx: &Tx<'_>,
-        existing: &[ClaimRow],
-        value: &ClaimValue,
-    ) -> Result<Option<(String, ClaimPredicate)>> {
-        let public = self.signer.key.public();
-        let by = Supersessions::of(existing);
-        for c in existing.iter().filter(|c| {
-            c.keyid == self.signer.keyid
-                && c.basis == Basis::Claimed.name()
-                && c.item_uuid.as_deref() == Some(self.item_uuid)
-                && c.kind == value.kind().name()
-                && by.superseded_by(&c.claim_uuid).is_none()
-        }) {
-            let Some(rec) = tx.read().record(c.record_id)? else { continue };
-            let opened = record::open::<ClaimPredicate>(&rec.envelope, |k| {
-                (k == self.signer.keyid).then_some(public)
-            });
-            if let Ok(v) = opened {
-                return Ok(Some((c.claim_uuid.clone(), v.statement.predicate)));
+            let id = sign_claim(tx, self.signer, self.digest, self.name, c)?;
+            added.push(id);
+            if corrects {
+                corrections.push(id);
             }
         }
-        Ok(None)
+        Ok((added, corrections))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_missing_object_brought_back_is_a_repair() {
+        let mut seen = Seen::default();
+        // Added by this run, then the same bytes again whose rename won
+        // the race: no repair.
+        seen.added.insert("a".into());
+        assert!(!seen.is_repair("a", true));
+        // Known before the run, not written: the file was there.
+        assert!(!seen.is_repair("b", false));
+        // Known before the run and written: its file was missing. Once.
+        assert!(seen.is_repair("b", true));
+        assert!(!seen.is_repair("b", true));
     }
 }

@@ -22,7 +22,7 @@ use crate::db::{ClaimRow, ItemRow, ObjectRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{Encoding, ObjectId};
 use crate::store::ReadBack;
-use crate::text::lossy;
+use crate::text::{exact, lossy};
 use crate::trust::Keys;
 
 /// An object as shown.
@@ -51,10 +51,16 @@ pub struct ItemView {
     pub item: i64,
     /// UUID.
     pub uuid: String,
-    /// File name.
+    /// File name (lossily UTF-8).
     pub name: String,
-    /// Original path.
+    /// The exact name bytes, as hex, when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_bytes: Option<String>,
+    /// Original path (lossily UTF-8).
     pub path: String,
+    /// The exact path bytes, as hex, when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<String>,
     /// Size.
     pub size: i64,
     /// Media type.
@@ -117,7 +123,9 @@ impl<'a> Viewer<'a> {
             item: it.id,
             uuid: it.item_uuid,
             name: lossy(&it.original_name),
+            name_bytes: exact(&it.original_name),
             path: lossy(&it.original_path),
+            path_bytes: exact(&it.original_path),
             size: it.size,
             media_type: it.media_type,
             ingested_at: it.ingested_at,
@@ -218,6 +226,8 @@ pub struct ClaimView {
     pub current: bool,
     /// The item it was made with.
     pub item_uuid: Option<String>,
+    /// That item's number.
+    pub item: Option<i64>,
     /// The signed value (absent if the signature does not verify).
     pub value: Option<ClaimValue>,
     /// Raw embedded values.
@@ -245,6 +255,8 @@ impl Viewer<'_> {
         let by_uuid: HashMap<&str, &ClaimRow> =
             rows.iter().map(|c| (c.claim_uuid.as_str(), c)).collect();
         let supersessions = Supersessions::of(&rows);
+        let items: HashMap<String, i64> =
+            q.items_of(blake3)?.into_iter().map(|i| (i.item_uuid, i.id)).collect();
         let cx = ClaimContext {
             keys: &self.keys,
             archive_id: &self.archive_id,
@@ -269,6 +281,7 @@ impl Viewer<'_> {
                 superseded_by,
                 current: superseded_by.is_none(),
                 item_uuid: c.item_uuid.clone(),
+                item: c.item_uuid.as_ref().and_then(|u| items.get(u).copied()),
                 raw: p.as_ref().map(|p| p.raw.clone()).unwrap_or_default(),
                 value: p.map(|p| p.claim),
                 verified: findings.is_empty(),

@@ -129,7 +129,7 @@ pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddRepo
     if added {
         crate::custody_log::append(
             &tx,
-            &crate::custody_log::Event::key_registration(&now, &keyid, &named.key.to_hex()),
+            &crate::custody_log::Event::key_registration(&now, &keyid, &named.key.to_hex(), &owner),
         )?;
     }
     tx.commit()?;
@@ -161,6 +161,9 @@ pub struct KeyRevokeReport {
     pub key: KeyInfo,
     /// Why.
     pub reason: String,
+    /// False when the key was already revoked for this reason (a re-run:
+    /// nothing was changed or logged).
+    pub revoked_now: bool,
 }
 
 /// Revoke a key from a time on. Rotation is adding a new key and revoking
@@ -191,29 +194,33 @@ pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyR
         [] => {
             return Err(Error::new(
                 ErrorKind::NotFound,
-                format!("no key {wanted:?} in this archive"),
+                format!("no key {} in this archive", crate::text::quoted(&wanted)),
             )
             .hint("use a key id (or its first 8+ hex digits) from `custody key list`"));
         }
         _ => {
-            return Err(Error::new(ErrorKind::Usage, format!("{wanted:?} matches several keys"))
-                .hint("type more hex digits"));
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("{} matches several keys", crate::text::quoted(&wanted)),
+            )
+            .hint("type more hex digits"));
         }
     };
-    if let Some(t) = &key.revoked_at {
-        return Err(Error::new(
-            ErrorKind::Usage,
-            format!("key {} was already revoked at {t}", key.keyid),
-        )
-        .hint("a revocation is never moved or undone"));
-    }
     let _lock = archive.lock_for_writing()?;
     let tx = archive.db.tx()?;
-    // Checked again inside the transaction: two racing revocations cannot
-    // both be logged.
+    // Checked inside the transaction: two racing revocations cannot both
+    // be logged.
     if !tx.revoke_key(&key.keyid, &at, reason)? {
-        return Err(Error::new(ErrorKind::Usage, format!("key {} was already revoked", key.keyid))
+        let row = tx.read().key(&key.keyid)?;
+        let Some(row) = row.filter(|r| already_revoked(r, reason, opts.at.as_deref())) else {
+            let t = key.revoked_at.as_deref().unwrap_or("an earlier time");
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("key {} was already revoked at {t}, for another reason", key.keyid),
+            )
             .hint("a revocation is never moved or undone"));
+        };
+        return Ok(KeyRevokeReport { key: row.into(), reason: reason.into(), revoked_now: false });
     }
     crate::custody_log::append(
         &tx,
@@ -223,5 +230,19 @@ pub fn key_revoke(archive: &mut Archive, opts: &KeyRevokeOptions) -> Result<KeyR
     let row = archive.db.read().key(&key.keyid)?.ok_or_else(|| {
         Error::new(ErrorKind::Database, format!("key {} vanished while revoking it", key.keyid))
     })?;
-    Ok(KeyRevokeReport { key: row.into(), reason: reason.into() })
+    Ok(KeyRevokeReport { key: row.into(), reason: reason.into(), revoked_now: true })
+}
+
+/// Whether `row`'s revocation is the one asked for again (same reason, and
+/// the same time when one was given): re-running a revocation completes it.
+fn already_revoked(row: &crate::db::KeyRow, reason: &str, at: Option<&str>) -> bool {
+    let same_time = match (at, &row.revoked_at) {
+        (None, _) => true,
+        (Some(t), Some(r)) => crate::clock::parse_instant(t)
+            .ok()
+            .zip(crate::clock::parse_instant(r).ok())
+            .is_some_and(|(a, b)| a == b),
+        (Some(_), None) => false,
+    };
+    row.revoke_reason.as_deref() == Some(reason) && same_time
 }

@@ -65,6 +65,8 @@ pub struct WitnessAddReport {
     pub witness: String,
     /// Cosignature time (POSIX seconds).
     pub timestamp: u64,
+    /// False when this very cosignature was already stored (a re-run).
+    pub stored_now: bool,
 }
 
 /// Store a witness's cosignature of one of this archive's checkpoints,
@@ -101,7 +103,16 @@ pub fn witness_add(
     let line = line.to_line();
     let now = archive.now();
     let tx = archive.db.tx()?;
-    tx.insert_cosignature(stored.id, &v.name, witness_vkey.trim(), line.trim_end(), ts, &now)?;
-    tx.commit()?;
-    Ok(WitnessAddReport { checkpoint: stored.id, witness: v.name, timestamp: ts })
+    let known = tx.read().cosignatures()?;
+    let again = known.iter().any(|c| c.checkpoint_id == stored.id && c.line == line.trim_end());
+    if !again {
+        tx.insert_cosignature(stored.id, &v.name, witness_vkey.trim(), line.trim_end(), ts, &now)?;
+        tx.commit()?;
+    }
+    Ok(WitnessAddReport {
+        checkpoint: stored.id,
+        witness: v.name,
+        timestamp: ts,
+        stored_now: !again,
+    })
 }

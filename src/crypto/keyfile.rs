@@ -139,14 +139,14 @@ pub fn write_new(
     if pub_path.exists() {
         return Err(Error::new(
             ErrorKind::AlreadyExists,
-            format!("public key file {} already exists", pub_path.display()),
+            format!("public key file {} already exists", crate::text::shown(&pub_path)),
         )
         .hint("choose another --out; key files are never overwritten"));
     }
     if path.exists() {
         return Err(Error::new(
             ErrorKind::AlreadyExists,
-            format!("key file {} already exists", path.display()),
+            format!("key file {} already exists", crate::text::shown(path)),
         )
         .hint("choose another --out; key files are never overwritten"));
     }
@@ -188,7 +188,7 @@ fn write_exclusive(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             Error::new(
                 ErrorKind::AlreadyExists,
-                format!("key file {} already exists", path.display()),
+                format!("key file {} already exists", crate::text::shown(path)),
             )
             .hint("choose another --out; key files are never overwritten")
         } else {
@@ -203,7 +203,7 @@ fn read_key_json(path: &Path) -> Result<serde_json::Value> {
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::new(
             ErrorKind::InvalidInput,
-            format!("key file {} is corrupt or truncated", path.display()),
+            format!("key file {} is corrupt or truncated", crate::text::shown(path)),
         )
         .hint("restore it from your backup; a damaged key file cannot be repaired")
         .source_err(e)
@@ -211,8 +211,11 @@ fn read_key_json(path: &Path) -> Result<serde_json::Value> {
 }
 
 fn corrupt(path: &Path, why: &str) -> Error {
-    Error::new(ErrorKind::InvalidInput, format!("key file {} is corrupt: {why}", path.display()))
-        .hint("restore it from your backup; a damaged key file cannot be repaired")
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("key file {} is corrupt: {why}", crate::text::shown(path)),
+    )
+    .hint("restore it from your backup; a damaged key file cannot be repaired")
 }
 
 fn parse_secret(path: &Path) -> Result<SecretFile> {
@@ -231,8 +234,23 @@ pub fn needs_passphrase(path: &Path) -> Result<bool> {
     Ok(parse_secret(path)?.encryption.is_some())
 }
 
-/// Refuse a secret key file that group or others can read or write.
+/// Refuse a public key file given where the secret is needed (before its
+/// permissions are judged: a `.pub` file is meant to be readable), and a
+/// secret key file that group or others can read or write.
 fn check_mode(path: &Path) -> Result<()> {
+    let is_public = read_key_json(path)
+        .ok()
+        .is_some_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(PUBLIC_FORMAT));
+    if is_public {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} is a public key: signing needs the secret key file",
+                crate::text::shown(path)
+            ),
+        )
+        .hint("pass the secret key file (the same name without .pub)"));
+    }
     let meta = fs::metadata(path).map_err(|e| Error::io("cannot read key file", path, e))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -240,10 +258,10 @@ fn check_mode(path: &Path) -> Result<()> {
             ErrorKind::InvalidInput,
             format!(
                 "key file {} is accessible by group or others (mode {mode:04o})",
-                path.display()
+                crate::text::shown(path)
             ),
         )
-        .hint(format!("run: chmod 600 {}", path.display())));
+        .hint(format!("run: chmod 600 {}", crate::text::shown(path))));
     }
     Ok(())
 }
@@ -253,7 +271,8 @@ fn check_mode(path: &Path) -> Result<()> {
 pub fn load_secret(path: &Path, passphrase: Option<&str>) -> Result<(String, SecretKey)> {
     check_mode(path)?;
     let f = parse_secret(path)?;
-    let public = PublicKey::from_hex(&format!("key file {}", path.display()), &f.public_key)?;
+    let public =
+        PublicKey::from_hex(&format!("key file {}", crate::text::shown(path)), &f.public_key)?;
     let secret = hex::decode(&f.secret).map_err(|_| corrupt(path, "secret is not hex"))?;
     let seed: [u8; 32] = match &f.encryption {
         None => secret.try_into().map_err(|_| corrupt(path, "secret is not 32 bytes"))?,
@@ -261,7 +280,7 @@ pub fn load_secret(path: &Path, passphrase: Option<&str>) -> Result<(String, Sec
             let Some(pass) = passphrase else {
                 return Err(Error::new(
                     ErrorKind::Usage,
-                    format!("key file {} is passphrase-protected", path.display()),
+                    format!("key file {} is passphrase-protected", crate::text::shown(path)),
                 )
                 .hint("enter the passphrase at the prompt or set CUSTODY_PASSPHRASE"));
             };
@@ -284,7 +303,7 @@ pub fn load_secret(path: &Path, passphrase: Option<&str>) -> Result<(String, Sec
                 .map_err(|_| {
                     Error::new(
                         ErrorKind::Crypto,
-                        format!("wrong passphrase for key file {} (or the file was altered)", path.display()),
+                        format!("wrong passphrase for key file {} (or the file was altered)", crate::text::shown(path)),
                     )
                     .hint("check the passphrase (CUSTODY_PASSPHRASE, if set, is used instead of a prompt)")
                 })?;
@@ -312,11 +331,11 @@ pub fn load_public(path: &Path) -> Result<NamedPublicKey> {
     } else {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("{} is not a custody key file", path.display()),
+            format!("{} is not a custody key file", crate::text::shown(path)),
         )
         .hint("pass the FILE.pub written by `custody key new`"));
     };
-    let key = PublicKey::from_hex(&format!("key file {}", path.display()), &hex_key)?;
+    let key = PublicKey::from_hex(&format!("key file {}", crate::text::shown(path)), &hex_key)?;
     if key.keyid() != keyid {
         return Err(corrupt(path, "keyid does not match the public key"));
     }

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init.sql", include_str!("../../schema/0001_init.sql")),
     ("0002_claims.sql", include_str!("../../schema/0002_claims.sql")),
     ("0003_log.sql", include_str!("../../schema/0003_log.sql")),
+    ("0004_key_owners.sql", include_str!("../../schema/0004_key_owners.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -390,7 +390,6 @@ fn run(cli: Cli) -> Result<Output, Error> {
         }
         Command::Cat { reference } => run_cat(&open()?, &reference, cli.json)?,
         Command::Audit { deep, limit, threads, against, vkey } => {
-            let against = against.map(|p| read_text(&p)).transpose()?;
             let against_vkey = vkey.map(|v| vkey_arg(&v)).transpose()?;
             let mut a = open()?;
             let bar = Bar::new();
@@ -463,7 +462,7 @@ fn run_proof(c: Command, open: &Open<'_>, json: bool) -> Result<Output, Error> {
             let key = key.map(|k| load_key(&k)).transpose()?;
             let r = proof::checkpoint(&mut open()?, key.as_ref())?;
             if !json {
-                eprintln!("log verifier key: {}", r.vkey);
+                eprintln!("log verifier key: {}", render::clean(&r.vkey));
             }
             out(r.note.clone(), &r, 0)
         }
@@ -506,16 +505,12 @@ fn run_witness(w: WitnessCommand, open: &Open<'_>) -> Result<Output, Error> {
                 &vkey_arg(&log_vkey)?,
                 time::OffsetDateTime::now_utc(),
             )?;
-            eprintln!("witness verifier key: {}", r.witness_vkey);
+            eprintln!("witness verifier key: {}", render::clean(&r.witness_vkey));
             out(r.cosigned.clone(), &r, 0)
         }
         WitnessCommand::Add { cosigned, vkey } => {
             let r = witness::witness_add(&mut open()?, &read_text(&cosigned)?, &vkey_arg(&vkey)?)?;
-            let text = format!(
-                "stored the cosignature of checkpoint {} by {} (time {})\n",
-                r.checkpoint, r.witness, r.timestamp
-            );
-            out(text, &r, 0)
+            out(render::witness_add(&r), &r, 0)
         }
     })
 }
@@ -559,9 +554,14 @@ fn main() -> ExitCode {
                 let j = serde_json::json!({"error": e.to_string(), "hint": e.hint_text()});
                 println!("{j}");
             }
-            eprintln!("error: {e}");
+            // Messages may span lines on purpose (a manifest's problems);
+            // every line is escaped as the reports are.
+            let message = e.to_string();
+            for (n, line) in message.lines().enumerate() {
+                eprintln!("{}{}", if n == 0 { "error: " } else { "" }, render::clean(line));
+            }
             if let Some(h) = e.hint_text() {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", render::clean(h));
             }
             ExitCode::from(e.kind().exit_code())
         }

@@ -1,0 +1,8 @@
+-- 0004_key_owners: key registration events name the key's owner, so the
+-- audit checks the name the archive gives every collector and author (a
+-- swapped `keys.owner` is then a finding). No table changes: the
+-- migration's data step (src/archive.rs, `data_migrations`) appends, for
+-- every key registered before this version, one key registration event
+-- that names its owner (schema/FORMAT.md, "Custody events").
+-- Released with custody 0.4: never edit this file; add 0005_*.sql instead.
+-- Applied in one transaction by src/db.rs, which then sets user_version = 4.
