@@ -51,7 +51,7 @@ pub struct InitOptions {
 /// A hold on the archive's lock file: exclusive for writers that stage
 /// objects, shared for audits (which must not see a half-finished ingest).
 /// Released when dropped.
-pub struct ArchiveLock(#[allow(dead_code)] File);
+pub struct ArchiveLock(#[allow(dead_code)] Option<File>);
 
 /// Data migrations run inside a schema migration's transaction: an archive
 /// from before the custody log (schema 3) gets its events there, exactly
@@ -140,7 +140,10 @@ impl Archive {
             )
             .hint("point --archive at a directory made by `custody init`"));
         }
-        let db = Db::open(&db_path, &data_migrations)?;
+        // Read-only: a read-only mount, or files this user may not write.
+        let writable = |p: &Path| rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok();
+        let read_only = !writable(root) || !writable(&db_path);
+        let db = Db::open(&db_path, &data_migrations, read_only)?;
         db.read().identity()?;
         Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
     }
@@ -148,6 +151,11 @@ impl Archive {
     /// The archive directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether the archive can only be read (commands that write refuse).
+    pub fn is_read_only(&self) -> bool {
+        self.db.is_read_only()
     }
 
     /// The identity row.
@@ -250,18 +258,31 @@ impl Archive {
     }
 
     /// Take the lock exclusively (waits for running ingests and audits) and
-    /// clear staged leftovers of a crashed writer.
+    /// clear staged leftovers of a crashed writer. A read-only archive
+    /// refuses.
     pub fn lock_for_writing(&self) -> Result<ArchiveLock> {
+        if self.is_read_only() {
+            return Err(crate::db::read_only_error());
+        }
         let (f, path) = self.lock_file()?;
         f.lock().map_err(|e| Error::io("cannot lock", &path, e))?;
         self.store.prepare_tmp()?;
-        Ok(ArchiveLock(f))
+        Ok(ArchiveLock(Some(f)))
     }
 
-    /// Take the lock shared (waits for a running ingest; audits may overlap).
+    /// Take the lock shared (waits for a running ingest; audits may
+    /// overlap). A read-only archive has no writer to wait for: the lock
+    /// is taken on the existing lock file when it can be opened, else none.
     pub fn lock_for_reading(&self) -> Result<ArchiveLock> {
+        if self.is_read_only() {
+            let f = File::open(self.root.join("lock")).ok();
+            if let Some(f) = &f {
+                let _ = f.lock_shared();
+            }
+            return Ok(ArchiveLock(f));
+        }
         let (f, path) = self.lock_file()?;
         f.lock_shared().map_err(|e| Error::io("cannot lock", &path, e))?;
-        Ok(ArchiveLock(f))
+        Ok(ArchiveLock(Some(f)))
     }
 }

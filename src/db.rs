@@ -19,6 +19,7 @@ pub const DB_FILE: &str = "custody.db";
 /// An open archive database.
 pub struct Db {
     conn: Connection,
+    read_only: bool,
 }
 
 /// A registered public key.
@@ -249,17 +250,17 @@ impl Db {
         })?;
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
         apply_migrations(&mut conn, &format!("database {}", crate::text::shown(path)), after)?;
-        Ok(Db { conn })
+        Ok(Db { conn, read_only: false })
     }
 
     /// Open an existing database, refusing a newer schema before writing
-    /// anything, then applying pending migrations.
-    pub fn open(path: &Path, after: After<'_>) -> Result<Db> {
+    /// anything, then applying pending migrations. With `read_only` (the
+    /// archive is on a read-only mount or not writable), nothing is
+    /// written: the database must be closed cleanly (no write-ahead log
+    /// left) and of the current schema.
+    pub fn open(path: &Path, after: After<'_>, read_only: bool) -> Result<Db> {
         let what = format!("database {}", crate::text::shown(path));
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| {
-            Error::new(ErrorKind::NotAnArchive, format!("cannot open {what}")).source_err(e)
-        })?;
+        let mut conn = if read_only { open_read_only(path, &what)? } else { open_rw(path, &what)? };
         // Reading user_version also proves the file is a SQLite database.
         let v = migrate::refuse_newer(&conn, &what).map_err(|e| {
             if e.kind() == ErrorKind::Database {
@@ -276,9 +277,24 @@ impl Db {
             )
             .hint("point --archive at a directory made by `custody init`"));
         }
+        if read_only {
+            if v < migrate::LATEST {
+                return Err(Error::new(
+                    ErrorKind::ReadOnly,
+                    format!("{what} has schema {v}, older than this custody ({}), and is read-only", migrate::LATEST),
+                )
+                .hint("open it once where it is writable to migrate it (the migration is logged), then read it anywhere"));
+            }
+            return Ok(Db { conn, read_only });
+        }
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
         apply_migrations(&mut conn, &what, after)?;
-        Ok(Db { conn })
+        Ok(Db { conn, read_only })
+    }
+
+    /// Whether it was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Read queries.
@@ -288,12 +304,58 @@ impl Db {
 
     /// Begin a write transaction (IMMEDIATE: writers are serialized).
     pub fn tx(&mut self) -> Result<Tx<'_>> {
+        if self.read_only {
+            return Err(read_only_error());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql_err("cannot begin a transaction"))?;
         Ok(Tx(tx))
     }
+}
+
+fn open_rw(path: &Path, what: &str) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(path, flags).map_err(|e| {
+        Error::new(ErrorKind::NotAnArchive, format!("cannot open {what}")).source_err(e)
+    })
+}
+
+/// Open a database that must not be written: SQLite's `immutable` mode
+/// (no locks, no write-ahead log, no shared memory file). A write-ahead
+/// log left by a writer holds committed rows this mode would not see, so
+/// it is refused rather than read past.
+fn open_read_only(path: &Path, what: &str) -> Result<Connection> {
+    let wal = path.with_extension("db-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::new(
+            ErrorKind::ReadOnly,
+            format!("{what} is read-only and its last writes are still in {}", crate::text::shown(&wal)),
+        )
+        .hint("open the archive once where it is writable (that applies the log), then read it read-only"));
+    }
+    // A URI path: '%', '?' and '#' must be escaped.
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(&uri, flags).map_err(|e| {
+        Error::new(ErrorKind::NotAnArchive, format!("cannot open {what} read-only")).source_err(e)
+    })
+}
+
+/// The error for a write to a read-only archive.
+pub fn read_only_error() -> Error {
+    Error::new(ErrorKind::ReadOnly, "the archive is read-only: nothing can be written to it")
+        .hint("run this where the archive is writable (reading — list, show, cat, log, prove with --checkpoint, verify-proof, audit — works here)")
 }
 
 /// What runs inside a migration's transaction after its SQL, given the

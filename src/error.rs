@@ -33,6 +33,8 @@ pub enum ErrorKind {
     NoSpace,
     /// SQLite failed.
     Database,
+    /// The archive is read-only (a read-only mount or no write permission).
+    ReadOnly,
     /// Bytes read back did not match their name or signature.
     Integrity,
     /// A secret could not be unlocked (wrong passphrase, corrupt key file).
@@ -93,6 +95,9 @@ impl Error {
         let kind = match err.kind() {
             std::io::ErrorKind::NotFound => ErrorKind::NotFound,
             std::io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                ErrorKind::ReadOnly
+            }
             _ => ErrorKind::Io,
         };
         Error::new(kind, format!("{what} {}", crate::text::shown(path))).source_err(err)

@@ -11,7 +11,9 @@
 //! zstd frame — lives in `store::codec`, the one place objects are encoded
 //! and decoded.
 //!
-//! Must not: know SQL or the database, or ever overwrite or delete an object.
+//! Must not: know SQL or the database, or ever overwrite or delete an
+//! archived object (`discard_unrecorded` removes only a file the current
+//! ingest wrote and no row names).
 
 pub mod codec;
 
@@ -315,6 +317,16 @@ impl Store {
             }
         }
         Ok(Listing { files: out, unreadable })
+    }
+
+    /// Remove an object file that this process wrote and that no database
+    /// row names (an ingest whose batch was never committed). Only the
+    /// ingest that wrote it may call this, under the exclusive archive lock
+    /// and after checking that no row names the object: an archived object
+    /// is never deleted.
+    pub fn discard_unrecorded(&self, id: &ObjectId, enc: Encoding) -> Result<()> {
+        let path = self.path_of(id, enc);
+        fs::remove_file(&path).map_err(|e| Error::io("cannot remove unrecorded object", &path, e))
     }
 
     /// Make sure `tmp/` exists and holds no leftover staged files (call only

@@ -14,5 +14,6 @@ mod interop;
 mod library;
 mod media;
 mod props;
+mod reliability;
 mod tamper;
 mod tidy;

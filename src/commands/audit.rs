@@ -88,8 +88,11 @@ pub struct AuditReport {
     pub seconds: f64,
     /// Throughput over original bytes.
     pub mb_per_s: f64,
-    /// The audit run's row id.
+    /// The audit run's row id (0 when it could not be recorded).
     pub run_id: i64,
+    /// False when the archive is read-only: the audit ran, but neither its
+    /// run, its fixity-check event nor a checkpoint could be recorded.
+    pub recorded: bool,
 }
 
 impl AuditReport {
@@ -305,10 +308,10 @@ impl Run<'_> {
     /// Record the run and its fixity-check event, sign a checkpoint (when
     /// the log checks out) and mark intact objects as checked.
     fn record(
-        self,
+        &self,
         archive: &mut Archive,
         reads: Reads,
-        rows: RowChecks,
+        mut rows: RowChecks,
         objects_total: u64,
     ) -> Result<AuditReport> {
         let mut findings = Vec::new();
@@ -321,7 +324,11 @@ impl Run<'_> {
                 findings.push(f);
             }
         }
-        findings.extend(rows.findings);
+        findings.append(&mut rows.findings);
+        if archive.is_read_only() {
+            let report = self.report(findings, bytes, &rows, objects_total, None, 0);
+            return Ok(AuditReport { recorded: false, ..report });
+        }
         let report_json = serde_json::to_string(&findings).unwrap_or_default();
         let finished_at = archive.now();
         let clean: Vec<String> = (self.sample.iter().enumerate())
@@ -359,8 +366,20 @@ impl Run<'_> {
             checkpoint = Some(note.to_text());
         }
         tx.commit()?;
+        Ok(self.report(findings, bytes, &rows, objects_total, checkpoint, run_id))
+    }
+
+    fn report(
+        &self,
+        findings: Vec<Finding>,
+        bytes: u64,
+        rows: &RowChecks,
+        objects_total: u64,
+        checkpoint: Option<String>,
+        run_id: i64,
+    ) -> AuditReport {
         let secs = self.started.elapsed().as_secs_f64();
-        Ok(AuditReport {
+        AuditReport {
             findings,
             objects_checked: self.sample.len() as u64,
             objects_total,
@@ -369,12 +388,13 @@ impl Run<'_> {
             records_checked: rows.records,
             claims_checked: rows.claims,
             events_checked: rows.events,
-            against: rows.against,
+            against: rows.against.clone(),
             checkpoint,
             deep: self.deep,
             seconds: secs,
             mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },
             run_id,
-        })
+            recorded: true,
+        }
     }
 }

@@ -337,11 +337,25 @@ fn run(
         let mut expected = 0usize;
         let mut batch = Vec::with_capacity(GROUP);
         let mut seen = Seen::default();
+        // Object files this process renamed into place: if the ingest
+        // fails, those no row came to name were never archived.
+        let mut written = Vec::new();
+        let mut note = |r: &Result<Stored>| {
+            if let Ok(st) = r
+                && st.put.written
+            {
+                written.push((st.id, st.put.encoding));
+            }
+        };
         while let Ok((i, r)) = rx.recv() {
+            note(&r);
             pending.insert(i, r);
             while pending.len() < GROUP {
                 match rx.try_recv() {
-                    Ok((i, r)) => pending.insert(i, r),
+                    Ok((i, r)) => {
+                        note(&r);
+                        pending.insert(i, r)
+                    }
                     Err(_) => break,
                 };
             }
@@ -362,8 +376,28 @@ fn run(
             }
             batch.clear();
         }
-        fatal.map_or(Ok(()), Err)
+        match fatal {
+            None => Ok(()),
+            Some(e) => {
+                discard_unrecorded(db, ctx.store, &written);
+                Err(e)
+            }
+        }
     })
+}
+
+/// After a failed ingest, still under its exclusive lock: remove the
+/// object files this process wrote that no row names (the batch that
+/// would have named them was never committed, e.g. on a full disk). They
+/// were never archived, so the store's never-delete rule does not cover
+/// them, and the audit after a failed ingest stays clean. A file a row
+/// names — committed by an earlier batch — is never touched.
+fn discard_unrecorded(db: &Db, store: &Store, written: &[(ObjectId, Encoding)]) {
+    for (id, enc) in written {
+        if let Ok(None) = db.read().object(&id.to_hex()) {
+            let _ = store.discard_unrecorded(id, *enc);
+        }
+    }
 }
 
 struct Ctx<'a> {

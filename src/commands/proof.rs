@@ -25,6 +25,26 @@ fn log_vkey(archive: &Archive) -> Result<(SecretKey, String, String)> {
     Ok((key, vkey, id))
 }
 
+/// The log's verifier key from its public half (nothing is created).
+fn public_vkey(archive: &Archive) -> Result<String> {
+    let id = archive.identity()?.archive_id;
+    let public = custody_log::log_public(archive.root())?.ok_or_else(|| {
+        Error::new(ErrorKind::Integrity, "the archive has no log key (log.key.pub)")
+            .hint("run `custody checkpoint` where the archive is writable, or restore log.key.pub")
+    })?;
+    Ok(note::vkey(&custody_log::origin(&id), ALG_ED25519, &public))
+}
+
+/// The latest stored checkpoint that this log extends.
+fn latest_checkpoint(archive: &Archive, vkey: &str) -> Result<(Note, u64)> {
+    let stored = archive.db.read().checkpoints()?;
+    let last = stored.last().ok_or_else(|| {
+        Error::new(ErrorKind::ReadOnly, "the archive is read-only and has no stored checkpoint")
+            .hint("prove against a checkpoint you kept: --checkpoint FILE")
+    })?;
+    our_checkpoint(archive, &last.note, vkey).map(|(n, cp)| (n, cp.size))
+}
+
 /// What `checkpoint` made.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckpointReport {
@@ -114,11 +134,13 @@ pub fn prove(
     target: ProveTarget,
     checkpoint: Option<&str>,
 ) -> Result<ProveReport> {
-    let (_, vkey, _) = log_vkey(archive)?;
-    // The checkpoint to prove against: the one given, or a fresh one.
+    let vkey = public_vkey(archive)?;
+    // The checkpoint to prove against: the one given, or a fresh one (on a
+    // read-only archive, the latest one stored).
     let head = |archive: &mut Archive, given: Option<&str>| -> Result<(Note, u64)> {
         match given {
             Some(text) => our_checkpoint(archive, text, &vkey).map(|(n, cp)| (n, cp.size)),
+            None if archive.is_read_only() => latest_checkpoint(archive, &vkey),
             None => {
                 let fresh = self::checkpoint(archive, None)?;
                 Ok((checkpoint_note(&fresh.note)?, fresh.size))

@@ -444,6 +444,13 @@ pub fn audit(r: &AuditReport) -> String {
         }
     }
     match &r.checkpoint {
+        None if !r.recorded => {
+            let _ = writeln!(
+                s,
+                "this audit could not be recorded: the archive is read-only (no audit run, no \
+                 fixity-check event, no checkpoint)"
+            );
+        }
         Some(cp) => {
             let size = clean(cp.lines().nth(1).unwrap_or("?"));
             let _ = writeln!(
