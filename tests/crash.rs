@@ -76,3 +76,136 @@ fn sigkill_during_ingest_never_corrupts_the_archive() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["items_checked"].as_u64(), Some((KILLS * PER_ROUND) as u64));
 }
+
+/// How many kills the write-command campaign makes: `CUSTODY_CRASH_KILLS`
+/// (tests/crash_campaign.sh runs 250), 40 by default.
+fn campaign_kills() -> usize {
+    std::env::var("CUSTODY_CRASH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(40)
+}
+
+/// SIGKILL at pseudo-random moments during every command that writes
+/// besides ingest — claim, checkpoint, audit, key revoke, witness add —
+/// and after each kill: the audit is clean, and the interrupted command,
+/// run again, completes (exit 0).
+#[test]
+fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    for i in 0..4u64 {
+        std::fs::write(dir.join(format!("f{i}.bin")), noise(200_000, 2 * i + 1)).unwrap();
+    }
+    assert_eq!(ta.ingest(&[&dir]).0, 0);
+    let bin = assert_cmd::cargo::cargo_bin("custody");
+    // A cosigned checkpoint for `witness add`.
+    let cp = ta.dir.path().join("cp");
+    std::fs::write(
+        &cp,
+        custody().arg("--archive").arg(&ta.root).arg("checkpoint").output().unwrap().stdout,
+    )
+    .unwrap();
+    let vkey = {
+        let out =
+            custody().arg("--archive").arg(&ta.root).args(["--json", "log"]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["vkey"].as_str().unwrap().to_owned()
+    };
+    let cosigned = ta.dir.path().join("cosigned");
+    let out = custody()
+        .args(["witness", "cosign"])
+        .arg(&cp)
+        .arg("--key")
+        .arg(&ta.key)
+        .args(["--name", "witness.example/w", "--log-vkey", &vkey])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&cosigned, &out.stdout).unwrap();
+    let witness_vkey = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("witness verifier key: ").map(str::to_owned))
+        .unwrap();
+    let mut seed = 0xc0ffee_u64;
+    let mut rand = move |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let kills = campaign_kills();
+    let mut mid = 0;
+    let mut per_command = std::collections::BTreeMap::<&str, usize>::new();
+    for k in 0..kills {
+        let mut args: Vec<String> = Vec::new();
+        let which = ["claim", "checkpoint", "audit", "key revoke", "witness add"][k % 5];
+        match which {
+            "claim" => {
+                let lat = format!("36.{}", 1000 + rand(8000));
+                args.extend(
+                    ["claim", "1", "--kind", "location", "--lon", "37.16", "--lat", &lat]
+                        .map(String::from),
+                );
+                args.push("--key".into());
+                args.push(ta.key.display().to_string());
+            }
+            "checkpoint" => args.push("checkpoint".into()),
+            "audit" => args.push("audit".into()),
+            "key revoke" => {
+                let key = ta.dir.path().join(format!("k{k}.key"));
+                custody()
+                    .args(["key", "new", "--name", &format!("k{k}"), "--no-passphrase", "--out"])
+                    .arg(&key)
+                    .assert()
+                    .success();
+                let added = custody()
+                    .arg("--archive")
+                    .arg(&ta.root)
+                    .args(["--json", "key", "add"])
+                    .arg(key.with_extension("key.pub"))
+                    .output()
+                    .unwrap();
+                let v: serde_json::Value = serde_json::from_slice(&added.stdout).unwrap();
+                let keyid = v["key"]["keyid"].as_str().unwrap().to_owned();
+                args.extend(["key", "revoke", &keyid, "--reason", "crash test"].map(String::from));
+            }
+            _ => {
+                args.extend(["witness", "add"].map(String::from));
+                args.push(cosigned.display().to_string());
+                args.extend(["--vkey".to_owned(), witness_vkey.clone()]);
+            }
+        }
+        *per_command.entry(which).or_default() += 1;
+        let mut child = std::process::Command::new(&bin)
+            .arg("--archive")
+            .arg(&ta.root)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(500 + rand(25_000)));
+        if child.try_wait().unwrap().is_none() {
+            mid += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, report) = ta.audit(&[]);
+        assert_eq!(code, 0, "kill {k} during {which}: {:?}", findings(&report));
+        let rerun = std::process::Command::new(&bin)
+            .arg("--archive")
+            .arg(&ta.root)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            rerun.status.success(),
+            "kill {k}: re-running {which} failed: {}",
+            String::from_utf8_lossy(&rerun.stderr)
+        );
+    }
+    eprintln!(
+        "crash campaign: {kills} kills, {mid} while the command ran; per command {per_command:?}"
+    );
+    assert!(
+        mid * 4 >= kills,
+        "only {mid} of {kills} kills landed mid-command; the test proves too little"
+    );
+    assert_eq!(ta.audit(&[]).0, 0);
+}

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod bad_input;
 mod claims;
 mod cli;
 mod compat;

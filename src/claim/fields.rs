@@ -65,7 +65,7 @@ pub const FIELDS: &[Field] = &[
     ),
     number("lat", "Latitude, decimal degrees north, WGS 84", &["latitude"]),
     number("lon", "Longitude, decimal degrees east, WGS 84", &["longitude"]),
-    field("accuracy", Some(Kind::Location), "Accuracy radius in metres"),
+    number("accuracy", "Accuracy radius in metres", &[]),
     number("altitude", "Altitude in metres", &[]),
     field("place", Some(Kind::Location), "Place name (alone: a location known only by name)"),
     field("description", Some(Kind::Description), "What it shows"),
