@@ -233,7 +233,14 @@ pub struct AuditRun<'a> {
 }
 
 fn sql_err(what: &str) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
-    move |e| Error::db(what.to_owned(), e)
+    move |e| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return Error::new(ErrorKind::NoSpace, format!("no space left on device ({what})"))
+                .hint("free some space and run the command again; nothing partial was kept")
+                .source_err(e);
+        }
+        Error::db(what.to_owned(), e)
+    }
 }
 
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \

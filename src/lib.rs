@@ -29,6 +29,8 @@ mod clock;
 mod db;
 mod error;
 mod finding;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod id;
 mod manifest;
 mod media;

@@ -111,7 +111,7 @@ impl Setup {
         let cp = s.ta.cmd().arg("checkpoint").output().unwrap().stdout;
         s.write("checkpoint", &cp);
         let text = String::from_utf8(cp).unwrap();
-        s.write("truncated-checkpoint", text[..text.len() / 2].as_bytes());
+        s.write("truncated-checkpoint", &text.as_bytes()[..text.len() / 2]);
         for (name, args) in [("other", vec!["--no-passphrase"]), ("sealed", vec![])] {
             let k = s.files.join(format!("{name}.key"));
             custody()
