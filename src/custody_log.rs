@@ -58,6 +58,10 @@ pub enum EventKind {
     FixityCheck,
     /// A missing object file was stored again from its original (custody).
     Repair,
+    /// PREMIS "dissemination": a bag was exported.
+    Dissemination,
+    /// PREMIS "transfer": a bag from another archive (or tool) was imported.
+    Transfer,
 }
 
 impl EventKind {
@@ -318,12 +322,61 @@ impl Event {
         }
     }
 
-    /// A key was registered to `owner`: the hash of its public key (hex
-    /// text, 64 characters), a newline and the owner's name.
-    pub fn key_registration(time: &str, keyid: &str, public_hex: &str, owner: &str) -> Event {
+    /// A key was registered to `owner` (`foreign`: from another archive's
+    /// bag): the hash of its public key (hex text, 64 characters), a
+    /// newline and the owner's name, and for a foreign key a newline and
+    /// `foreign archive <id>`.
+    pub fn key_registration(
+        time: &str,
+        keyid: &str,
+        public_hex: &str,
+        owner: &str,
+        foreign: Option<&str>,
+    ) -> Event {
+        let text = match foreign {
+            None => format!("{public_hex}\n{owner}"),
+            Some(a) => format!("{public_hex}\n{owner}\nforeign archive {a}"),
+        };
         Event {
-            record: Some(sha256_hex(format!("{public_hex}\n{owner}").as_bytes())),
+            record: Some(sha256_hex(text.as_bytes())),
             ..Event::key_registration_unowned(time, keyid, public_hex)
+        }
+    }
+
+    /// A bag was exported by `actor`: the SHA-256 of its payload manifest.
+    pub fn dissemination(
+        time: &str,
+        actor: &str,
+        archive_id: &str,
+        payload_digest: &str,
+        bag_id: &str,
+    ) -> Event {
+        Event {
+            kind: EventKind::Dissemination,
+            time: time.into(),
+            actor: Some(actor.into()),
+            subject: Subject::Archive(archive_id.into()),
+            record: Some(payload_digest.into()),
+            reference: format!("export:{bag_id}"),
+        }
+    }
+
+    /// A bag was imported by `actor` (from archive `sender`, or a plain
+    /// bag): the hash of the signed transfer record.
+    pub fn transfer(
+        time: &str,
+        actor: &str,
+        sender: Option<&str>,
+        envelope: &[u8],
+        bag_id: &str,
+    ) -> Event {
+        Event {
+            kind: EventKind::Transfer,
+            time: time.into(),
+            actor: Some(actor.into()),
+            subject: Subject::Archive(sender.unwrap_or("-").into()),
+            record: Some(sha256_hex(envelope)),
+            reference: format!("transfer:{bag_id}"),
         }
     }
 
@@ -383,17 +436,18 @@ impl Event {
 /// Called only by the migration to schema 3, in its transaction.
 pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
     let q = tx.read();
-    let nothing =
-        q.sequence("records")?.is_none() && q.keys()?.is_empty() && q.audit_runs()?.is_empty();
+    let nothing = q.sequence("records")?.is_none()
+        && q.keys_before_bundles()?.is_empty()
+        && q.audit_runs()?.is_empty();
     if q.log_size()? > 0 || nothing {
         return Ok(0);
     }
     let (archive_id, _, _) = q.identity()?;
     let archive_id = archive_id.as_str();
     let mut events = Vec::new();
-    let keys = q.keys()?;
+    let keys = q.keys_before_bundles()?;
     for k in &keys {
-        events.push(Event::key_registration(&k.added_at, &k.keyid, &k.public_key, &k.owner));
+        events.push(Event::key_registration(&k.added_at, &k.keyid, &k.public_key, &k.owner, None));
     }
     let items: std::collections::HashMap<i64, crate::db::ItemRow> =
         q.items()?.into_iter().map(|i| (i.record_id, i)).collect();
@@ -438,8 +492,8 @@ pub(crate) fn backfill(tx: &Tx<'_>) -> Result<u64> {
 pub(crate) fn own_keys(tx: &Tx<'_>) -> Result<u64> {
     let q = tx.read();
     let mut n = 0;
-    for k in q.keys()? {
-        let owned = Event::key_registration(&k.added_at, &k.keyid, &k.public_key, &k.owner);
+    for k in q.keys_before_bundles()? {
+        let owned = Event::key_registration(&k.added_at, &k.keyid, &k.public_key, &k.owner, None);
         let bytes = owned.encode()?;
         let logged = q.log_leaves_about(&owned.reference, "")?;
         if !logged.iter().any(|l| l.event == bytes) {

@@ -37,6 +37,8 @@ pub struct KeyRow {
     pub revoked_at: Option<String>,
     /// Why it was revoked.
     pub revoke_reason: Option<String>,
+    /// The archive it was registered from (a bag's sender), if not here.
+    pub foreign_archive: Option<String>,
 }
 
 /// An object row.
@@ -197,6 +199,42 @@ pub struct NewItem<'a> {
     pub collector_keyid: &'a str,
     /// Provenance digest.
     pub provenance: &'a str,
+}
+
+/// An export (a PREMIS dissemination).
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    /// Row id.
+    pub id: i64,
+    /// The bag's External-Identifier.
+    pub bag_id: String,
+    /// SHA-256 hex of the bag's manifest-sha256.txt.
+    pub payload_digest: String,
+    /// When.
+    pub exported_at: String,
+    /// Who (key id).
+    pub exporter_keyid: String,
+    /// Items in the bag.
+    pub items: i64,
+    /// Claims withheld.
+    pub withheld: i64,
+}
+
+/// An import (a PREMIS transfer).
+#[derive(Debug, Clone)]
+pub struct TransferRow {
+    /// Row id.
+    pub id: i64,
+    /// The bag's External-Identifier (or name).
+    pub bag_id: String,
+    /// The sending archive (None: a plain bag).
+    pub sender_archive: Option<String>,
+    /// The receiver's signed transfer record.
+    pub envelope: Vec<u8>,
+    /// The receiver's key id.
+    pub keyid: String,
+    /// When.
+    pub received_at: String,
 }
 
 /// A recorded audit run.
@@ -398,6 +436,7 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
         added_at: r.get(3)?,
         revoked_at: r.get(4)?,
         revoke_reason: r.get(5)?,
+        foreign_archive: r.get(6)?,
     })
 }
 
@@ -439,7 +478,8 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     })
 }
 
-const KEY_COLS: &str = "keyid, public_key, owner, added_at, revoked_at, revoke_reason";
+const KEY_COLS: &str =
+    "keyid, public_key, owner, added_at, revoked_at, revoke_reason, foreign_archive";
 const OBJECT_COLS: &str = "blake3, sha256, size, encoding, stored_size, stored_at, last_checked_at";
 const ITEM_COLS: &str = "id, item_uuid, blake3, original_name, original_path, size, \
                          media_type, ingested_at, collector_keyid, provenance, record_id";
@@ -498,6 +538,28 @@ impl Reader<'_> {
     /// All registered keys.
     pub fn keys(&self) -> Result<Vec<KeyRow>> {
         self.all(&format!("SELECT {KEY_COLS} FROM keys ORDER BY added_at, keyid"), [], key_row)
+    }
+
+    /// All keys, with the columns schema 3 and 4 have (for the data
+    /// migrations of those versions, which run before `foreign_archive`
+    /// exists).
+    pub fn keys_before_bundles(&self) -> Result<Vec<KeyRow>> {
+        self.all(
+            "SELECT keyid, public_key, owner, added_at, revoked_at, revoke_reason FROM keys \
+             ORDER BY added_at, keyid",
+            [],
+            |r| {
+                Ok(KeyRow {
+                    keyid: r.get(0)?,
+                    public_key: r.get(1)?,
+                    owner: r.get(2)?,
+                    added_at: r.get(3)?,
+                    revoked_at: r.get(4)?,
+                    revoke_reason: r.get(5)?,
+                    foreign_archive: None,
+                })
+            },
+        )
     }
 
     /// One key by id.
@@ -684,6 +746,44 @@ impl Reader<'_> {
         })
     }
 
+    /// Every export, oldest first.
+    pub fn exports(&self) -> Result<Vec<ExportRow>> {
+        self.all(
+            "SELECT id, bag_id, payload_digest, exported_at, exporter_keyid, items, withheld \
+             FROM exports ORDER BY id",
+            [],
+            |r| {
+                Ok(ExportRow {
+                    id: r.get(0)?,
+                    bag_id: r.get(1)?,
+                    payload_digest: r.get(2)?,
+                    exported_at: r.get(3)?,
+                    exporter_keyid: r.get(4)?,
+                    items: r.get(5)?,
+                    withheld: r.get(6)?,
+                })
+            },
+        )
+    }
+
+    /// Every import, oldest first.
+    pub fn transfers(&self) -> Result<Vec<TransferRow>> {
+        self.all(
+            "SELECT id, bag_id, sender_archive, envelope, keyid, received_at FROM transfers ORDER BY id",
+            [],
+            |r| {
+                Ok(TransferRow {
+                    id: r.get(0)?,
+                    bag_id: r.get(1)?,
+                    sender_archive: r.get(2)?,
+                    envelope: r.get(3)?,
+                    keyid: r.get(4)?,
+                    received_at: r.get(5)?,
+                })
+            },
+        )
+    }
+
     /// All claims, oldest first.
     pub fn claims(&self) -> Result<Vec<ClaimRow>> {
         self.all(&format!("SELECT {CLAIM_COLS} FROM claims ORDER BY id"), [], claim_row)
@@ -738,16 +838,49 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Register a key; false if it was already there.
-    pub fn insert_key(&self, keyid: &str, public_hex: &str, owner: &str, at: &str) -> Result<bool> {
+    /// Register a key (`foreign`: the archive it comes from, for a key a
+    /// bag's sender registered); false if it was already there.
+    pub fn insert_key(
+        &self,
+        keyid: &str,
+        public_hex: &str,
+        owner: &str,
+        at: &str,
+        foreign: Option<&str>,
+    ) -> Result<bool> {
         let n = self
             .0
             .execute(
-                "INSERT OR IGNORE INTO keys (keyid, public_key, owner, added_at) VALUES (?1, ?2, ?3, ?4)",
-                params![keyid, public_hex, owner, at],
+                "INSERT OR IGNORE INTO keys (keyid, public_key, owner, added_at, foreign_archive) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![keyid, public_hex, owner, at, foreign],
             )
             .map_err(sql_err("cannot register the key"))?;
         Ok(n == 1)
+    }
+
+    /// Record an export; returns its id.
+    pub fn insert_export(&self, e: &ExportRow) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO exports (bag_id, payload_digest, exported_at, exporter_keyid, items, \
+                 withheld) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![e.bag_id, e.payload_digest, e.exported_at, e.exporter_keyid, e.items, e.withheld],
+            )
+            .map_err(sql_err("cannot record the export"))?;
+        Ok(self.0.last_insert_rowid())
+    }
+
+    /// Record an import; returns its id.
+    pub fn insert_transfer(&self, t: &TransferRow) -> Result<i64> {
+        self.0
+            .execute(
+                "INSERT INTO transfers (bag_id, sender_archive, envelope, keyid, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![t.bag_id, t.sender_archive, t.envelope, t.keyid, t.received_at],
+            )
+            .map_err(sql_err("cannot record the transfer"))?;
+        Ok(self.0.last_insert_rowid())
     }
 
     /// Record an object (no-op if it is already there).

@@ -70,6 +70,47 @@ pub enum Code {
     LogRolledBack,
     /// The log's history differs from an external checkpoint's.
     LogRewritten,
+    /// An export's or an import's row and its event disagree.
+    TransferMismatch,
+    /// A bag entry refused unread: an unsafe name, a link, a device, a
+    /// name colliding after NFC and case folding, a zip bomb.
+    BagUnsafeEntry,
+    /// Not a BagIt 1.0 bag: `bagit.txt`, `bag-info.txt` or a manifest
+    /// unreadable or missing, a tag file too large.
+    BagStructure,
+    /// What the bag's profile requires is missing (a field, a tag file, a
+    /// manifest), or `fetch.txt` is present.
+    BagProfile,
+    /// A manifest lists a file the bag does not have.
+    BagFileMissing,
+    /// A payload file that a manifest does not list (or a custody bag's
+    /// tag file that a tag manifest does not).
+    BagFileUnlisted,
+    /// A payload file whose digest is not its manifest's, or a wrong
+    /// `Payload-Oxum`.
+    BagFixity,
+    /// A tag file whose digest is not its tag manifest's.
+    BagTagFixity,
+    /// The bag statement is missing, does not verify, or does not cover
+    /// exactly the payload and evidence.
+    BagStatement,
+    /// Nobody said which keys to trust: the signatures are checked with
+    /// the bag's own keys only.
+    BagKeysNotPinned,
+    /// Something in the bag is signed by a key nobody trusted.
+    BagUntrustedKey,
+    /// A signed record in the bag that does not verify, or whose subject
+    /// is not a payload file of the bag.
+    BagEnvelope,
+    /// A custody event whose inclusion proof fails, or a signed record
+    /// with no event in the bag.
+    BagProof,
+    /// The bag's checkpoint does not verify, or disagrees with bag-info
+    /// or the statement.
+    BagCheckpoint,
+    /// A witness cosignature or the consistency proof from the witnessed
+    /// checkpoint does not verify.
+    BagWitness,
 }
 
 impl Code {

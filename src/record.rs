@@ -180,15 +180,32 @@ pub struct Verified<P> {
 
 /// Sign a statement into DSSE envelope bytes (compact JSON).
 pub fn sign<P: Serialize>(statement: &Statement<P>, key: &SecretKey) -> Vec<u8> {
+    sign_by(statement, &[key])
+}
+
+/// Sign a statement with several keys: one DSSE envelope, one signature per
+/// key over the same PAE (compact JSON, no newline).
+pub fn sign_by<P: Serialize>(statement: &Statement<P>, keys: &[&SecretKey]) -> Vec<u8> {
     // Serializing plain structs of strings and integers cannot fail.
     let payload = serde_json::to_vec(statement).unwrap_or_default();
-    let sig = key.sign(&pae(PAYLOAD_TYPE, &payload));
-    let env = Envelope {
-        payload: B64.encode(&payload),
-        payload_type: PAYLOAD_TYPE.into(),
-        signatures: vec![EnvelopeSignature { keyid: key.public().keyid(), sig: B64.encode(sig) }],
-    };
+    let signed = pae(PAYLOAD_TYPE, &payload);
+    let signatures = keys
+        .iter()
+        .map(|k| EnvelopeSignature { keyid: k.public().keyid(), sig: B64.encode(k.sign(&signed)) })
+        .collect();
+    let env = Envelope { payload: B64.encode(&payload), payload_type: PAYLOAD_TYPE.into(), signatures };
     serde_json::to_vec(&env).unwrap_or_default()
+}
+
+/// Whether the key `key` (as `keyid`) signed `bytes` (a DSSE envelope):
+/// its signature is checked whatever other signatures the envelope has.
+pub fn signed_by(bytes: &[u8], keyid: &str, key: &PublicKey) -> bool {
+    let Ok(env) = serde_json::from_slice::<Envelope>(bytes) else { return false };
+    let Ok(payload) = B64.decode(&env.payload) else { return false };
+    let signed = pae(&env.payload_type, &payload);
+    env.signatures.iter().any(|s| {
+        s.keyid == keyid && B64.decode(&s.sig).is_ok_and(|sig| key.verify(&signed, &sig))
+    })
 }
 
 /// Open untrusted envelope bytes: (1) parse, (2) check the payload type,

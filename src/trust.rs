@@ -38,6 +38,8 @@ pub struct Keys {
     pub revoked: HashMap<String, Revocation>,
     /// Owners' registered names.
     pub owners: HashMap<String, String>,
+    /// Keys registered from another archive's bag: that archive's id.
+    pub foreign: HashMap<String, String>,
 }
 
 impl Keys {
@@ -48,6 +50,9 @@ impl Keys {
         let mut findings = Vec::new();
         for k in rows {
             keys.owners.insert(k.keyid.clone(), k.owner.clone());
+            if let Some(a) = &k.foreign_archive {
+                keys.foreign.insert(k.keyid.clone(), a.clone());
+            }
             if let Some(at) = &k.revoked_at {
                 let from = crate::clock::parse_instant(at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
                 let reason = k.revoke_reason.clone().unwrap_or_default();
@@ -72,6 +77,14 @@ impl Keys {
     /// The archive's keys (findings about bad rows are the audit's).
     pub fn read(q: &Reader<'_>) -> Result<Keys> {
         Ok(Keys::load(&q.keys()?).0)
+    }
+}
+
+impl Keys {
+    /// The archive a record signed by `keyid` must name: the one a foreign
+    /// key was registered from, else this one.
+    pub fn archive_of<'a>(&'a self, keyid: &str, ours: &'a str) -> &'a str {
+        self.foreign.get(keyid).map_or(ours, String::as_str)
     }
 }
 

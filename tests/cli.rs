@@ -530,8 +530,7 @@ echo "objects: $(find "{small}/a/objects" -type f | wc -l) tmp: $(find "{small}/
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = std::process::Command::new("unshare")
-        .args(["-r", "-m", "sh", "-c", &script])
+    let out = crate::util::in_private_mounts(&script)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

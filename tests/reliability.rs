@@ -435,8 +435,7 @@ grep -o '"items_checked": [0-9]*' "{out}/audit2.json"
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = std::process::Command::new("unshare")
-        .args(["-r", "-m", "sh", "-c", &script])
+    let out = crate::util::in_private_mounts(&script)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -482,8 +481,7 @@ cat "{tmp}/audit.txt" "{tmp}/err"
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = std::process::Command::new("unshare")
-        .args(["-r", "-m", "sh", "-c", &script])
+    let out = crate::util::in_private_mounts(&script)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -514,8 +512,7 @@ fn read_only_with_an_unapplied_write_ahead_log_is_refused_not_misread() {
         a = ta.root.display(),
         bin = bin.display()
     );
-    let out = std::process::Command::new("unshare")
-        .args(["-r", "-m", "sh", "-c", &script])
+    let out = crate::util::in_private_mounts(&script)
         .output()
         .unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));

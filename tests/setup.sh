@@ -29,7 +29,7 @@ done
 # certificates; the venv needs ensurepip.
 [[ -e /usr/include/stdio.h ]] || missing+=(libc6-dev)
 [[ -e /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
-if ! $build_only && command -v python3 > /dev/null && ! python3 -c 'import ensurepip, venv' 2> /dev/null; then
+if ! $build_only && ! python3 -c 'import ensurepip, venv' 2> /dev/null; then
     missing+=(python3-venv)
 fi
 if ((${#missing[@]})); then

@@ -143,3 +143,16 @@ pub fn text(len: usize, seed: u64) -> Vec<u8> {
     }
     out
 }
+
+/// `sh -c SCRIPT` in a private mount namespace (`unshare -m`; unprivileged
+/// users through a user namespace, `-r`, which a chroot does not allow).
+pub fn in_private_mounts(script: &str) -> std::process::Command {
+    let mut c = std::process::Command::new("unshare");
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    if std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) != 0 {
+        c.arg("-r");
+    }
+    c.args(["-m", "sh", "-c", script]);
+    c
+}

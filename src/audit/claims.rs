@@ -63,7 +63,7 @@ pub fn check_claim(
             "treat the claim as unusable; its author should make a corrected claim that supersedes it",
         ));
     }
-    out.extend(edited_columns(c, rec, &v, cx.archive_id));
+    out.extend(edited_columns(c, rec, &v, cx.keys.archive_of(&v.keyid, cx.archive_id)));
     if let Some(m) = subject_mismatch(&v, object) {
         out.push(Finding::new(
             Code::SubjectMismatch,

@@ -246,7 +246,14 @@ impl Leaves<'_> {
         } else if let (EventKind::KeyRegistration, custody_log::Subject::Key(k)) =
             (e.kind, &e.subject)
             && let Some(row) = self.rows.keys.get(k.as_str())
-            && want == Event::key_registration(&row.added_at, k, &row.public_key, &row.owner)
+            && want
+                == Event::key_registration(
+                    &row.added_at,
+                    k,
+                    &row.public_key,
+                    &row.owner,
+                    row.foreign_archive.as_deref(),
+                )
         {
             r.owned.insert(k.clone());
         }
@@ -284,7 +291,13 @@ impl Leaves<'_> {
                     let unowned = Event::key_registration_unowned(&k.added_at, id, &k.public_key);
                     Ok(match unowned.encode() {
                         Ok(b) if b == bytes => unowned,
-                        _ => Event::key_registration(&k.added_at, id, &k.public_key, &k.owner),
+                        _ => Event::key_registration(
+                            &k.added_at,
+                            id,
+                            &k.public_key,
+                            &k.owner,
+                            k.foreign_archive.as_deref(),
+                        ),
                     })
                 }
             },
@@ -312,6 +325,26 @@ impl Leaves<'_> {
                     None => Err(format!("its actor {k} is not a registered key")),
                     Some(_) => Ok(Event { subject: custody_log::Subject::Object(d), ..e.clone() }),
                 },
+            },
+            (EventKind::Dissemination, "export") => match l.exports.get(id) {
+                None => Err(format!("export {id} is gone")),
+                Some(x) => Ok(Event::dissemination(
+                    &x.exported_at,
+                    &x.exporter_keyid,
+                    self.archive_id,
+                    &x.payload_digest,
+                    id,
+                )),
+            },
+            (EventKind::Transfer, "transfer") => match l.transfers.get(id) {
+                None => Err(format!("transfer {id} is gone")),
+                Some(x) => Ok(Event::transfer(
+                    &x.received_at,
+                    &x.keyid,
+                    x.sender_archive.as_deref(),
+                    &x.envelope,
+                    id,
+                )),
             },
             _ => Err(format!("a {} event cannot refer to {:?}", e.kind.name(), e.reference)),
         }
@@ -349,6 +382,14 @@ fn coverage(
     }
     for id in runs.keys() {
         wanted.push((EventKind::FixityCheck, format!("audit:{id}"), format!("audit run {id}")));
+    }
+    for x in &t.exports {
+        let what = format!("export {}", x.id);
+        wanted.push((EventKind::Dissemination, format!("export:{}", x.bag_id), what));
+    }
+    for x in &t.transfers {
+        let what = format!("transfer {}", x.id);
+        wanted.push((EventKind::Transfer, format!("transfer:{}", x.bag_id), what));
     }
     wanted
         .into_iter()

@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use super::rows::Rows;
-use crate::db::{ItemRow, ObjectRow, RecordRow};
+use crate::db::{ItemRow, ObjectRow, RecordRow, TransferRow};
 use crate::finding::{Code, Finding};
 use crate::record::{INGEST_PREDICATE, IngestPredicate, RecordKind, Verified};
 use crate::text::lossy;
@@ -43,7 +43,7 @@ pub fn check_item(
     if let Some(f) = revoked_before(keys, &v.keyid, &item.ingested_at, &subject, &loc) {
         out.push(f);
     }
-    out.extend(edited_columns(item, rec, &v, archive_id));
+    out.extend(edited_columns(item, rec, &v, keys.archive_of(&v.keyid, archive_id)));
     if let Some(m) = subject_mismatch(item, rec, &v, object) {
         out.push(Finding::new(
             Code::SubjectMismatch,
@@ -219,4 +219,32 @@ pub fn check_id_gaps(table: &str, sorted_ids: &[i64], sequence: Option<i64>) -> 
         ),
         "restore the table from a backup; ids are never reused, so a gap means deletion",
     ))
+}
+
+/// Every import's signed transfer record verifies under a registered key
+/// and names its own bag.
+pub fn check_transfers(transfers: &[TransferRow], keys: &Keys) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for t in transfers {
+        let subject = format!("transfer {}", t.id);
+        let row = format!("transfers row {}", t.id);
+        let rec = RecordRow {
+            id: t.id,
+            kind: "transfer".into(),
+            blake3: String::new(),
+            keyid: t.keyid.clone(),
+            envelope: t.envelope.clone(),
+        };
+        let of = RecordOf { subject: &subject, row: &row, record_id: t.id, record: "transfer record", whose: "an import" };
+        match open_record::<serde_json::Value>(Some(&rec), keys, &of) {
+            Err(f) => out.push(*f),
+            Ok(v) => {
+                let bag = v.statement.predicate.get("bag_id").and_then(|b| b.as_str());
+                if v.keyid != t.keyid || bag != Some(t.bag_id.as_str()) {
+                    out.push(edited(&subject, "transfers.bag_id / keyid", t.id, bag.unwrap_or(""), &t.bag_id));
+                }
+            }
+        }
+    }
+    out
 }

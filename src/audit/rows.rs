@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::{ClaimRow, ItemRow, KeyRow, ObjectRow, RecordRow};
+use crate::db::{ClaimRow, ExportRow, ItemRow, KeyRow, ObjectRow, RecordRow, TransferRow};
 
 /// Every row of the tables the audit checks.
 pub struct Tables {
@@ -21,6 +21,10 @@ pub struct Tables {
     pub claims: Vec<ClaimRow>,
     /// Keys.
     pub keys: Vec<KeyRow>,
+    /// Exports.
+    pub exports: Vec<ExportRow>,
+    /// Imports.
+    pub transfers: Vec<TransferRow>,
 }
 
 /// The rows, and lookups into them.
@@ -37,6 +41,10 @@ pub struct Rows<'a> {
     pub claims: HashMap<&'a str, &'a ClaimRow>,
     /// Keys by id.
     pub keys: HashMap<&'a str, &'a KeyRow>,
+    /// Exports by bag id.
+    pub exports: HashMap<&'a str, &'a ExportRow>,
+    /// Imports by bag id.
+    pub transfers: HashMap<&'a str, &'a TransferRow>,
 }
 
 impl<'a> Rows<'a> {
@@ -49,6 +57,8 @@ impl<'a> Rows<'a> {
             items: t.items.iter().map(|i| (i.item_uuid.as_str(), i)).collect(),
             claims: t.claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect(),
             keys: t.keys.iter().map(|k| (k.keyid.as_str(), k)).collect(),
+            exports: t.exports.iter().map(|e| (e.bag_id.as_str(), e)).collect(),
+            transfers: t.transfers.iter().map(|x| (x.bag_id.as_str(), x)).collect(),
         }
     }
 }

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::archive::Archive;
 use crate::audit::claims::{ClaimContext, check_claim};
 use crate::audit::custody_log::{self as log_check, Against};
-use crate::audit::items::{check_id_gaps, check_item, check_unnamed};
+use crate::audit::items::{check_id_gaps, check_item, check_transfers, check_unnamed};
 use crate::audit::objects::{check_listing, check_object};
 use crate::audit::rows::{Rows, Tables};
 use crate::audit::runs::check_runs;
@@ -148,6 +148,8 @@ pub fn audit(
         records: q.records()?,
         claims: q.claims()?,
         keys: q.keys()?,
+        exports: q.exports()?,
+        transfers: q.transfers()?,
     };
     let sample = &tables.objects[..opts.limit.unwrap_or(usize::MAX).min(tables.objects.len())];
     progress.begin(sample.len() as u64, sample.iter().map(|o| o.size.max(0) as u64).sum());
@@ -264,6 +266,7 @@ impl RowContext<'_> {
         }
         findings.extend(check_unnamed(&rows));
         findings.extend(check_runs(&tables.objects, &self.q.audit_runs()?));
+        findings.extend(check_transfers(&tables.transfers, &keys));
         findings.extend(self.id_gaps(tables)?);
         let log = log_check::check(self.q, &rows, self.archive_id, log_key, against)?;
         findings.extend(log.findings);
@@ -288,6 +291,8 @@ impl RowContext<'_> {
             ("claims", t.claims.iter().map(|c| c.id).collect()),
             ("checkpoints", q.checkpoints()?.iter().map(|c| c.id).collect()),
             ("cosignatures", q.cosignatures()?.iter().map(|c| c.id).collect()),
+            ("exports", t.exports.iter().map(|e| e.id).collect()),
+            ("transfers", t.transfers.iter().map(|x| x.id).collect()),
         ] {
             out.extend(check_id_gaps(table, &ids, q.sequence(table)?));
         }

@@ -125,11 +125,17 @@ pub fn key_add(archive: &mut Archive, opts: &KeyAddOptions) -> Result<KeyAddRepo
     let now = archive.now();
     let keyid = named.key.keyid();
     let tx = archive.db.tx()?;
-    let added = tx.insert_key(&keyid, &named.key.to_hex(), &owner, &now)?;
+    let added = tx.insert_key(&keyid, &named.key.to_hex(), &owner, &now, None)?;
     if added {
         crate::custody_log::append(
             &tx,
-            &crate::custody_log::Event::key_registration(&now, &keyid, &named.key.to_hex(), &owner),
+            &crate::custody_log::Event::key_registration(
+                &now,
+                &keyid,
+                &named.key.to_hex(),
+                &owner,
+                None,
+            ),
         )?;
     }
     tx.commit()?;

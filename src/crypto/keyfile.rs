@@ -62,6 +62,31 @@ struct PublicFile {
     keyid: String,
 }
 
+/// A public key file's contents (custody's format), as JSON.
+pub fn public_file_json(name: &str, key: &PublicKey) -> serde_json::Value {
+    serde_json::json!({
+        "format": PUBLIC_FORMAT,
+        "name": name,
+        "public_key": key.to_hex(),
+        "keyid": key.keyid(),
+    })
+}
+
+/// Parse a public key from a custody public key file's contents or a
+/// securesystemslib key (`{"keytype": "ed25519", "keyval": {"public": …}}`);
+/// returns the owner's name when the file names one.
+pub fn parse_public_json(v: &serde_json::Value, what: &str) -> Result<(PublicKey, Option<String>)> {
+    let bad = || Error::new(ErrorKind::InvalidInput, format!("{what} is not a public key file"));
+    if v.get("format").and_then(|f| f.as_str()) == Some(PUBLIC_FORMAT) {
+        let hex = v.get("public_key").and_then(|p| p.as_str()).ok_or_else(bad)?;
+        let name = v.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+        return Ok((PublicKey::from_hex(what, hex)?, name));
+    }
+    let ed25519 = v.get("keytype").and_then(|t| t.as_str()) == Some("ed25519");
+    let hex = v.pointer("/keyval/public").and_then(|p| p.as_str()).filter(|_| ed25519).ok_or_else(bad)?;
+    Ok((PublicKey::from_hex(what, hex)?, None))
+}
+
 /// A public key with its owner's name, as read from a key file.
 #[derive(Debug, Clone)]
 pub struct NamedPublicKey {

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_claims.sql", include_str!("../../schema/0002_claims.sql")),
     ("0003_log.sql", include_str!("../../schema/0003_log.sql")),
     ("0004_key_owners.sql", include_str!("../../schema/0004_key_owners.sql")),
+    ("0005_bundles.sql", include_str!("../../schema/0005_bundles.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -510,7 +510,7 @@ fn about(v: &EventView, kind: EventKind, reference: &str) -> String {
             Some(n) => format!("{n} FINDINGS"),
             None => clean(reference),
         },
-        EventKind::Repair => clean(reference),
+        EventKind::Repair | EventKind::Dissemination | EventKind::Transfer => clean(reference),
     }
 }
 
