@@ -292,6 +292,56 @@ pub enum ClaimValue {
 }
 
 impl ClaimValue {
+    /// One line for the value, as every view tells it (not escaped:
+    /// each output path escapes it for its own medium).
+    pub fn describe(&self) -> String {
+        let opt = |label: &str, o: &Option<String>| o.as_ref().map(|v| format!("{label} {v}"));
+        let join =
+            |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(", ");
+        match self {
+            ClaimValue::Source(x) => join(vec![
+                opt("url", &x.url),
+                opt("platform", &x.platform),
+                opt("account", &x.account),
+                opt("post", &x.post_id),
+                opt("posted", &x.posted_at),
+                opt("retrieved", &x.retrieved_at),
+                x.acquisition.map(|a| format!("acquired by {}", a.name())),
+                opt("notes:", &x.notes),
+            ]),
+            ClaimValue::CaptureTime(t) => format!(
+                "captured {}{} (precision: {})",
+                t.at,
+                if t.offset_unknown { " local time, UTC offset unknown" } else { "" },
+                t.precision.name()
+            ),
+            ClaimValue::Location(l) => join(vec![
+                l.lat.zip(l.lon).map(|(lat, lon)| format!("at {lat:.6}, {lon:.6}")),
+                l.accuracy_m.map(|a| format!("± {a} m")),
+                l.altitude_m.map(|a| format!("altitude {a} m")),
+                opt("place", &l.place),
+                opt("method:", &l.method),
+            ]),
+            ClaimValue::Description(d) => join(vec![
+                opt("title", &d.title),
+                opt("text", &d.text),
+                (!d.tags.is_empty()).then(|| format!("tags {}", d.tags.join(", "))),
+                opt("language", &d.language),
+                opt("charset", &d.charset),
+            ]),
+            ClaimValue::Relation(r) => join(vec![
+                Some(format!("{} object {}", r.relation.name(), r.object.blake3)),
+                opt("item", &r.item),
+                opt("notes:", &r.notes),
+            ]),
+            ClaimValue::Verification(x) => join(vec![
+                Some(format!("verdict {}", x.verdict.name())),
+                Some(format!("method: {}", x.method)),
+                opt("notes:", &x.notes),
+            ]),
+        }
+    }
+
     /// Its kind.
     pub fn kind(&self) -> Kind {
         match self {

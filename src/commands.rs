@@ -6,9 +6,12 @@
 
 pub mod audit;
 pub mod claim;
+pub mod export;
 pub mod history;
+pub mod import;
 pub mod ingest;
 pub mod inspect;
 pub mod keys;
 pub mod proof;
+pub mod verify;
 pub mod witness;

@@ -865,7 +865,14 @@ impl Tx<'_> {
             .execute(
                 "INSERT INTO exports (bag_id, payload_digest, exported_at, exporter_keyid, items, \
                  withheld) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![e.bag_id, e.payload_digest, e.exported_at, e.exporter_keyid, e.items, e.withheld],
+                params![
+                    e.bag_id,
+                    e.payload_digest,
+                    e.exported_at,
+                    e.exporter_keyid,
+                    e.items,
+                    e.withheld
+                ],
             )
             .map_err(sql_err("cannot record the export"))?;
         Ok(self.0.last_insert_rowid())

@@ -25,6 +25,7 @@ pub mod record;
 
 mod archive;
 mod audit;
+mod bundle;
 mod clock;
 mod db;
 mod error;

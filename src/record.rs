@@ -193,7 +193,8 @@ pub fn sign_by<P: Serialize>(statement: &Statement<P>, keys: &[&SecretKey]) -> V
         .iter()
         .map(|k| EnvelopeSignature { keyid: k.public().keyid(), sig: B64.encode(k.sign(&signed)) })
         .collect();
-    let env = Envelope { payload: B64.encode(&payload), payload_type: PAYLOAD_TYPE.into(), signatures };
+    let env =
+        Envelope { payload: B64.encode(&payload), payload_type: PAYLOAD_TYPE.into(), signatures };
     serde_json::to_vec(&env).unwrap_or_default()
 }
 
@@ -203,9 +204,9 @@ pub fn signed_by(bytes: &[u8], keyid: &str, key: &PublicKey) -> bool {
     let Ok(env) = serde_json::from_slice::<Envelope>(bytes) else { return false };
     let Ok(payload) = B64.decode(&env.payload) else { return false };
     let signed = pae(&env.payload_type, &payload);
-    env.signatures.iter().any(|s| {
-        s.keyid == keyid && B64.decode(&s.sig).is_ok_and(|sig| key.verify(&signed, &sig))
-    })
+    env.signatures
+        .iter()
+        .any(|s| s.keyid == keyid && B64.decode(&s.sig).is_ok_and(|sig| key.verify(&signed, &sig)))
 }
 
 /// Open untrusted envelope bytes: (1) parse, (2) check the payload type,

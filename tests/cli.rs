@@ -530,9 +530,7 @@ echo "objects: $(find "{small}/a/objects" -type f | wc -l) tmp: $(find "{small}/
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = crate::util::in_private_mounts(&script)
-        .output()
-        .unwrap();
+    let out = crate::util::in_private_mounts(&script).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

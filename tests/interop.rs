@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 
 use crate::util::{TestArchive, noise, text};
 
-fn python() -> String {
+pub fn python() -> String {
     std::env::var("CUSTODY_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 /// Run `tests/interop/SCRIPT` with `request` on stdin; it must exit 0
 /// (its verdicts matched `expect_valid`). Returns its stdout.
-fn run_interop(script: &str, tool: &str, request: &Value) -> String {
+pub fn run_interop(script: &str, tool: &str, request: &Value) -> String {
     let path = format!("{}/tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
     let mut child = std::process::Command::new(python())
         .arg(path)

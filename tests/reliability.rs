@@ -435,9 +435,7 @@ grep -o '"items_checked": [0-9]*' "{out}/audit2.json"
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = crate::util::in_private_mounts(&script)
-        .output()
-        .unwrap();
+    let out = crate::util::in_private_mounts(&script).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout} {}", stderr(&out));
     assert!(stdout.contains("rc=2"), "{stdout}");
@@ -481,9 +479,7 @@ cat "{tmp}/audit.txt" "{tmp}/err"
         key = ta.key.display(),
         pubkey = ta.key.with_extension("key.pub").display(),
     );
-    let out = crate::util::in_private_mounts(&script)
-        .output()
-        .unwrap();
+    let out = crate::util::in_private_mounts(&script).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     for ok in ["list=0", "show=0", "cat=0", "log=0", "prove=0", "prove_cp=0", "verify=0", "audit=0"]
     {
@@ -512,9 +508,7 @@ fn read_only_with_an_unapplied_write_ahead_log_is_refused_not_misread() {
         a = ta.root.display(),
         bin = bin.display()
     );
-    let out = crate::util::in_private_mounts(&script)
-        .output()
-        .unwrap();
+    let out = crate::util::in_private_mounts(&script).output().unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(all.contains("rc=2") && all.contains("last writes are still in"), "{all}");
     std::fs::remove_file(&wal).unwrap();

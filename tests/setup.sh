@@ -55,9 +55,9 @@ command -v cargo > /dev/null || {
 $build_only && exit 0
 
 VENV=target/venv
-check='import securesystemslib.dsse, cryptography, in_toto_attestation.v1.statement, google.protobuf.json_format, bagit'
+check='import securesystemslib.dsse, cryptography, in_toto_attestation.v1.statement, google.protobuf.json_format, bagit, bagit_profile'
 if ! "$VENV/bin/python" -c "$check" 2> /dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet 'securesystemslib[crypto]>=1.0' 'in-toto-attestation>=0.9.3' \
-        'protobuf>=4.21' 'bagit>=1.8'
+        'protobuf>=4.21' 'bagit>=1.8' 'bagit_profile>=1.3'
 fi

@@ -6,11 +6,13 @@
 mod util;
 
 mod bad_input;
+mod bundles;
 mod claims;
 mod cli;
 mod compat;
 mod crash;
 mod custody_log;
+mod hostile;
 mod interop;
 mod library;
 mod media;

@@ -235,13 +235,25 @@ pub fn check_transfers(transfers: &[TransferRow], keys: &Keys) -> Vec<Finding> {
             keyid: t.keyid.clone(),
             envelope: t.envelope.clone(),
         };
-        let of = RecordOf { subject: &subject, row: &row, record_id: t.id, record: "transfer record", whose: "an import" };
+        let of = RecordOf {
+            subject: &subject,
+            row: &row,
+            record_id: t.id,
+            record: "transfer record",
+            whose: "an import",
+        };
         match open_record::<serde_json::Value>(Some(&rec), keys, &of) {
             Err(f) => out.push(*f),
             Ok(v) => {
                 let bag = v.statement.predicate.get("bag_id").and_then(|b| b.as_str());
                 if v.keyid != t.keyid || bag != Some(t.bag_id.as_str()) {
-                    out.push(edited(&subject, "transfers.bag_id / keyid", t.id, bag.unwrap_or(""), &t.bag_id));
+                    out.push(edited(
+                        &subject,
+                        "transfers.bag_id / keyid",
+                        t.id,
+                        bag.unwrap_or(""),
+                        &t.bag_id,
+                    ));
                 }
             }
         }

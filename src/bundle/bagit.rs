@@ -170,7 +170,10 @@ mod tests {
         i.push("Source-Organization", "Aleppo 2024 collection");
         i.push("External-Description", "two lines\nof text");
         let text = i.render();
-        assert_eq!(text, "Source-Organization: Aleppo 2024 collection\nExternal-Description: two lines\n  of text\n");
+        assert_eq!(
+            text,
+            "Source-Organization: Aleppo 2024 collection\nExternal-Description: two lines\n  of text\n"
+        );
         let back = BagInfo::parse(&text).unwrap();
         assert_eq!(back, i);
         assert_eq!(back.get("source-organization"), Some("Aleppo 2024 collection"));

@@ -86,9 +86,7 @@ pub fn payload_names(objects: &[(String, String)]) -> HashMap<String, String> {
     }
     objects
         .iter()
-        .map(|(b, name)| {
-            (b.clone(), format!("data/{}-{}", &b[..len.min(b.len())], sanitise(name)))
-        })
+        .map(|(b, name)| (b.clone(), format!("data/{}-{}", &b[..len.min(b.len())], sanitise(name))))
         .collect()
 }
 
@@ -160,7 +158,13 @@ mod tests {
         }
         assert_eq!(unsafe_name("data/ok name.txt"), None);
         // "é" precomposed and decomposed; "A" and "a".
-        let c = colliding(&["data/caf\u{e9}", "data/cafe\u{301}", "data/A.txt", "data/a.txt", "data/b"]);
+        let c = colliding(&[
+            "data/caf\u{e9}",
+            "data/cafe\u{301}",
+            "data/A.txt",
+            "data/a.txt",
+            "data/b",
+        ]);
         assert_eq!(c.len(), 2, "{c:?}");
     }
 }

@@ -14,6 +14,7 @@ use htmlize::escape_text as esc;
 use super::evidence::Withheld;
 
 /// What the READMEs tell.
+#[derive(Debug, Clone)]
 pub struct Readme {
     /// The archive's name.
     pub archive_name: String,
@@ -38,6 +39,7 @@ pub struct Readme {
 }
 
 /// One item, as the READMEs tell it.
+#[derive(Debug, Clone)]
 pub struct ReadmeItem {
     /// Its number.
     pub item: i64,
@@ -69,7 +71,8 @@ fn checking(r: &Readme) -> Vec<String> {
          sha256sum -c manifest-sha256.txt && sha512sum -c manifest-sha512.txt \
          (BagIt writes a file name holding %, CR or LF as %25, %0D, %0A)."
             .into(),
-        "Fixity and completeness with the Library of Congress's bagit.py: bagit.py --validate BAG".into(),
+        "Fixity and completeness with the Library of Congress's bagit.py: bagit.py --validate BAG"
+            .into(),
         "Signatures, with any DSSE verifier: every line of custody/records.intoto.jsonl and \
          custody/bag.intoto.jsonl is a DSSE envelope around an in-toto Statement v1 (payload type \
          application/vnd.in-toto+json, Ed25519); the public keys are in custody/keys.json, each \
@@ -115,7 +118,8 @@ fn intro(r: &Readme) -> Vec<String> {
             r.withheld.len()
         ));
         for w in &r.withheld {
-            let item = w.item.as_deref().map(|i| format!(", made with item {i}")).unwrap_or_default();
+            let item =
+                w.item.as_deref().map(|i| format!(", made with item {i}")).unwrap_or_default();
             v.push(format!("  claim {} ({}), {}{item}", w.claim, w.kind, w.uuid));
         }
     }
@@ -134,7 +138,11 @@ pub fn text(r: &Readme) -> String {
             "\nITEM {}: {}\n  file        {}\n  blake3      {}\n  sha256      {}\n  size        {} bytes\n  media type  {}\n  ingested    {}\n",
             i.item, i.name, i.payload, i.blake3, i.sha256, i.size, i.media_type, i.ingested
         ));
-        let lists = [("claims", &i.claims), ("discrepancies", &i.discrepancies), ("custody timeline", &i.timeline)];
+        let lists = [
+            ("claims", &i.claims),
+            ("discrepancies", &i.discrepancies),
+            ("custody timeline", &i.timeline),
+        ];
         for (title, lines) in lists {
             if lines.is_empty() {
                 continue;
@@ -175,7 +183,11 @@ pub fn html(r: &Readme) -> String {
             s.push_str(&format!("<tr><th>{k}</th><td>{}</td></tr>\n", esc(v)));
         }
         s.push_str(&format!("<tr><th>size</th><td>{} bytes</td></tr>\n</table>\n", i.size));
-        let lists = [("Claims", &i.claims), ("Discrepancies", &i.discrepancies), ("Custody timeline", &i.timeline)];
+        let lists = [
+            ("Claims", &i.claims),
+            ("Discrepancies", &i.discrepancies),
+            ("Custody timeline", &i.timeline),
+        ];
         for (title, lines) in lists {
             if lines.is_empty() {
                 continue;

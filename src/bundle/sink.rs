@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How a bag is packed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::EnumString, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum BagFormat {
@@ -31,7 +33,7 @@ pub enum BagFormat {
 
 enum Packing {
     Dir,
-    Zip(zip::ZipWriter<File>),
+    Zip(Box<zip::ZipWriter<File>>),
     Tar(tar::Builder<File>),
 }
 
@@ -76,7 +78,9 @@ impl Sink {
                 fs::create_dir(&tmp).map_err(io)?;
                 Packing::Dir
             }
-            BagFormat::Zip => Packing::Zip(zip::ZipWriter::new(File::create_new(&tmp).map_err(io)?)),
+            BagFormat::Zip => {
+                Packing::Zip(Box::new(zip::ZipWriter::new(File::create_new(&tmp).map_err(io)?)))
+            }
             BagFormat::Tar => {
                 let mut b = tar::Builder::new(File::create_new(&tmp).map_err(io)?);
                 b.mode(tar::HeaderMode::Deterministic);
@@ -84,6 +88,12 @@ impl Sink {
             }
         };
         Ok(Sink { dest: dest.to_owned(), tmp, top, packing, mtime })
+    }
+
+    /// Where temporary files of this bag go (beside it: the same
+    /// filesystem).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.tmp.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     }
 
     /// For a directory bag, where the file `name` goes (workers write
@@ -112,8 +122,10 @@ impl Sink {
                 let opts = zip::write::SimpleFileOptions::default()
                     .compression_method(zip::CompressionMethod::Stored)
                     .large_file(size >= u64::from(u32::MAX))
-                    .unix_permissions(0o644);
-                z.start_file(format!("{}/{name}", self.top), opts).map_err(|e| err(io::Error::other(e)))?;
+                    .unix_permissions(0o644)
+                    .last_modified_time(zip_time(self.mtime));
+                z.start_file(format!("{}/{name}", self.top), opts)
+                    .map_err(|e| err(io::Error::other(e)))?;
                 io::copy(data, z).map_err(err)?;
                 Ok(())
             }
@@ -150,9 +162,12 @@ impl Sink {
             )
             .hint(format!("the finished bag is at {}", crate::text::shown(&self.tmp))));
         }
-        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::io("cannot move the bag to", &self.dest, e))?;
+        fs::rename(&self.tmp, &self.dest)
+            .map_err(|e| Error::io("cannot move the bag to", &self.dest, e))?;
         if let Some(parent) = self.dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-            File::open(parent).and_then(|d| d.sync_all()).map_err(|e| Error::io("cannot fsync", parent, e))?;
+            File::open(parent)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::io("cannot fsync", parent, e))?;
         }
         Ok(self.dest)
     }
@@ -164,6 +179,21 @@ impl Sink {
             _ => fs::remove_file(&self.tmp),
         };
     }
+}
+
+/// A zip entry's time (local DOS time: we write UTC; 1980 if out of range).
+fn zip_time(unix: u64) -> zip::DateTime {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    zip::DateTime::from_date_and_time(
+        t.year().clamp(1980, 2107) as u16,
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+    )
+    .unwrap_or_default()
 }
 
 /// fsync every file and folder of a tree, folders after their entries.

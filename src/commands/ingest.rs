@@ -558,8 +558,6 @@ fn record_item(
     st: &Stored,
     digest: &DigestSet,
 ) -> Result<(i64, String)> {
-    let name = path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
-    let path_bytes = path.as_os_str().as_bytes();
     tx.insert_object(&ObjectRow {
         blake3: digest.blake3.clone(),
         sha256: digest.sha256.clone(),
@@ -569,36 +567,68 @@ fn record_item(
         stored_at: now.into(),
         last_checked_at: None,
     })?;
-    let (original_path, original_path_base64) = IngestPredicate::path_fields(path_bytes);
+    let signer = Signer { archive_id: ctx.archive_id, key: ctx.key, keyid: ctx.keyid, now };
+    let acquired = Acquired {
+        name: path.file_name().map(|n| n.as_bytes()).unwrap_or_default(),
+        path: path.as_os_str().as_bytes(),
+        digest,
+        size: st.size,
+        media_type: &st.media_type,
+        provenance: "",
+    };
+    sign_item(tx, &signer, &acquired)
+}
+
+/// One acquisition of an object to sign for.
+pub(crate) struct Acquired<'a> {
+    /// File name bytes.
+    pub name: &'a [u8],
+    /// Where it came from (path bytes, or a name such as `bag:ID/data/x`).
+    pub path: &'a [u8],
+    /// The object (its row must exist).
+    pub digest: &'a DigestSet,
+    /// Size.
+    pub size: u64,
+    /// Sniffed media type.
+    pub media_type: &'a str,
+    /// Digest of the provenance it came with ('' = none).
+    pub provenance: &'a str,
+}
+
+/// Sign an ingest record for a new item, log its ingestion and insert its
+/// row; returns (number, UUID).
+pub(crate) fn sign_item(tx: &Tx<'_>, s: &Signer<'_>, a: &Acquired<'_>) -> Result<(i64, String)> {
+    let (original_path, original_path_base64) = IngestPredicate::path_fields(a.path);
     let item_uuid = uuid::Uuid::new_v4().to_string();
     let predicate = IngestPredicate {
-        archive_id: ctx.archive_id.into(),
+        archive_id: s.archive_id.into(),
         item_id: item_uuid.clone(),
-        original_name: lossy(&name),
+        original_name: lossy(a.name),
         original_path,
         original_path_base64,
-        size: st.size,
-        media_type: st.media_type.clone(),
-        ingested_at: now.into(),
-        collector: ctx.keyid.into(),
-        provenance: String::new(),
+        size: a.size,
+        media_type: a.media_type.into(),
+        ingested_at: s.now.into(),
+        collector: s.keyid.into(),
+        provenance: a.provenance.into(),
     };
-    let statement = record::statement(&lossy(&name), digest, record::INGEST_PREDICATE, predicate);
-    let envelope = record::sign(&statement, ctx.key);
+    let statement =
+        record::statement(&lossy(a.name), a.digest, record::INGEST_PREDICATE, predicate);
+    let envelope = record::sign(&statement, s.key);
     let record_id =
-        tx.insert_record(record::RecordKind::Ingest, &digest.blake3, ctx.keyid, &envelope, now)?;
-    custody_log::append(tx, &Event::ingestion(now, ctx.keyid, digest, &envelope, &item_uuid))?;
+        tx.insert_record(record::RecordKind::Ingest, &a.digest.blake3, s.keyid, &envelope, s.now)?;
+    custody_log::append(tx, &Event::ingestion(s.now, s.keyid, a.digest, &envelope, &item_uuid))?;
     let item = tx.insert_item(
         &NewItem {
             item_uuid: &item_uuid,
-            blake3: &digest.blake3,
-            original_name: &name,
-            original_path: path_bytes,
-            size: st.size,
-            media_type: &st.media_type,
-            ingested_at: now,
-            collector_keyid: ctx.keyid,
-            provenance: "",
+            blake3: &a.digest.blake3,
+            original_name: a.name,
+            original_path: a.path,
+            size: a.size,
+            media_type: a.media_type,
+            ingested_at: s.now,
+            collector_keyid: s.keyid,
+            provenance: a.provenance,
         },
         record_id,
     )?;

@@ -1,6 +1,8 @@
 //! Read-only views: `list` (every item), `show ITEM|HASH` (one item or
 //! every item of an object, with its record and signature status, and the
-//! object's claims — the claim view — and discrepancies) and `cat
+//! object's claims — the claim view — and discrepancies), `show
+//! --envelopes` (the signed records themselves, byte-exact, for any DSSE
+//! verifier) and `cat
 //! ITEM|HASH` (stream the original bytes back, verifying as it goes).
 //! Items are named by number or UUID, objects by BLAKE3 or an 8+ digit
 //! prefix (`Archive::resolve`).
@@ -366,4 +368,42 @@ pub fn cat(archive: &Archive, reference: &str, out: &mut dyn Write) -> Result<Ca
             }
         }
     }
+}
+
+/// The signed records of an item (or of every item of an object), as
+/// stored: its ingest record(s), then every claim about its object.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvelopesReport {
+    /// The public keys that signed them (key id → owner, public key hex).
+    pub keys: BTreeMap<String, (String, String)>,
+    /// The DSSE envelopes, each as its exact bytes (compact JSON).
+    pub envelopes: Vec<serde_json::Value>,
+    /// The same bytes, one envelope per line (what `--envelopes` prints).
+    #[serde(skip)]
+    pub lines: Vec<u8>,
+}
+
+/// The DSSE envelopes of one item or object, byte-exact.
+pub fn envelopes(archive: &Archive, reference: &str) -> Result<EnvelopesReport> {
+    let q = archive.db.read();
+    let (items, blake3) = match archive.resolve(reference)? {
+        Target::Item(it) => {
+            let b = it.blake3.clone();
+            (vec![it], b)
+        }
+        Target::Object(o) => (q.items_of(&o.blake3)?, o.blake3),
+    };
+    let mut ids: Vec<i64> = items.iter().map(|i| i.record_id).collect();
+    ids.extend(q.claims_of(&blake3)?.iter().map(|c| c.record_id));
+    let mut r = EnvelopesReport { keys: BTreeMap::new(), envelopes: Vec::new(), lines: Vec::new() };
+    for id in ids {
+        let Some(rec) = q.record(id)? else { continue };
+        if let Some(k) = q.key(&rec.keyid)? {
+            r.keys.insert(k.keyid, (k.owner, k.public_key));
+        }
+        r.envelopes.push(serde_json::from_slice(&rec.envelope).unwrap_or(serde_json::Value::Null));
+        r.lines.extend_from_slice(&rec.envelope);
+        r.lines.push(b'\n');
+    }
+    Ok(r)
 }

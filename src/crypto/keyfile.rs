@@ -83,7 +83,8 @@ pub fn parse_public_json(v: &serde_json::Value, what: &str) -> Result<(PublicKey
         return Ok((PublicKey::from_hex(what, hex)?, name));
     }
     let ed25519 = v.get("keytype").and_then(|t| t.as_str()) == Some("ed25519");
-    let hex = v.pointer("/keyval/public").and_then(|p| p.as_str()).filter(|_| ed25519).ok_or_else(bad)?;
+    let hex =
+        v.pointer("/keyval/public").and_then(|p| p.as_str()).filter(|_| ed25519).ok_or_else(bad)?;
     Ok((PublicKey::from_hex(what, hex)?, None))
 }
 

@@ -66,6 +66,8 @@ pub enum Verified {
         event: Event,
         /// The log's origin.
         origin: String,
+        /// The checkpoint's root hash, base64.
+        root: String,
     },
     /// The new tree extends the old one.
     Consistency {
@@ -75,6 +77,10 @@ pub enum Verified {
         new_size: u64,
         /// The log's origin.
         origin: String,
+        /// The old checkpoint's root hash, base64.
+        old_root: String,
+        /// The new checkpoint's root hash, base64.
+        new_root: String,
     },
 }
 
@@ -169,7 +175,13 @@ pub fn verify(text: &str, vkey: &Vkey) -> Result<Verified, String> {
                     cp.size
                 ));
             }
-            Ok(Verified::Inclusion { index, tree_size: cp.size, event, origin: cp.origin })
+            Ok(Verified::Inclusion {
+                index,
+                tree_size: cp.size,
+                event,
+                origin: cp.origin,
+                root: B64.encode(cp.root),
+            })
         }
         Some(CONSISTENCY_PROOF) => {
             let old_size = number(lines.next(), "old")?;
@@ -184,7 +196,13 @@ pub fn verify(text: &str, vkey: &Vkey) -> Result<Verified, String> {
             if !merkle::verify_consistency(a.size, b.size, &a.root, &b.root, &proof) {
                 return Err(format!("tree {} does not extend tree {}", b.size, a.size));
             }
-            Ok(Verified::Consistency { old_size, new_size, origin: b.origin })
+            Ok(Verified::Consistency {
+                old_size,
+                new_size,
+                origin: b.origin,
+                old_root: B64.encode(a.root),
+                new_root: B64.encode(b.root),
+            })
         }
         Some(other) => Err(format!("unknown proof type {other:?}")),
         None => Err("empty proof".into()),

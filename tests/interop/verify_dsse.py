@@ -1,6 +1,7 @@
 """Verify custody's DSSE envelopes with securesystemslib, an independent
 implementation. Input (stdin): JSON {"keys": {keyid: public_hex},
-"envelopes": [envelope, ...], "expect_valid": bool}. Prints one line per
+"envelopes": [envelope, ...], "expect_valid": bool, "threshold": N
+(signatures needed, default 1)}. Prints one line per
 envelope and exits 0 only if every envelope's outcome matches expect_valid.
 """
 import json
@@ -24,7 +25,7 @@ ok = True
 for raw in req["envelopes"]:
     env = Envelope.from_dict(raw)
     try:
-        env.verify(keys, 1)
+        env.verify(keys, req.get("threshold", 1))
         stmt = json.loads(env.payload)
         valid = (
             env.payload_type == "application/vnd.in-toto+json"

@@ -22,10 +22,13 @@ use clap::{Parser, Subcommand};
 use custody::claim::Kind;
 use custody::commands::audit::{AuditOptions, audit};
 use custody::commands::claim::{ClaimOptions, claim};
+use custody::commands::export::{ExportOptions, export};
+use custody::commands::import::{ImportOptions, import};
 use custody::commands::ingest::{IngestOptions, collector_claims, ingest};
 use custody::commands::keys::{
     KeyAddOptions, KeyNewOptions, KeyRevokeOptions, key_add, key_list, key_new, key_revoke,
 };
+use custody::commands::verify::{VerifyOptions, verify};
 use custody::commands::{history, inspect, proof, witness};
 use custody::crypto::{SecretKey, keyfile};
 use custody::{Archive, Error, ErrorKind, InitOptions, NoProgress, Progress, SystemClock};
@@ -104,6 +107,9 @@ enum Command {
     Show {
         /// Item number, item UUID, or blake3 (prefix)
         reference: String,
+        /// Print the signed records themselves (DSSE, one per line), byte-exact
+        #[arg(long)]
+        envelopes: bool,
     },
     /// Write an object's original bytes to stdout, verifying them as they stream
     Cat {
@@ -165,6 +171,50 @@ enum Command {
     /// Witness side: cosign a checkpoint, or store a witness's cosignature
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// Export items as a self-verifying BagIt bag (directory, zip or tar)
+    Export {
+        /// Items or objects (number, UUID, blake3 prefix)
+        #[arg(required_unless_present_any = ["all", "list"])]
+        references: Vec<String>,
+        /// The bag to create (must not exist)
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Every item
+        #[arg(long, conflicts_with = "references")]
+        all: bool,
+        /// A file of references, one per line (# comments)
+        #[arg(long, value_name = "FILE")]
+        list: Option<PathBuf>,
+        /// How to pack the bag
+        #[arg(long, value_parser = ["dir", "zip", "tar"], default_value = "dir")]
+        format: String,
+        /// Leave claims of this kind out (named in the bag, not given; repeatable)
+        #[arg(long, value_parser = names::<Kind>())]
+        withhold: Vec<Kind>,
+        /// The exporter's signing key file
+        #[arg(long, env = "CUSTODY_KEY")]
+        key: Option<PathBuf>,
+        /// Worker threads (0 = twice the cores, at most 16)
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// Verify a bag offline, with no archive: fixity, signatures, custody proofs
+    Verify {
+        /// The bag: a directory, .zip or .tar
+        bag: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Import a bag after verifying it: the sender's signed records, and a receipt of our own
+    Import {
+        /// The bag: a directory, .zip or .tar
+        bag: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// The receiver's signing key file
+        #[arg(long, env = "CUSTODY_KEY")]
+        key: Option<PathBuf>,
+    },
     /// Run the whole lifecycle on the sample collection in a scratch archive
     Demo {
         /// The sample collection's manifest
@@ -174,6 +224,23 @@ enum Command {
         #[arg(long)]
         workdir: Option<PathBuf>,
     },
+}
+
+/// Which keys a bag's signatures are checked with.
+#[derive(clap::Args)]
+struct TrustArgs {
+    /// The sender's log verifier key (NAME+ID+KEY, or a file holding it), as they gave it to you
+    #[arg(long)]
+    vkey: Option<String>,
+    /// A public key file (custody .pub or securesystemslib JSON) of a signer you trust (repeatable)
+    #[arg(long = "trust-key", value_name = "FILE.pub")]
+    trust_keys: Vec<PathBuf>,
+    /// Check signatures with the keys the bag itself carries (the report says so)
+    #[arg(long)]
+    trust_bag_keys: bool,
+    /// Worker threads for hashing (0 = twice the cores, at most 16)
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 #[derive(Subcommand)]
@@ -381,7 +448,11 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let code = u8::from(items.iter().any(|i| !i.verified));
             out(render::list(&items), &items, code)
         }
-        Command::Show { reference } => {
+        Command::Show { reference, envelopes: true } => {
+            let r = inspect::envelopes(&open()?, &reference)?;
+            out(String::from_utf8_lossy(&r.lines).into_owned(), &r, 0)
+        }
+        Command::Show { reference, envelopes: false } => {
             let r = inspect::show(&open()?, &reference)?;
             let code = u8::from(
                 r.items.iter().any(|i| !i.verified) || r.claims.iter().any(|c| !c.verified),
@@ -405,6 +476,9 @@ fn run(cli: Cli) -> Result<Output, Error> {
             run_proof(c, &open, cli.json)?
         }
         Command::Witness(w) => run_witness(w, &open)?,
+        c @ (Command::Export { .. } | Command::Verify { .. } | Command::Import { .. }) => {
+            run_bag(c, &open)?
+        }
         Command::Demo { manifest, workdir } => run_demo(manifest, workdir)?,
     })
 }
@@ -491,6 +565,57 @@ fn run_proof(c: Command, open: &Open<'_>, json: bool) -> Result<Output, Error> {
             out(render::verify_proof(&r), &r, u8::from(!r.valid))
         }
         _ => return Err(Error::new(ErrorKind::Usage, "not a proof command")),
+    })
+}
+
+fn run_bag(c: Command, open: &Open<'_>) -> Result<Output, Error> {
+    let verify_opts = |bag: PathBuf, t: TrustArgs| -> Result<VerifyOptions, Error> {
+        Ok(VerifyOptions {
+            bag,
+            vkey: t.vkey.map(|v| vkey_arg(&v)).transpose()?,
+            trust_keys: t.trust_keys,
+            trust_bag_keys: t.trust_bag_keys,
+            threads: t.threads,
+        })
+    };
+    Ok(match c {
+        Command::Export { references, out: dest, all, list, format, withhold, key, threads } => {
+            let key = signing_key(key, "export")?;
+            let format = format
+                .parse()
+                .map_err(|_| Error::new(ErrorKind::Usage, "--format is dir, zip or tar"))?;
+            let opts = ExportOptions {
+                out: dest,
+                refs: references,
+                all,
+                list,
+                format,
+                key: &key,
+                withhold,
+                threads,
+            };
+            let r = export(&mut open()?, &opts, &Bar::new())?;
+            out(render::export(&r), &r, 0)
+        }
+        Command::Verify { bag, trust } => {
+            let r = verify(&verify_opts(bag, trust)?)?;
+            out(render::verify(&r), &r, u8::from(!r.holds()))
+        }
+        Command::Import { bag, trust, key } => {
+            let key = signing_key(key, "import")?;
+            let v = verify_opts(bag, trust)?;
+            let opts = ImportOptions {
+                bag: v.bag,
+                key: &key,
+                vkey: v.vkey,
+                trust_keys: v.trust_keys,
+                trust_bag_keys: v.trust_bag_keys,
+                threads: v.threads,
+            };
+            let r = import(&mut open()?, &opts)?;
+            out(render::import(&r), &r, u8::from(!r.verification.holds()))
+        }
+        _ => return Err(Error::new(ErrorKind::Usage, "not a bag command")),
     })
 }
 

@@ -14,18 +14,20 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::demo::DemoReport;
-use custody::claim::ClaimValue;
 use custody::commands::audit::AuditReport;
 use custody::commands::claim::ClaimReport;
+use custody::commands::export::ExportReport;
 use custody::commands::history::{EventView, HistoryReport};
+use custody::commands::import::ImportReport;
 use custody::commands::ingest::{IngestReport, Outcome};
 use custody::commands::inspect::{ClaimView, ItemView, ShowReport};
 use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport, KeyRevokeReport};
 use custody::commands::proof::VerifyProofReport;
+use custody::commands::verify::VerifyReport;
 use custody::commands::witness::WitnessAddReport;
 use custody::custody_log::proof::Verified;
 use custody::custody_log::{EventKind, Subject};
-use custody::{Identity, Severity};
+use custody::{Finding, Identity, Severity};
 
 /// Text from the archive or an input with every character that could
 /// forge, erase or reorder terminal output escaped: control characters
@@ -283,7 +285,7 @@ fn claim_line(c: &ClaimView, with: &str) -> String {
         let _ = write!(s, "  confidence {}", conf.name());
     }
     if let Some(v) = &c.value {
-        let _ = write!(s, "\n      {}", clean(&describe(v)));
+        let _ = write!(s, "\n      {}", clean(&v.describe()));
     }
     if let Some(n) = c.supersedes {
         let _ = write!(s, "\n      corrects claim {n}");
@@ -298,55 +300,6 @@ fn claim_line(c: &ClaimView, with: &str) -> String {
         let _ = write!(s, "\n      problem: {}", clean(p));
     }
     s
-}
-
-/// One line for a claim's value (the caller cleans it).
-fn describe(v: &ClaimValue) -> String {
-    let opt = |label: &str, o: &Option<String>| o.as_ref().map(|v| format!("{label} {v}"));
-    let join =
-        |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(", ");
-    match v {
-        ClaimValue::Source(x) => join(vec![
-            opt("url", &x.url),
-            opt("platform", &x.platform),
-            opt("account", &x.account),
-            opt("post", &x.post_id),
-            opt("posted", &x.posted_at),
-            opt("retrieved", &x.retrieved_at),
-            x.acquisition.map(|a| format!("acquired by {}", a.name())),
-            opt("notes:", &x.notes),
-        ]),
-        ClaimValue::CaptureTime(t) => format!(
-            "captured {}{} (precision: {})",
-            t.at,
-            if t.offset_unknown { " local time, UTC offset unknown" } else { "" },
-            t.precision.name()
-        ),
-        ClaimValue::Location(l) => join(vec![
-            l.lat.zip(l.lon).map(|(lat, lon)| format!("at {lat:.6}, {lon:.6}")),
-            l.accuracy_m.map(|a| format!("± {a} m")),
-            l.altitude_m.map(|a| format!("altitude {a} m")),
-            opt("place", &l.place),
-            opt("method:", &l.method),
-        ]),
-        ClaimValue::Description(d) => join(vec![
-            opt("title", &d.title),
-            opt("text", &d.text),
-            (!d.tags.is_empty()).then(|| format!("tags {}", d.tags.join(", "))),
-            opt("language", &d.language),
-            opt("charset", &d.charset),
-        ]),
-        ClaimValue::Relation(r) => join(vec![
-            Some(format!("{} object {}", r.relation.name(), r.object.blake3)),
-            opt("item", &r.item),
-            opt("notes:", &r.notes),
-        ]),
-        ClaimValue::Verification(x) => join(vec![
-            Some(format!("verdict {}", x.verdict.name())),
-            Some(format!("method: {}", x.method)),
-            opt("notes:", &x.notes),
-        ]),
-    }
 }
 
 pub fn claim(r: &ClaimReport) -> String {
@@ -397,17 +350,22 @@ pub fn witness_add(r: &WitnessAddReport) -> String {
     )
 }
 
-pub fn audit(r: &AuditReport) -> String {
-    let mut s = String::new();
-    for f in &r.findings {
+/// Findings, one block each (audit and bag verification alike).
+fn findings(s: &mut String, all: &[Finding]) {
+    for f in all {
         let sev = match f.severity {
             Severity::Error => "ERROR",
             Severity::Warning => "WARNING",
         };
         let _ =
             writeln!(s, "{sev} {}: {}: {}", f.code.as_str(), clean(&f.subject), clean(&f.message));
-        let _ = writeln!(s, "    where:  {}\n    repair: {}", clean(&f.location), f.repair);
+        let _ = writeln!(s, "    where:  {}\n    repair: {}", clean(&f.location), clean(&f.repair));
     }
+}
+
+pub fn audit(r: &AuditReport) -> String {
+    let mut s = String::new();
+    findings(&mut s, &r.findings);
     let _ = writeln!(
         s,
         "audit {}: {}{} objects ({:.1} MB{}), {} items, {} claims, {} signed records, {} log events; {} findings; {:.2} s, {:.0} MB/s",
@@ -561,7 +519,7 @@ pub fn log(r: &HistoryReport) -> String {
 
 pub fn verify_proof(r: &VerifyProofReport) -> String {
     match (&r.verified, &r.problem) {
-        (Some(Verified::Inclusion { index, tree_size, event, origin }), _) => {
+        (Some(Verified::Inclusion { index, tree_size, event, origin, .. }), _) => {
             let subject = match &event.subject {
                 Subject::Object(d) => {
                     format!("object blake3 {} sha256 {}", clean(&d.blake3), clean(&d.sha256))
@@ -577,7 +535,7 @@ pub fn verify_proof(r: &VerifyProofReport) -> String {
                 clean(&event.reference)
             )
         }
-        (Some(Verified::Consistency { old_size, new_size, origin }), _) => {
+        (Some(Verified::Consistency { old_size, new_size, origin, .. }), _) => {
             format!(
                 "valid: the tree of size {new_size} of {} extends the tree of size {old_size}\n",
                 clean(origin)
@@ -586,6 +544,100 @@ pub fn verify_proof(r: &VerifyProofReport) -> String {
         (None, Some(p)) => format!("INVALID: {}\n", clean(p)),
         (None, None) => "INVALID\n".into(),
     }
+}
+
+pub fn export(r: &ExportReport) -> String {
+    let mut s = format!(
+        "exported {} item(s), {} object(s) ({:.1} MB), {} signed record(s), {} custody event(s) to {}\n\
+         bag {}  checkpoint of size {} (the export is event {})  {:.2} s, {:.0} MB/s\n",
+        r.items,
+        r.objects,
+        r.payload_bytes as f64 / 1e6,
+        r.records,
+        r.events,
+        clean(&r.bag.display().to_string()),
+        clean(&r.bag_id),
+        r.checkpoint_size,
+        r.event_index,
+        r.seconds,
+        r.mb_per_s
+    );
+    for w in &r.withheld {
+        let _ = writeln!(s, "withheld claim {} ({})", w.claim, clean(&w.kind));
+    }
+    let _ = writeln!(
+        s,
+        "give the recipient, by a channel other than the bag:\n  log verifier key: {}\n  the exporter's public key (key {})",
+        clean(&r.log_vkey),
+        clean(&r.exporter)
+    );
+    s
+}
+
+pub fn verify(r: &VerifyReport) -> String {
+    let mut s = String::new();
+    findings(&mut s, &r.findings);
+    let kind = if r.custody { "custody bag" } else { "plain BagIt bag" };
+    let id = r.bag_id.as_deref().map(|i| format!(" {}", clean(i))).unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "{kind}{id}: {} payload file(s), {:.1} MB{}",
+        r.payload_files,
+        r.payload_bytes as f64 / 1e6,
+        r.checkpoint_size
+            .map(|n| format!(", proven against a checkpoint of size {n}"))
+            .unwrap_or_default()
+    );
+    for i in &r.items {
+        let by = i.ingested_by.as_deref().map(clean).unwrap_or_else(|| "UNPROVEN".into());
+        let at =
+            i.included_at.map(|n| format!("logged at {n}")).unwrap_or_else(|| "NOT LOGGED".into());
+        let bytes = if i.bytes { "bytes intact" } else { "BYTES DIFFER" };
+        let _ =
+            writeln!(s, "  item {} {}: {bytes}, ingested by {by}, {at}", i.item, clean(&i.name));
+        for c in &i.signed_claims {
+            let _ = writeln!(s, "      signed claim: {}", clean(c));
+        }
+    }
+    if !r.witnessed_by.is_empty() {
+        let w: Vec<String> = r.witnessed_by.iter().map(|w| clean(w)).collect();
+        let _ = writeln!(s, "  witnessed by {}", w.join(", "));
+    }
+    for w in &r.withheld {
+        let _ = writeln!(s, "  withheld by the sender: claim {} ({})", w.claim, clean(&w.kind));
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "NOTE: {}", clean(n));
+    }
+    let verdict = if r.holds() { "the bag holds" } else { "the bag does NOT hold" };
+    let _ = writeln!(s, "{verdict}: {} finding(s); {:.2} s", r.findings.len(), r.seconds);
+    s
+}
+
+pub fn import(r: &ImportReport) -> String {
+    let mut s = verify(&r.verification);
+    if !r.verification.holds() {
+        s.push_str("nothing was imported\n");
+        return s;
+    }
+    if r.already_imported {
+        let _ = writeln!(s, "bag {} was imported before: nothing was added", clean(&r.bag_id));
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "imported bag {} ({}): {} new object(s), {} item(s) and {} claim(s) of the sender, {} key(s) registered, {} revocation(s); received as item(s) {}; transfer event {}",
+        clean(&r.bag_id),
+        if r.proven == "signed" { "signatures and custody proven" } else { "ONLY FIXITY PROVEN" },
+        r.new_objects,
+        r.sender_items,
+        r.sender_claims,
+        r.keys_registered,
+        r.revocations,
+        r.received_items.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+        r.transfer_event.map(|e| e.to_string()).unwrap_or_default()
+    );
+    s
 }
 
 #[cfg(test)]
