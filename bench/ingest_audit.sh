@@ -11,47 +11,20 @@
 # Needs: restic, b3sum, GNU time (apt-get install restic b3sum time), and
 # make_corpus.sh's own tools (imagemagick, ffmpeg, exiftool).
 set -euo pipefail
-SIZE=${1:?usage: bench/ingest_audit.sh SIZE [CORPUS_DIR]}
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/custody-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-CORPUS=${2:-$WORK/corpus}
-if [[ ! -d $CORPUS ]]; then
-    bash "$HERE/../shared/corpus/make_corpus.sh" "$CORPUS" "$SIZE" >&2
-fi
-(cd "$HERE" && cargo build --release --quiet)
-BIN=$HERE/target/release/custody
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 BYTES=$(find "$CORPUS" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 FILES=$(find "$CORPUS" -type f | wc -l)
-export RESTIC_PASSWORD=bench CUSTODY_PASSPHRASE=unused
-
-now() { date +%s.%N; }
-# secs CMD...: run CMD, print its wall time in seconds.
-secs() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo "$t1 - $t0" | bc -l; }
+export RESTIC_PASSWORD=bench
 mbps() { echo "scale=0; $BYTES / 1000000 / $1" | bc -l; }
 warm() { find "$CORPUS" -type f -print0 | xargs -0 cat > /dev/null; }
 
 echo "corpus: $CORPUS, $FILES files, $((BYTES / 1000000)) MB; $(nproc) cores" >&2
 warm
 
-# Every figure is the best of $RUNS runs (the disk here is noisy), each on a
-# fresh target after a sync, so peers and custody meet the same conditions.
-RUNS=${RUNS:-3}
-best() {
-    local setup=$1 b="" t
-    shift
-    for _ in $(seq "$RUNS"); do
-        "$setup"
-        sync
-        t=$(secs "$@")
-        if [[ -z $b ]] || (($(echo "$t < $b" | bc -l))); then b=$t; fi
-    done
-    echo "$b"
-}
 fresh_archive() { rm -rf "$WORK/a"; "$BIN" --archive "$WORK/a" init --name bench > /dev/null; "$BIN" --archive "$WORK/a" key add "$WORK/k.pub" > /dev/null; }
 fresh_repo() { rm -rf "$WORK/r"; restic init --repo "$WORK/r" > /dev/null; }
 fresh_cp() { rm -rf "$WORK/cp"; }
-nothing() { :; }
 
 # ---- ingest ---------------------------------------------------------------
 "$BIN" key new --name bench --no-passphrase --out "$WORK/k" > /dev/null

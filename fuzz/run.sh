@@ -4,7 +4,8 @@
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET ...]
 # Targets (fuzz/src/bin): metadata (EXIF in every container, ISO-BMFF,
 # HTML), manifest (CSV), notes (signed notes, checkpoints, vkeys, proofs),
-# envelope (DSSE), key_file. Default: 60 s each, every target. Seeds are
+# envelope (DSSE), key_file, bag (zip and tar bags, manifests, bag-info).
+# Default: 60 s each, every target. Seeds are
 # fuzz/corpus/TARGET; findings go to target/fuzz/TARGET. Prints each
 # target's executions; exits 1 if any input crashed or hung a target (the
 # inputs are copied to fuzz/found/TARGET/ to become regression tests).
@@ -13,7 +14,7 @@ cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(metadata manifest notes envelope key_file)
+((${#targets[@]})) || targets=(metadata manifest notes envelope key_file bag)
 if ! command -v cargo-afl > /dev/null; then
     cargo install cargo-afl --version '^0.18' --locked
 fi

@@ -14,6 +14,8 @@ pub mod bagit;
 pub mod evidence;
 pub mod hashing;
 pub mod layout;
+#[cfg(test)]
+mod props;
 pub mod readme;
 pub mod sink;
 pub mod source;

@@ -85,3 +85,31 @@ pub fn key_file(data: &[u8]) {
         let _ = k.public();
     }
 }
+
+/// Bags: a zip or tar (or, with a first byte of 0, a manifest and a
+/// bag-info text) read and verified as `custody verify` would, trusting
+/// the bag's own keys. Nothing panics, and no custody bag holds: its
+/// statement would need a signature the fuzzer cannot make.
+pub fn bag(data: &[u8]) {
+    if let Some((0, text)) = data.split_first() {
+        let text = String::from_utf8_lossy(text);
+        let _ = crate::bundle::bagit::parse_manifest(&text);
+        let _ = crate::bundle::bagit::BagInfo::parse(&text);
+        let _ = crate::bundle::layout::unsafe_name(&text);
+        return;
+    }
+    let path: PathBuf =
+        std::env::temp_dir().join(format!("custody-fuzz-bag-{}", std::process::id()));
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let opts = crate::bundle::verify::VerifyOptions {
+        bag: path,
+        trust_bag_keys: true,
+        threads: 1,
+        ..Default::default()
+    };
+    if let Ok(r) = crate::bundle::verify::verify(&opts) {
+        assert!(!(r.custody && r.holds()), "a forged custody bag held");
+    }
+}

@@ -27,7 +27,12 @@ fn demo_runs_the_lifecycle_and_catches_the_corruption() {
         .success()
         .stdout(contains("$ custody ingest"))
         .stdout(contains("object-corrupt"))
+        .stdout(contains("0 findings; the bag holds"))
+        .stdout(contains("received as the partner's own items"))
         .stdout(contains("demo passed"));
+    // The bag stays beside the scratch archive, to look at.
+    let bag = dir.path().join("scratch/aleppo-2024-bag.zip");
+    assert!(bag.is_file());
 }
 
 #[test]

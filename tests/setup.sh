@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian / Ubuntu machine ready for custody: installs what is
 # missing and nothing else. `tests/setup.sh --build` is enough to build and
-# run custody (a C compiler for the bundled SQLite, zstd and BLAKE3 code);
+# run custody (a C compiler for the bundled SQLite, zstd and BLAKE3 code;
+# OpenSSL's libcrypto and pkg-config, for its SHA-512);
 # `tests/setup.sh` (what tests/run.sh calls) adds the tools the tests check
 # custody against — zstd, b3sum, unshare, file, ffmpeg/ffprobe, exiftool,
 # ogrinfo (GDAL) — and the Python venv of independent implementations
@@ -16,7 +17,7 @@ build_only=false
 [[ ${1:-} == --build ]] && build_only=true
 
 # tool -> Debian package
-tools=(cc:gcc)
+tools=(cc:gcc pkg-config:pkg-config)
 $build_only || tools+=(
     zstd:zstd b3sum:b3sum unshare:util-linux file:file ffmpeg:ffmpeg ffprobe:ffmpeg
     exiftool:libimage-exiftool-perl ogrinfo:gdal-bin python3:python3
@@ -28,6 +29,7 @@ done
 # libc headers come with gcc's libc6-dev; cargo and pip need the CA
 # certificates; the venv needs ensurepip.
 [[ -e /usr/include/stdio.h ]] || missing+=(libc6-dev)
+[[ -e /usr/include/openssl/sha.h ]] || missing+=(libssl-dev)
 [[ -e /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
 if ! $build_only && ! python3 -c 'import ensurepip, venv' 2> /dev/null; then
     missing+=(python3-venv)

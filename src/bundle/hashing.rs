@@ -1,5 +1,7 @@
 //! The three digests a bag names every file by — SHA-256 and SHA-512 for
-//! the BagIt manifests, BLAKE3 for custody's own — computed in one pass,
+//! the BagIt manifests, BLAKE3 for custody's own — computed in one pass
+//! (SHA-512 by OpenSSL's libcrypto: every byte of a bag is hashed with it,
+//! and its assembly is 1.4× the portable implementation here),
 //! and a spool: a tag file written to a temporary file while it is hashed,
 //! so that evidence of any size is never held in memory.
 //!
@@ -7,7 +9,8 @@
 
 use std::io::{self, Read, Write};
 
-use sha2::{Digest, Sha256, Sha512};
+use openssl::sha::Sha512;
+use sha2::{Digest, Sha256};
 
 /// A file's digests, lowercase hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,7 @@ impl Hashers {
     pub fn finish(self) -> Digests {
         Digests {
             sha256: self.sha256.map(|s| hex::encode(s.finalize())).unwrap_or_default(),
-            sha512: self.sha512.map(|s| hex::encode(s.finalize())).unwrap_or_default(),
+            sha512: self.sha512.map(|s| hex::encode(s.finish())).unwrap_or_default(),
             blake3: self.blake3.finalize().to_hex().to_string(),
             size: self.size,
         }

@@ -870,8 +870,17 @@ impl Verifier<'_> {
                 ASK,
             ),
         }
+        self.subjects(&v.statement.subject, payload);
+        self.evidence_signed(p);
+        self.names(info, ev, p);
+    }
+
+    /// The statement's subjects are exactly the payload files, with their
+    /// digests.
+    fn subjects(&mut self, subject: &[record::Subject], payload: &BTreeMap<String, FileDigests>) {
+        let st = layout::STATEMENT;
         let subjects: BTreeMap<&str, _> =
-            v.statement.subject.iter().map(|s| (s.name.as_str(), &s.digest)).collect();
+            subject.iter().map(|s| (s.name.as_str(), &s.digest)).collect();
         for (name, d) in payload {
             let ok = subjects.get(name.as_str()).is_some_and(|s| {
                 Some(&s.sha256) == d.by_alg.get("sha256")
@@ -897,6 +906,11 @@ impl Verifier<'_> {
                 ASK,
             );
         }
+    }
+
+    /// Every evidence file is the one signed, and no tag file is unsigned.
+    fn evidence_signed(&mut self, p: &BagPredicate) {
+        let st = layout::STATEMENT;
         for (name, want) in &p.evidence {
             let got = self.src.read_tag(name).ok().map(|b| super::hashing::of(&b));
             if got.as_ref().is_none_or(|g| g.sha256 != want.sha256 || g.blake3 != want.blake3) {
@@ -929,6 +943,11 @@ impl Verifier<'_> {
                 "ignore it, or ask the sender for the bag again",
             );
         }
+    }
+
+    /// The statement names the checkpoint, bag and archive bag-info names.
+    fn names(&mut self, info: &BagInfo, ev: &Evidence, p: &BagPredicate) {
+        let st = layout::STATEMENT;
         let cp_ok =
             ev.checkpoint.as_ref().and_then(|n| Checkpoint::parse(&n.text).ok()).is_some_and(|c| {
                 c.size == p.checkpoint.size && base64_root(&c.root) == p.checkpoint.root

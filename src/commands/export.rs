@@ -101,14 +101,31 @@ pub fn export(
     let started = Instant::now();
     let items = select(archive, opts)?;
     let exporter = crate::trust::signer(&archive.db.read(), opts.key)?;
-    let bag = gather::gather(archive, items, &opts.withhold, &exporter)?;
+    let objects = gather::objects(archive, &items)?;
     let mut sink =
         Sink::create(&opts.out, opts.format, archive.now_utc().unix_timestamp().max(0) as u64)?;
-    let seal = Seal { bag: &bag, exporter: &exporter, key: opts.key, spool_dir: sink.spool_dir() };
-    let written = Payload { bag: &bag }
-        .write(archive, &mut sink, opts.threads, progress)
-        .and_then(|payload| seal.seal(archive, &mut sink, &payload).map(|s| (s, payload)));
-    let (sealed, payload) = match written {
+    // The payload streams out on the workers while this thread reads and
+    // checks the evidence.
+    let writer = Payload { bag: objects.clone() };
+    let (bag, payload) = {
+        let (store, sink) = (&archive.store, &mut sink);
+        let shared: &Archive = archive;
+        std::thread::scope(|s| {
+            let written = s.spawn(|| writer.write(store, sink, opts.threads, progress));
+            let bag = gather::gather(shared, items, objects, &opts.withhold, &exporter);
+            let payload = written.join().unwrap_or_else(|_| {
+                Err(Error::new(ErrorKind::Io, "the payload writer stopped unexpectedly"))
+            });
+            (bag, payload)
+        })
+    };
+    let written = bag.and_then(|bag| payload.map(|p| (bag, p))).and_then(|(bag, payload)| {
+        let seal =
+            Seal { bag: &bag, exporter: &exporter, key: opts.key, spool_dir: sink.spool_dir() };
+        let sealed = seal.seal(archive, &mut sink, &payload)?;
+        Ok((sealed, payload, bag))
+    });
+    let (sealed, payload, bag) = match written {
         Ok(x) => x,
         Err(e) => {
             sink.abandon();

@@ -3,7 +3,9 @@
 //! from the manifest (embedded metadata and the collector's claims), an
 //! analyst's location claim that is flagged and then corrected, a
 //! custody-log checkpoint kept outside the archive and an inclusion proof
-//! checked offline, the audit. Each step carries its equivalent CLI command
+//! checked offline, the audit, an evidence bag exported, verified offline
+//! with the keys pinned, and imported into a partner's archive that then
+//! audits clean. Each step carries its equivalent CLI command
 //! and a one-paragraph result (the narration is the binary's, not the
 //! library's). The last steps flip one byte of a stored object in the
 //! scratch copy (`flip_byte`, the only write outside the library) and show
@@ -20,10 +22,13 @@ use custody::claim::fields::Fields;
 use custody::claim::{Basis, Kind};
 use custody::commands::audit::{AuditOptions, audit};
 use custody::commands::claim::{ClaimOptions, ClaimReport, claim};
+use custody::commands::export::{BagFormat, ExportOptions, export};
+use custody::commands::import::{ImportOptions, import};
 use custody::commands::ingest::{IngestOptions, Outcome, ingest};
 use custody::commands::inspect::{ItemView, cat, list, show};
 use custody::commands::keys::{KeyAddOptions, KeyNewOptions, key_add, key_new};
 use custody::commands::proof::{ProveTarget, checkpoint, prove, verify_proof};
+use custody::commands::verify::{VerifyOptions, verify};
 use custody::crypto::keyfile;
 use custody::{Archive, Code, Error, ErrorKind, InitOptions, Progress, Result, SystemClock};
 
@@ -54,8 +59,9 @@ pub struct DemoReport {
     /// The steps, in order.
     pub steps: Vec<DemoStep>,
     /// True when every file went in with its claims, the far location was
-    /// flagged and its correction cleared the flag, the first audit was clean
-    /// and the second caught exactly the corrupted object.
+    /// flagged and its correction cleared the flag, the first audit was clean,
+    /// the bag verified and imported into an archive that audits clean, and
+    /// the second audit caught exactly the corrupted object.
     pub passed: bool,
 }
 
@@ -90,6 +96,7 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     let first = d.list()?;
     let (has_embedded, flag_works, copy_ok) = d.claims(&first)?;
     let (clean, proof_ok) = d.audit_and_prove(&first, &opts.workdir)?;
+    let bag_ok = d.bag(&opts.workdir)?;
     let caught_it = d.corrupt(&first)?;
     Ok(DemoReport {
         archive: d.archive.root().to_owned(),
@@ -100,7 +107,8 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
             && copy_ok
             && has_embedded
             && flag_works
-            && proof_ok,
+            && proof_ok
+            && bag_ok,
     })
 }
 
@@ -393,6 +401,104 @@ impl Demo<'_> {
             },
         );
         Ok((clean.is_clean(), checked.valid))
+    }
+
+    /// Export every item as a zip bag, verify it offline with the keys a
+    /// recipient is given, and import it into a partner's new archive,
+    /// which then audits clean; true when all three hold.
+    fn bag(&mut self, workdir: &Path) -> Result<bool> {
+        let a = self.a.clone();
+        let out = workdir.join("aleppo-2024-bag.zip");
+        let opts = ExportOptions {
+            out: out.clone(),
+            refs: Vec::new(),
+            all: true,
+            list: None,
+            format: BagFormat::Zip,
+            key: &self.key,
+            withhold: Vec::new(),
+            threads: 0,
+        };
+        let r = export(&mut self.archive, &opts, self.progress)?;
+        self.step(
+            "export every item as a self-verifying BagIt bag",
+            format!("custody export {a} --all --format zip --out {} --key {}", out.display(), self.key_path.display()),
+            format!(
+                "{} items, {} objects, {} signed records, {} custody events with inclusion proofs against a checkpoint of size {}; \
+                 the recipient pins the log verifier key {} and the exporter's public key",
+                r.items, r.objects, r.records, r.events, r.checkpoint_size, r.log_vkey
+            ),
+        );
+        let public = self.key_path.with_extension("key.pub");
+        let v = VerifyOptions {
+            bag: out.clone(),
+            vkey: Some(r.log_vkey.clone()),
+            trust_keys: vec![public.clone()],
+            trust_bag_keys: false,
+            threads: 0,
+        };
+        let checked = verify(&v)?;
+        self.step(
+            "verify the bag offline, as its recipient would (no archive needed)",
+            format!(
+                "custody verify {} --vkey '{}' --trust-key {}",
+                out.display(),
+                r.log_vkey,
+                public.display()
+            ),
+            format!(
+                "{} payload files: {} findings{}",
+                checked.payload_files,
+                checked.findings.len(),
+                if checked.holds() { "; the bag holds" } else { "" }
+            ),
+        );
+        let partner = workdir.join("partner-archive");
+        let mut b = Archive::init(
+            &InitOptions { root: partner.clone(), name: "Partner archive (demo)".into() },
+            Box::new(SystemClock),
+        )?;
+        let pkey_path = workdir.join("partner-archivist.key");
+        let pk = key_new(
+            &KeyNewOptions {
+                name: "Partner Archivist".into(),
+                out: pkey_path.clone(),
+                passphrase: None,
+            },
+            custody::Clock::now(&SystemClock),
+        )?;
+        key_add(&mut b, &KeyAddOptions { file: pk.public_file.clone(), owner: None })?;
+        let (_, pkey) = keyfile::load_secret(&pkey_path, None)?;
+        let io = ImportOptions {
+            bag: out.clone(),
+            key: &pkey,
+            vkey: v.vkey.clone(),
+            trust_keys: v.trust_keys.clone(),
+            trust_bag_keys: false,
+            threads: 0,
+        };
+        let imported = import(&mut b, &io)?;
+        let partner_audit = audit(&mut b, &AuditOptions::default(), self.progress)?;
+        self.step(
+            "import it into a partner's archive (a transfer of custody), which then audits clean",
+            format!(
+                "custody import --archive {} {} --vkey '…' --trust-key {} --key {} && custody audit --archive {}",
+                partner.display(),
+                out.display(),
+                public.display(),
+                pkey_path.display(),
+                partner.display()
+            ),
+            format!(
+                "{} of the sender's items and {} claims kept with their original signatures, {} received as the partner's own items, transfer event {}; audit: {} findings",
+                imported.sender_items,
+                imported.sender_claims,
+                imported.received_items.len(),
+                imported.transfer_event.map(|e| e.to_string()).unwrap_or_default(),
+                partner_audit.findings.len()
+            ),
+        );
+        Ok(checked.holds() && imported.imported && partner_audit.is_clean())
     }
 
     /// Flip one byte in the middle of the photo's stored file and audit

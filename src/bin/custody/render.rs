@@ -436,8 +436,9 @@ pub fn demo(r: &DemoReport) -> String {
         "\n{}\nscratch archive: {}",
         if r.passed {
             "demo passed: claims signed and verified, the far location flagged and then corrected, \
-             a log inclusion proof verified offline, the audit clean, then the deliberately \
-             corrupted object caught"
+             a log inclusion proof verified offline, the audit clean, a bag exported, verified \
+             offline and imported into a partner archive that audits clean, then the \
+             deliberately corrupted object caught"
         } else {
             "DEMO FAILED: see the steps above"
         },

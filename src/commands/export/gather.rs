@@ -6,7 +6,7 @@
 //!
 //! Must not: write anything; let a record that does not verify through.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::archive::Archive;
 use crate::audit::claims::{ClaimContext, check_claim};
@@ -16,8 +16,8 @@ use crate::bundle::layout;
 use crate::bundle::readme::ReadmeItem;
 use crate::claim::review::Supersessions;
 use crate::claim::{Basis, Kind};
-use crate::commands::history::history;
 use crate::commands::inspect::claims_of;
+use crate::custody_log::Event;
 use crate::db::{ClaimRow, ItemRow, KeyRow, ObjectRow, Reader};
 use crate::error::{Error, ErrorKind, Result};
 use crate::text::lossy;
@@ -47,6 +47,12 @@ pub(super) struct Gathered {
     pub key_archive: HashMap<String, String>,
     /// Custody events in the bag, by reference: their log indexes.
     pub events: BTreeMap<String, Vec<u64>>,
+    /// Each event of the bag, by log index (as the log holds it).
+    pub logged: BTreeMap<u64, Event>,
+    /// The claims of each object (indexes into `claims`).
+    pub claims_by_object: HashMap<String, Vec<usize>>,
+    /// The UUIDs of the exported items.
+    pub exported: HashSet<String>,
     /// Each object's payload path.
     pub names: HashMap<String, String>,
     /// What the READMEs tell of each item.
@@ -62,12 +68,13 @@ impl Gathered {
     /// The claims in the bag told with an item: those made with it, and
     /// those about its object made with no exported item.
     pub fn claims_of(&self, it: &ItemRow) -> Vec<BagClaim> {
-        let exported: BTreeSet<&str> = self.items.iter().map(|i| i.item_uuid.as_str()).collect();
-        self.claims
+        let of_object =
+            self.claims_by_object.get(&it.blake3).map(Vec::as_slice).unwrap_or_default();
+        of_object
             .iter()
-            .filter(|(c, _)| c.blake3 == it.blake3)
+            .map(|i| &self.claims[*i])
             .filter(|(c, _)| match c.item_uuid.as_deref() {
-                Some(u) => u == it.item_uuid || !exported.contains(u),
+                Some(u) => u == it.item_uuid || !self.exported.contains(u),
                 None => true,
             })
             .map(|(c, line)| BagClaim {
@@ -97,11 +104,39 @@ impl Gathered {
     }
 }
 
+/// The objects of the items, and each one's payload path (the first step:
+/// the payload can be written from these while the rest is gathered).
+pub(super) fn objects(archive: &Archive, items: &[ItemRow]) -> Result<Objects> {
+    let q = archive.db.read();
+    let mut objects = BTreeMap::new();
+    let mut firsts = Vec::new();
+    for it in items {
+        if objects.contains_key(&it.blake3) {
+            continue;
+        }
+        let o = q.object(&it.blake3)?.ok_or_else(|| {
+            Error::new(ErrorKind::Integrity, format!("item {} names no object row", it.id))
+                .hint("run `custody audit`")
+        })?;
+        firsts.push((it.blake3.clone(), lossy(&it.original_name)));
+        objects.insert(it.blake3.clone(), o);
+    }
+    Ok(Objects { names: layout::payload_names(&firsts), objects })
+}
+
+/// The objects of a bag and their payload paths.
+#[derive(Clone)]
+pub(super) struct Objects {
+    pub objects: BTreeMap<String, ObjectRow>,
+    pub names: HashMap<String, String>,
+}
+
 /// Read every record, claim, key and event the bag will carry, and check
 /// each as the audit does: nothing that does not verify is exported.
 pub(super) fn gather(
     archive: &Archive,
     items: Vec<ItemRow>,
+    objects: Objects,
     withhold: &[Kind],
     exporter: &str,
 ) -> Result<Gathered> {
@@ -116,7 +151,7 @@ pub(super) fn gather(
         archive_id: identity.archive_id,
         archive_name: identity.name,
         items: Vec::new(),
-        objects: BTreeMap::new(),
+        objects: objects.objects,
         records: Vec::new(),
         item_record: HashMap::new(),
         claims: Vec::new(),
@@ -125,34 +160,28 @@ pub(super) fn gather(
         keys: Vec::new(),
         key_archive: HashMap::new(),
         events: BTreeMap::new(),
-        names: HashMap::new(),
+        logged: BTreeMap::new(),
+        claims_by_object: HashMap::new(),
+        exported: HashSet::new(),
+        names: objects.names,
         readme: Vec::new(),
     };
     for it in &items {
-        let o = q.object(&it.blake3)?.ok_or_else(|| {
-            Error::new(ErrorKind::Integrity, format!("item {} names no object row", it.id))
-                .hint("run `custody audit`")
-        })?;
+        let o = g.objects.get(&it.blake3);
         let rec = q.record(it.record_id)?;
-        if let Some(f) = check_item(it, rec.as_ref(), Some(&o), &keys, &g.archive_id).first() {
+        if let Some(f) = check_item(it, rec.as_ref(), o, &keys, &g.archive_id).first() {
             return Err(unverifiable(format!("item {}", it.id), f));
         }
         g.item_record.insert(it.id, g.records.len());
         g.records.push(rec.map(|r| r.envelope).unwrap_or_default());
-        g.objects.entry(it.blake3.clone()).or_insert(o);
     }
+    g.exported = items.iter().map(|i| i.item_uuid.clone()).collect();
     g.items = items;
     gather_claims(&q, &mut g, &keys, withhold)?;
+    for (i, (c, _)) in g.claims.iter().enumerate() {
+        g.claims_by_object.entry(c.blake3.clone()).or_default().push(i);
+    }
     gather_keys_and_events(&q, &mut g, &keys)?;
-    let firsts: Vec<(String, String)> = g
-        .objects
-        .keys()
-        .map(|b| {
-            let first = g.items.iter().find(|i| &i.blake3 == b);
-            (b.clone(), first.map(|i| lossy(&i.original_name)).unwrap_or_default())
-        })
-        .collect();
-    g.names = layout::payload_names(&firsts);
     g.readme = readme_items(archive, &g, &keys)?;
     Ok(g)
 }
@@ -232,6 +261,22 @@ fn gather_keys_and_events(q: &Reader<'_>, g: &mut Gathered, keys: &Keys) -> Resu
         g.key_archive.insert(k.clone(), keys.archive_of(k, &g.archive_id).to_owned());
         refs.push(format!("key:{k}"));
     }
+    leaves_about(q, g, refs)?;
+    for idx in g.event_indexes() {
+        let leaf = q.log_leaf(idx)?.and_then(|l| Event::parse(&l.event).ok()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Integrity,
+                format!("custody log event {idx} is missing or malformed"),
+            )
+            .hint("run `custody audit`")
+        })?;
+        g.logged.insert(idx, leaf);
+    }
+    Ok(())
+}
+
+/// The log indexes of the events about each reference.
+fn leaves_about(q: &Reader<'_>, g: &mut Gathered, refs: Vec<String>) -> Result<()> {
     for r in refs {
         let leaves: Vec<u64> = q
             .log_leaves_about(&r, "")?
@@ -249,9 +294,13 @@ fn gather_keys_and_events(q: &Reader<'_>, g: &mut Gathered, keys: &Keys) -> Resu
 fn readme_items(archive: &Archive, g: &Gathered, keys: &Keys) -> Result<Vec<ReadmeItem>> {
     let owner = |k: &str| format!("{} ({k})", keys.owners.get(k).map_or("?", String::as_str));
     let mut out = Vec::new();
+    let mut viewed = HashMap::new();
     for it in &g.items {
         let in_bag: BTreeSet<i64> = g.claims_of(it).iter().map(|c| c.claim).collect();
-        let (views, discrepancies) = claims_of(archive, &it.blake3)?;
+        if !viewed.contains_key(&it.blake3) {
+            viewed.insert(it.blake3.clone(), claims_of(archive, &it.blake3)?);
+        }
+        let (views, discrepancies) = &viewed[&it.blake3];
         let claims = views
             .iter()
             .filter(|v| in_bag.contains(&v.claim))
@@ -276,21 +325,14 @@ fn readme_items(archive: &Archive, g: &Gathered, keys: &Keys) -> Result<Vec<Read
             .filter(|d| d.claims.iter().all(|c| in_bag.contains(c)))
             .map(|d| format!("{} (claims {:?}): {}", d.rule, d.claims, d.message))
             .collect();
-        let shown: BTreeSet<u64> = g.events_of(it).into_iter().collect();
-        let timeline = history(archive, Some(&it.id.to_string()))?
-            .events
+        let timeline = g
+            .events_of(it)
             .into_iter()
-            .filter(|e| shown.contains(&e.index))
-            .filter_map(|e| {
-                let ev = e.event?;
-                let by = e.actor_name.or(ev.actor).map(|a| format!(" by {a}")).unwrap_or_default();
-                Some(format!(
-                    "event {}: {} {} {}{by}",
-                    e.index,
-                    ev.time,
-                    ev.kind.name(),
-                    ev.reference
-                ))
+            .filter_map(|i| g.logged.get(&i).map(|e| (i, e)))
+            .map(|(i, e)| {
+                let by =
+                    e.actor.as_deref().map(|a| format!(" by {}", owner(a))).unwrap_or_default();
+                format!("event {i}: {} {} {}{by}", e.time, e.kind.name(), e.reference)
             })
             .collect();
         let object = &g.objects[&it.blake3];
