@@ -1,6 +1,6 @@
 //! The bad-input catalogue: every command given inputs it must refuse —
 //! files, manifest rows, coordinates, timestamps, keys, passphrases,
-//! checkpoints, proofs, references. Each case names its expected exit code
+//! checkpoints, proofs, references, bags. Each case names its expected exit code
 //! and a fragment of its message, and the archive's logical content (every
 //! object file's bytes, and a dump of every table; not the SQLite files'
 //! bytes, which reads change) must be identical before and after.
@@ -127,6 +127,14 @@ impl Setup {
         std::fs::copy(&s.ta.key, &loose).unwrap();
         std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::create_dir(s.files.join("not-empty")).unwrap();
+        s.write("truncated.zip", b"PK\x03\x04\x14\x00\x00\x00\x08\x00 truncated");
+        let w = custody::crypto::SecretKey::from_seed(&[5; 32]);
+        let wv = custody::custody_log::note::vkey(
+            "witness.example/w",
+            custody::custody_log::note::ALG_COSIGNATURE_V1,
+            &w.public(),
+        );
+        s.write("witness.vkey", wv.as_bytes());
         s.write("not-empty/x", b"x");
         s
     }
@@ -542,6 +550,77 @@ fn cases(s: &Setup) -> Vec<Case> {
             2,
             "--vkey",
         ),
+        // bags
+        case(
+            "export nothing",
+            &["export", "--key", &key, "--out", &f("bag-a"), "--list", &f("empty")],
+            2,
+            "nothing to export",
+        ),
+        case(
+            "export over a file",
+            &["export", "1", "--key", &key, "--out", &f("garbage")],
+            2,
+            "already exists",
+        ),
+        case(
+            "export an unknown item",
+            &["export", "999", "--key", &key, "--out", &f("bag-b")],
+            2,
+            "no item",
+        ),
+        case(
+            "export a missing list",
+            &["export", "--list", &f("nope.txt"), "--key", &key, "--out", &f("bag-c")],
+            2,
+            "cannot read the list",
+        ),
+        case(
+            "export an unknown format",
+            &["export", "1", "--format", "rar", "--key", &key, "--out", &f("bag-d")],
+            2,
+            "rar",
+        ),
+        case(
+            "export withholding an unknown kind",
+            &["export", "1", "--withhold", "gps", "--key", &key, "--out", &f("bag-e")],
+            2,
+            "gps",
+        ),
+        case(
+            "export with an unregistered key",
+            &["export", "1", "--key", &f("other.key"), "--out", &f("bag-f")],
+            2,
+            "not registered",
+        ),
+        case("verify a missing bag", &["verify", &f("no-bag")], 2, "cannot read the bag"),
+        case("verify a file that is no bag", &["verify", &f("garbage")], 2, "is not a bag"),
+        case("verify a truncated zip", &["verify", &f("truncated.zip")], 2, "not a readable zip"),
+        case(
+            "verify with a malformed --vkey",
+            &["verify", &f("not-empty"), "--vkey", "a+b+c"],
+            2,
+            "--vkey",
+        ),
+        case(
+            "verify with a witness key as --vkey",
+            &["verify", &f("not-empty"), "--vkey", &f("witness.vkey")],
+            2,
+            "witness (cosigner) key",
+        ),
+        case(
+            "verify trusting a file that is no key",
+            &["verify", &f("not-empty"), "--trust-key", &f("garbage")],
+            2,
+            "is not a public key file",
+        ),
+        case(
+            "import a file that is no bag",
+            &["import", &f("garbage"), "--key", &key],
+            2,
+            "is not a bag",
+        ),
+        case("import without a key", &["import", &f("not-empty")], 2, "import needs a signing key"),
         // the archive itself
         case(
             "an archive that is a file",

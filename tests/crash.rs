@@ -84,9 +84,10 @@ fn campaign_kills() -> usize {
 }
 
 /// SIGKILL at pseudo-random moments during every command that writes
-/// besides ingest — claim, checkpoint, audit, key revoke, witness add —
-/// and after each kill: the audit is clean, and the interrupted command,
-/// run again, completes (exit 0).
+/// besides ingest — claim, checkpoint, audit, key revoke, witness add,
+/// export, import — and after each kill: the audit is clean, no bag is at
+/// an export's destination unless it is complete and holds, and the
+/// interrupted command, run again, completes (exit 0).
 #[test]
 fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
     let ta = TestArchive::new();
@@ -124,6 +125,22 @@ fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
         .lines()
         .find_map(|l| l.strip_prefix("witness verifier key: ").map(str::to_owned))
         .unwrap();
+    // A bag from another archive, for `import`.
+    let other = TestArchive::new();
+    let odir = other.input("in");
+    for i in 0..3u64 {
+        std::fs::write(odir.join(format!("o{i}.bin")), noise(300_000, 7 * i + 3)).unwrap();
+    }
+    assert_eq!(other.ingest(&[&odir]).0, 0);
+    let incoming = ta.dir.path().join("incoming.zip");
+    other
+        .cmd()
+        .args(["export", "--all", "--format", "zip", "--key"])
+        .arg(&other.key)
+        .arg("--out")
+        .arg(&incoming)
+        .assert()
+        .success();
     let mut seed = 0xc0ffee_u64;
     let mut rand = move |n: u64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -134,7 +151,10 @@ fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
     let mut per_command = std::collections::BTreeMap::<&str, usize>::new();
     for k in 0..kills {
         let mut args: Vec<String> = Vec::new();
-        let which = ["claim", "checkpoint", "audit", "key revoke", "witness add"][k % 5];
+        let commands =
+            ["claim", "checkpoint", "audit", "key revoke", "witness add", "export", "import"];
+        let which = commands[k % commands.len()];
+        let bag = ta.dir.path().join(format!("bag{k}"));
         match which {
             "claim" => {
                 let lat = format!("36.{}", 1000 + rand(8000));
@@ -165,6 +185,17 @@ fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
                 let keyid = v["key"]["keyid"].as_str().unwrap().to_owned();
                 args.extend(["key", "revoke", &keyid, "--reason", "crash test"].map(String::from));
             }
+            "export" => {
+                args.extend(["export", "--all", "--key"].map(String::from));
+                args.push(ta.key.display().to_string());
+                args.push("--out".into());
+                args.push(bag.display().to_string());
+            }
+            "import" => {
+                args.extend(["import", "--trust-bag-keys", "--key"].map(String::from));
+                args.push(ta.key.display().to_string());
+                args.push(incoming.display().to_string());
+            }
             _ => {
                 args.extend(["witness", "add"].map(String::from));
                 args.push(cosigned.display().to_string());
@@ -188,6 +219,12 @@ fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
         let _ = child.wait();
         let (code, report) = ta.audit(&[]);
         assert_eq!(code, 0, "kill {k} during {which}: {:?}", findings(&report));
+        if which == "export" && bag.exists() {
+            // It finished before the kill: a complete bag that holds.
+            let v = custody().arg("verify").arg(&bag).arg("--trust-bag-keys").output().unwrap();
+            assert!(v.status.success(), "kill {k}: the bag left behind does not hold");
+            continue;
+        }
         let rerun = std::process::Command::new(&bin)
             .arg("--archive")
             .arg(&ta.root)

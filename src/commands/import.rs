@@ -30,6 +30,7 @@ use crate::bundle::verify::{Checked, VerifyOptions, VerifyReport, verify_bag};
 use crate::crypto::SecretKey;
 use crate::custody_log::sha256_hex;
 use crate::error::Result;
+pub use records::Added;
 use records::Incoming;
 
 /// Options for `import`.
@@ -65,20 +66,9 @@ pub struct ImportReport {
     pub sender_archive: Option<String>,
     /// `signed` (a custody bag) or `fixity-only` (a plain bag).
     pub proven: String,
-    /// Objects new to this archive.
-    pub new_objects: u64,
-    /// The sender's items recorded with their own ingest records.
-    pub sender_items: u64,
-    /// The sender's claims recorded.
-    pub sender_claims: u64,
-    /// Keys registered (foreign).
-    pub keys_registered: u64,
-    /// Revocations recorded.
-    pub revocations: u64,
-    /// This archive's new items, one per payload file received.
-    pub received_items: Vec<i64>,
-    /// The transfer's custody event.
-    pub transfer_event: Option<u64>,
+    /// What was added (nothing unless `imported`).
+    #[serde(flatten)]
+    pub added: Added,
 }
 
 /// Import a bag.
@@ -99,13 +89,7 @@ pub fn import(archive: &mut Archive, opts: &ImportOptions<'_>) -> Result<ImportR
         sender_archive,
         imported: false,
         already_imported: false,
-        new_objects: 0,
-        sender_items: 0,
-        sender_claims: 0,
-        keys_registered: 0,
-        revocations: 0,
-        received_items: Vec::new(),
-        transfer_event: None,
+        added: Added::default(),
         verification,
     };
     if !report.verification.holds() {
@@ -122,7 +106,7 @@ pub fn import(archive: &mut Archive, opts: &ImportOptions<'_>) -> Result<ImportR
         sender: report.sender_archive.as_deref(),
         proven: &report.proven,
     };
-    let recorded =
+    report.added =
         match records::record(archive, &checked, &objects, opts.key, &receiver, &incoming) {
             Ok(r) => r,
             Err(e) => {
@@ -130,13 +114,6 @@ pub fn import(archive: &mut Archive, opts: &ImportOptions<'_>) -> Result<ImportR
                 return Err(e);
             }
         };
-    report.new_objects = recorded.new_objects;
-    report.sender_items = recorded.sender_items;
-    report.sender_claims = recorded.sender_claims;
-    report.keys_registered = recorded.keys_registered;
-    report.revocations = recorded.revocations;
-    report.received_items = recorded.received_items;
-    report.transfer_event = Some(recorded.transfer_event);
     report.imported = true;
     Ok(report)
 }

@@ -491,10 +491,10 @@ impl Demo<'_> {
             ),
             format!(
                 "{} of the sender's items and {} claims kept with their original signatures, {} received as the partner's own items, transfer event {}; audit: {} findings",
-                imported.sender_items,
-                imported.sender_claims,
-                imported.received_items.len(),
-                imported.transfer_event.map(|e| e.to_string()).unwrap_or_default(),
+                imported.added.sender_items,
+                imported.added.sender_claims,
+                imported.added.received_items.len(),
+                imported.added.transfer_event.map(|e| e.to_string()).unwrap_or_default(),
                 partner_audit.findings.len()
             ),
         );

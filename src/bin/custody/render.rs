@@ -630,13 +630,13 @@ pub fn import(r: &ImportReport) -> String {
         "imported bag {} ({}): {} new object(s), {} item(s) and {} claim(s) of the sender, {} key(s) registered, {} revocation(s); received as item(s) {}; transfer event {}",
         clean(&r.bag_id),
         if r.proven == "signed" { "signatures and custody proven" } else { "ONLY FIXITY PROVEN" },
-        r.new_objects,
-        r.sender_items,
-        r.sender_claims,
-        r.keys_registered,
-        r.revocations,
-        r.received_items.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
-        r.transfer_event.map(|e| e.to_string()).unwrap_or_default()
+        r.added.new_objects,
+        r.added.sender_items,
+        r.added.sender_claims,
+        r.added.keys_registered,
+        r.added.revocations,
+        r.added.received_items.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+        r.added.transfer_event.map(|e| e.to_string()).unwrap_or_default()
     );
     s
 }

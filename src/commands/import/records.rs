@@ -40,16 +40,23 @@ pub(super) struct Incoming<'a> {
     pub proven: &'a str,
 }
 
-/// What the import recorded.
-#[derive(Default)]
-pub(super) struct Recorded {
+/// What an import added.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Added {
+    /// Objects new to this archive.
     pub new_objects: u64,
+    /// The sender's items recorded with their own ingest records.
     pub sender_items: u64,
+    /// The sender's claims recorded.
     pub sender_claims: u64,
+    /// Keys registered (foreign).
     pub keys_registered: u64,
+    /// Revocations recorded.
     pub revocations: u64,
+    /// This archive's new items, one per payload file received.
     pub received_items: Vec<i64>,
-    pub transfer_event: u64,
+    /// The transfer's custody event.
+    pub transfer_event: Option<u64>,
 }
 
 /// Record the import (see the module header).
@@ -60,8 +67,8 @@ pub(super) fn record(
     key: &SecretKey,
     receiver: &str,
     incoming: &Incoming<'_>,
-) -> Result<Recorded> {
-    let mut report = Recorded::default();
+) -> Result<Added> {
+    let mut report = Added::default();
     let now = archive.now();
     let archive_id = archive.identity()?.archive_id;
     let tx = archive.db.tx()?;
@@ -107,18 +114,13 @@ pub(super) fn record(
         report.received_items.push(item);
         received.push((uuid, path.clone(), r.digest.clone()));
     }
-    report.transfer_event = transfer(&tx, &signer, checked, &received, incoming)?;
+    report.transfer_event = Some(transfer(&tx, &signer, checked, &received, incoming)?);
     tx.commit()?;
     Ok(report)
 }
 
 /// The keys, items, claims and revocations the sender's bag brings.
-fn sender_records(
-    tx: &Tx<'_>,
-    c: &CheckedEvidence,
-    now: &str,
-    report: &mut Recorded,
-) -> Result<()> {
+fn sender_records(tx: &Tx<'_>, c: &CheckedEvidence, now: &str, report: &mut Added) -> Result<()> {
     let q = tx.read();
     let known: BTreeSet<String> = q.keys()?.into_iter().map(|k| k.keyid).collect();
     for k in &c.ev.keys.keys {
