@@ -141,7 +141,9 @@ fn venv_python(args: &[&str], dir: &Path) -> std::process::Output {
 fn extract(bag: &Path, into: &Path) -> PathBuf {
     let script = "import sys, zipfile, tarfile\n\
         p, d = sys.argv[1], sys.argv[2]\n\
-        (zipfile.ZipFile(p).extractall(d) if p.endswith('.zip') else tarfile.open(p).extractall(d, filter='data'))\n";
+        if p.endswith('.zip'): zipfile.ZipFile(p).extractall(d)\n\
+        elif hasattr(tarfile, 'data_filter'): tarfile.open(p).extractall(d, filter='data')\n\
+        else: tarfile.open(p).extractall(d)\n";
     let o = venv_python(&["-c", script, bag.to_str().unwrap(), into.to_str().unwrap()], into);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut dirs: Vec<PathBuf> =

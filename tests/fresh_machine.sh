@@ -16,8 +16,12 @@ cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
 mkdir -p "$root/opt/rustup" "$root/opt/cargo/bin" "$root/proc" "$root/dev" "$root/sys"
 cleanup() {
     for m in opt/rustup proc dev sys; do umount -l "$root/$m" 2> /dev/null || true; done
+    umount -l "$root" 2> /dev/null || true
 }
 trap cleanup EXIT
+# The root a machine boots is a mount point (what `unshare -m` changes the
+# propagation of); a chroot's is one only when bound onto itself.
+mount --bind "$root" "$root"
 mount --bind "$rustup_home" "$root/opt/rustup"
 mount -o remount,ro,bind "$root/opt/rustup"
 cp -a "$cargo_bin"/. "$root/opt/cargo/bin/"
