@@ -58,11 +58,13 @@ pub struct ArchiveLock(#[allow(dead_code)] Option<File>);
 /// once and atomically with the new tables (never later: an empty log on a
 /// schema-3 archive is evidence of deletion, which the audit reports); an
 /// archive from before owned key registrations (schema 4) gets one event
-/// naming each key's owner.
-fn data_migrations(tx: &crate::db::Tx<'_>, version: i64) -> Result<()> {
+/// naming each key's owner; one from before the search indexes (schema 6)
+/// is indexed from its envelopes and stored objects.
+fn data_migrations(tx: &crate::db::Tx<'_>, version: i64, store: &Store) -> Result<()> {
     match version {
         3 => crate::custody_log::backfill(tx).map(drop),
         4 => crate::custody_log::own_keys(tx).map(drop),
+        6 => crate::search::index::reindex(tx, store).map(drop),
         _ => Ok(()),
     }
 }
@@ -106,7 +108,7 @@ impl Archive {
             Err(e) => return Err(Error::io("cannot read directory", root, e)),
         }
         let store = Store::create(root)?;
-        let mut db = Db::create(&root.join(DB_FILE), &data_migrations)?;
+        let mut db = Db::create(&root.join(DB_FILE), &|tx, v| data_migrations(tx, v, &store))?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = rfc3339(clock.now());
         let tx = db.tx()?;
@@ -143,9 +145,10 @@ impl Archive {
         // Read-only: a read-only mount, or files this user may not write.
         let writable = |p: &Path| rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok();
         let read_only = !writable(root) || !writable(&db_path);
-        let db = Db::open(&db_path, &data_migrations, read_only)?;
+        let store = Store::at(root);
+        let db = Db::open(&db_path, &|tx, v| data_migrations(tx, v, &store), read_only)?;
         db.read().identity()?;
-        Ok(Archive { root: root.to_owned(), db, store: Store::at(root), clock })
+        Ok(Archive { root: root.to_owned(), db, store, clock })
     }
 
     /// The archive directory.

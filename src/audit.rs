@@ -1,7 +1,8 @@
 //! The audit's checks, one module per thing checked: `objects` (stored
 //! bytes and the store's listing), `items` (items and records), `claims`,
 //! `custody_log` (leaves, coverage, nodes, checkpoints, cosignatures,
-//! `--against`), `runs` (the columns that steer the audit itself), over
+//! `--against`), `runs` (the columns that steer the audit itself), `search` (the
+//! derived search indexes), over
 //! the rows `rows` holds in memory. Each returns
 //! findings (data); the `audit` verb in `commands::audit` runs them and
 //! records the result.
@@ -15,3 +16,4 @@ pub mod items;
 pub mod objects;
 pub mod rows;
 pub mod runs;
+pub mod search;

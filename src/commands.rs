@@ -5,6 +5,7 @@
 //! imported by anything but the binary (tests/tidy.rs checks the arrows).
 
 pub mod audit;
+pub mod bulk;
 pub mod claim;
 pub mod export;
 pub mod history;
@@ -13,5 +14,6 @@ pub mod ingest;
 pub mod inspect;
 pub mod keys;
 pub mod proof;
+pub mod search;
 pub mod verify;
 pub mod witness;

@@ -6,6 +6,7 @@
 //! Must not: touch the object store, sign or verify anything.
 
 pub mod migrate;
+pub mod search;
 
 use std::path::Path;
 

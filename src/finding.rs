@@ -111,6 +111,9 @@ pub enum Code {
     /// A witness cosignature or the consistency proof from the witnessed
     /// checkpoint does not verify.
     BagWitness,
+    /// A search index row missing, edited or left over (derived data:
+    /// `custody reindex` rebuilds it; no evidence is damaged).
+    IndexMismatch,
 }
 
 impl Code {
@@ -138,8 +141,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding of `code` (orphan files are warnings, everything else an
-    /// error).
+    /// A finding of `code` (orphan files and search index mismatches are
+    /// warnings, everything else an error).
     pub fn new(
         code: Code,
         subject: impl Into<String>,
@@ -147,7 +150,11 @@ impl Finding {
         message: impl Into<String>,
         repair: &str,
     ) -> Finding {
-        let severity = if code == Code::OrphanFile { Severity::Warning } else { Severity::Error };
+        let severity = if matches!(code, Code::OrphanFile | Code::IndexMismatch) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         Finding {
             severity,
             code,

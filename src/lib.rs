@@ -37,6 +37,7 @@ mod manifest;
 mod media;
 mod metadata;
 mod progress;
+mod search;
 mod store;
 mod text;
 mod trust;

@@ -209,6 +209,20 @@ pub fn signed_by(bytes: &[u8], keyid: &str, key: &PublicKey) -> bool {
         .any(|s| s.keyid == keyid && B64.decode(&s.sig).is_ok_and(|sig| key.verify(&signed, &sig)))
 }
 
+/// The statement inside envelope bytes, its signature NOT checked: for
+/// derived data only (the search index repeats what the stored envelopes
+/// say; whether they are signed is the audit's question).
+pub fn unverified_statement<P: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<Statement<P>, VerifyError> {
+    let env: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let payload = B64
+        .decode(&env.payload)
+        .map_err(|_| VerifyError::Malformed("payload is not base64".into()))?;
+    serde_json::from_slice(&payload).map_err(|e| VerifyError::Malformed(e.to_string()))
+}
+
 /// Open untrusted envelope bytes: (1) parse, (2) check the payload type,
 /// (3) find a signature whose key id `lookup` knows, (4) verify it over the
 /// PAE, (5) only then parse the statement.

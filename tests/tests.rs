@@ -18,5 +18,6 @@ mod library;
 mod media;
 mod props;
 mod reliability;
+mod search;
 mod tamper;
 mod tidy;

@@ -19,6 +19,9 @@ use crate::db::ClaimRow;
 /// (Kodak's first prototype is from December 1975; the flag starts at the
 /// year's beginning to leave no room for argument).
 pub const EARLIEST_DIGITAL: OffsetDateTime = time::macros::datetime!(1975-01-01 0:00 UTC);
+/// A time after every capture: `discrepancies` asked "as of" it leaves out
+/// the rules that depend on when one asks (capture in the future).
+pub const END_OF_TIME: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
 /// Distance added to the larger accuracy radius before positions disagree.
 pub const LOCATION_SLACK_M: f64 = 1000.0;
 

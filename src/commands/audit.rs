@@ -27,6 +27,7 @@ use crate::audit::items::{check_id_gaps, check_item, check_transfers, check_unna
 use crate::audit::objects::{check_listing, check_object};
 use crate::audit::rows::{Rows, Tables};
 use crate::audit::runs::check_runs;
+use crate::audit::search::check_index;
 use crate::claim::review::Supersessions;
 use crate::crypto::PublicKey;
 use crate::custody_log::note::{Checkpoint, Note};
@@ -243,14 +244,21 @@ impl RowContext<'_> {
         let (keys, bad_keys) = Keys::load(&tables.keys);
         findings.extend(bad_keys);
         let rows = Rows::new(tables);
+        // Objects whose items or claims have findings: their index rows
+        // echo evidence that does not hold, so they are not judged again.
+        let mut tainted = std::collections::BTreeSet::new();
         for item in &tables.items {
-            findings.extend(check_item(
+            let f = check_item(
                 item,
                 rows.records.get(&item.record_id).copied(),
                 rows.objects.get(item.blake3.as_str()).copied(),
                 &keys,
                 self.archive_id,
-            ));
+            );
+            if !f.is_empty() {
+                tainted.insert(item.blake3.clone());
+            }
+            findings.extend(f);
         }
         let supersessions = Supersessions::of(&tables.claims);
         let cx = ClaimContext {
@@ -261,13 +269,27 @@ impl RowContext<'_> {
         };
         for c in &tables.claims {
             let rec = rows.records.get(&c.record_id).copied();
-            findings
-                .extend(check_claim(c, rec, rows.objects.get(c.blake3.as_str()).copied(), &cx).1);
+            let f = check_claim(c, rec, rows.objects.get(c.blake3.as_str()).copied(), &cx).1;
+            if !f.is_empty() {
+                tainted.insert(c.blake3.clone());
+            }
+            findings.extend(f);
         }
+        // A claim record whose row is gone (a deleted claim) taints its object too.
+        let claimed: std::collections::HashSet<i64> =
+            tables.claims.iter().map(|c| c.record_id).collect();
+        tainted.extend(
+            tables
+                .records
+                .iter()
+                .filter(|r| r.kind == "claim" && !claimed.contains(&r.id))
+                .map(|r| r.blake3.clone()),
+        );
         findings.extend(check_unnamed(&rows));
         findings.extend(check_runs(&tables.objects, &self.q.audit_runs()?));
         findings.extend(check_transfers(&tables.transfers, &keys));
         findings.extend(self.id_gaps(tables)?);
+        findings.extend(check_index(self.q, self.store, &tainted)?);
         let log = log_check::check(self.q, &rows, self.archive_id, log_key, against)?;
         findings.extend(log.findings);
         Ok(RowChecks {

@@ -130,6 +130,7 @@ pub fn claim(archive: &mut Archive, opts: &ClaimOptions<'_>) -> Result<ClaimRepo
         raw: BTreeMap::new(),
     };
     let id = sign_claim(&tx, &signer, &digest, &name, new)?;
+    crate::search::index::refresh(&tx, &digest.blake3)?;
     tx.commit()?;
     let (_, discrepancies) = claims_of(archive, &digest.blake3)?;
     Ok(ClaimReport {

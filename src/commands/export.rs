@@ -30,6 +30,7 @@ use crate::bundle::evidence::Withheld;
 pub use crate::bundle::sink::BagFormat;
 use crate::bundle::sink::Sink;
 use crate::claim::Kind;
+use crate::commands::search::{Filters, matching_items};
 use crate::crypto::SecretKey;
 use crate::db::ItemRow;
 use crate::error::{Error, ErrorKind, Result};
@@ -47,6 +48,8 @@ pub struct ExportOptions<'k> {
     pub all: bool,
     /// A file of references, one per line (`#` comments allowed).
     pub list: Option<PathBuf>,
+    /// Every item these search filters match (`custody search`'s).
+    pub filters: Option<Filters>,
     /// Directory, zip or tar.
     pub format: BagFormat,
     /// The exporter's key (registered, not revoked).
@@ -172,6 +175,9 @@ fn select(archive: &Archive, opts: &ExportOptions<'_>) -> Result<Vec<ItemRow>> {
     if opts.all {
         items.extend(q.items()?.into_iter().map(|i| (i.id, i)));
     }
+    if let Some(f) = &opts.filters {
+        items.extend(matching_items(archive, f)?.into_iter().map(|i| (i.id, i)));
+    }
     for r in &refs {
         match archive.resolve(r)? {
             Target::Item(i) => {
@@ -184,7 +190,7 @@ fn select(archive: &Archive, opts: &ExportOptions<'_>) -> Result<Vec<ItemRow>> {
     }
     if items.is_empty() {
         return Err(Error::new(ErrorKind::Usage, "nothing to export")
-            .hint("name items or objects, give --list FILE, or --all"));
+            .hint("name items or objects, give --list FILE, --all, or search filters that match (--from, --near, --text, … as `custody search` takes them)"));
     }
     Ok(items.into_values().collect())
 }

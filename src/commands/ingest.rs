@@ -44,6 +44,7 @@ use crate::media;
 use crate::metadata::{self, Embedded};
 use crate::progress::{Progress, workers};
 use crate::record::{self, IngestPredicate};
+use crate::search;
 use crate::store::{Put, ReadBack, Store};
 use crate::text::{exact, lossy};
 
@@ -233,6 +234,8 @@ struct Stored {
     media_type: String,
     put: Put,
     embedded: Embedded,
+    /// Its visible text, when it is a text object.
+    text: Option<String>,
 }
 
 /// Ingest files and folders into the archive.
@@ -545,6 +548,7 @@ fn record_file(
     let collector = &ctx.collector[ctx.jobs[i].claims];
     report.metadata_problems = st.embedded.problems.clone();
     (report.claims, report.corrections) = claims.record(tx, st.embedded, collector)?;
+    search::index::object(tx, &digest.blake3, || st.text)?;
     Ok((i, report, st.size))
 }
 
@@ -768,7 +772,8 @@ fn store_file(
     }
     let put = store.put(staged, &id, enc)?;
     let embedded = metadata::read_object(store, &id, put.encoding, &media_type);
-    Ok(Stored { id, sha256, size, media_type, put, embedded })
+    let text = search::index::object_text(store, &id, put.encoding, &media_type);
+    Ok(Stored { id, sha256, size, media_type, put, embedded, text })
 }
 
 /// The claims one ingested file gets, signed for one item.

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_log.sql", include_str!("../../schema/0003_log.sql")),
     ("0004_key_owners.sql", include_str!("../../schema/0004_key_owners.sql")),
     ("0005_bundles.sql", include_str!("../../schema/0005_bundles.sql")),
+    ("0006_search.sql", include_str!("../../schema/0006_search.sql")),
 ];
 
 /// The schema version this binary writes.

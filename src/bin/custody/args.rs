@@ -107,3 +107,123 @@ impl Args for ClaimArgs {
         Self::augment_args(cmd)
     }
 }
+
+/// `--basis` for searches: a basis, or `any` (every current claim counts).
+pub fn basis_or_any() -> impl TypedValueParser<Value = BasisChoice> {
+    let mut values: Vec<&'static str> = <Basis as strum::VariantNames>::VARIANTS.to_vec();
+    values.push("any");
+    PossibleValuesParser::new(values).try_map(|s| {
+        if s == "any" {
+            return Ok(BasisChoice(None));
+        }
+        s.parse::<Basis>()
+            .map(|b| BasisChoice(Some(b)))
+            .map_err(|_| format!("{s:?} is not a basis"))
+    })
+}
+
+/// A basis or any.
+#[derive(Clone, Copy, Debug)]
+pub struct BasisChoice(pub Option<Basis>);
+
+/// The filters `search`, `timeline` and `export` share.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SearchArgs {
+    /// Captured from: RFC 3339, or a date (from the start of that day in --tz)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Captured to: RFC 3339, or a date (to the end of that day in --tz)
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The UTC offset dates are days in (+03:00 for Aleppo) [default: UTC]
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Which claims count for time and place [default: any current claim]
+    #[arg(long, value_parser = basis_or_any())]
+    pub basis: Option<BasisChoice>,
+    /// Within --radius of LAT,LON (degrees, WGS 84)
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+    pub near: Option<String>,
+    /// Radius for --near, in km
+    #[arg(long, value_name = "KM")]
+    pub radius: Option<f64>,
+    /// Inside the box W,S,E,N (RFC 7946 order; W > E crosses the antimeridian)
+    #[arg(long, value_name = "W,S,E,N", allow_hyphen_values = true)]
+    pub bbox: Option<String>,
+    /// Source URL, platform or account (a glob: https://t.me/chan/*)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Kind of media
+    #[arg(long = "type", value_parser = names::<custody::commands::search::MediaClass>())]
+    pub media_class: Option<custody::commands::search::MediaClass>,
+    /// Exact media type (video/mp4)
+    #[arg(long)]
+    pub media_type: Option<String>,
+    /// A description tag
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Collector: key id (8+ hex digits) or registered name
+    #[arg(long)]
+    pub collector: Option<String>,
+    /// A current verification verdict
+    #[arg(long, value_parser = names::<custody::claim::Verdict>())]
+    pub verdict: Option<custody::claim::Verdict>,
+    /// Only items whose claims disagree (a discrepancy)
+    #[arg(long)]
+    pub flagged: bool,
+    /// Ingested from (as --from)
+    #[arg(long)]
+    pub ingested_from: Option<String>,
+    /// Ingested to (as --to)
+    #[arg(long)]
+    pub ingested_to: Option<String>,
+    /// Full text: words, "phrases", prefix*, AND, OR, NOT (Arabic and Latin folded, place names in every script)
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+impl SearchArgs {
+    /// Whether any filter was given.
+    pub fn given(&self) -> bool {
+        let f = self.clone().filters();
+        f.from.is_some()
+            || f.to.is_some()
+            || f.basis.is_some()
+            || f.near.is_some()
+            || f.radius_km.is_some()
+            || f.bbox.is_some()
+            || f.source.is_some()
+            || f.media_class.is_some()
+            || f.media_type.is_some()
+            || f.tag.is_some()
+            || f.collector.is_some()
+            || f.verdict.is_some()
+            || f.flagged
+            || f.ingested_from.is_some()
+            || f.ingested_to.is_some()
+            || f.text.is_some()
+    }
+
+    /// The library's filters.
+    pub fn filters(self) -> custody::commands::search::Filters {
+        custody::commands::search::Filters {
+            from: self.from,
+            to: self.to,
+            tz: self.tz,
+            basis: self.basis.and_then(|b| b.0),
+            near: self.near,
+            radius_km: self.radius,
+            bbox: self.bbox,
+            source: self.source,
+            media_class: self.media_class,
+            media_type: self.media_type,
+            tag: self.tag,
+            collector: self.collector,
+            verdict: self.verdict,
+            flagged: self.flagged,
+            ingested_from: self.ingested_from,
+            ingested_to: self.ingested_to,
+            text: self.text,
+        }
+    }
+}

@@ -414,6 +414,7 @@ impl Demo<'_> {
             refs: Vec::new(),
             all: true,
             list: None,
+            filters: None,
             format: BagFormat::Zip,
             key: &self.key,
             withhold: Vec::new(),

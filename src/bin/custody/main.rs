@@ -12,6 +12,7 @@
 
 mod args;
 mod demo;
+mod outputs;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -28,12 +29,13 @@ use custody::commands::ingest::{IngestOptions, collector_claims, ingest};
 use custody::commands::keys::{
     KeyAddOptions, KeyNewOptions, KeyRevokeOptions, key_add, key_list, key_new, key_revoke,
 };
+use custody::commands::search::{SearchOptions, Sort, reindex, search, timeline};
 use custody::commands::verify::{VerifyOptions, verify};
 use custody::commands::{history, inspect, proof, witness};
 use custody::crypto::{SecretKey, keyfile};
 use custody::{Archive, Error, ErrorKind, InitOptions, NoProgress, Progress, SystemClock};
 
-use args::{ClaimArgs, ClaimBasis, names};
+use args::{ClaimArgs, ClaimBasis, SearchArgs, names};
 use demo::{DemoOptions, demo};
 
 #[derive(Parser)]
@@ -173,8 +175,7 @@ enum Command {
     Witness(WitnessCommand),
     /// Export items as a self-verifying BagIt bag (directory, zip or tar)
     Export {
-        /// Items or objects (number, UUID, blake3 prefix)
-        #[arg(required_unless_present_any = ["all", "list"])]
+        /// Items or objects (number, UUID, blake3 prefix); or --all, --list, or search filters
         references: Vec<String>,
         /// The bag to create (must not exist)
         #[arg(long, short)]
@@ -197,6 +198,9 @@ enum Command {
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Also every item these filters match (as `custody search` takes them)
+        #[command(flatten)]
+        filters: SearchArgs,
     },
     /// Verify a bag offline, with no archive: fixity, signatures, custody proofs
     Verify {
@@ -215,6 +219,39 @@ enum Command {
         #[arg(long, env = "CUSTODY_KEY")]
         key: Option<PathBuf>,
     },
+    /// Find items by capture time, place, source, type, tags, verdicts, flags and text
+    Search {
+        #[command(flatten)]
+        filters: SearchArgs,
+        /// Order [default: rank with --text, distance with --near, else capture time]
+        #[arg(long, value_parser = names::<Sort>())]
+        sort: Option<Sort>,
+        /// At most this many items
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Skip this many first
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// RFC 4180 CSV (columns in schema/FORMAT.md; formula cells guarded)
+        #[arg(long, conflicts_with = "geojson")]
+        csv: bool,
+        /// An RFC 7946 GeoJSON FeatureCollection of the items with a position
+        #[arg(long)]
+        geojson: bool,
+    },
+    /// The chronology of the matching items' capture (the events), with contradicting claims side by side
+    Timeline {
+        #[command(flatten)]
+        filters: SearchArgs,
+        /// At most this many items
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Skip this many first
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+    },
+    /// Rebuild the search indexes from the signed claims and stored objects
+    Reindex,
     /// Run the whole lifecycle on the sample collection in a scratch archive
     Demo {
         /// The sample collection's manifest
@@ -479,7 +516,40 @@ fn run(cli: Cli) -> Result<Output, Error> {
         c @ (Command::Export { .. } | Command::Verify { .. } | Command::Import { .. }) => {
             run_bag(c, &open)?
         }
+        c @ (Command::Search { .. } | Command::Timeline { .. } | Command::Reindex) => {
+            run_search(c, &open, cli.json)?
+        }
         Command::Demo { manifest, workdir } => run_demo(manifest, workdir)?,
+    })
+}
+
+fn run_search(c: Command, open: &Open<'_>, json: bool) -> Result<Output, Error> {
+    let text_only = |text: String| Output { text, json: serde_json::Value::Null, code: 0 };
+    Ok(match c {
+        Command::Search { filters, sort, limit, offset, csv, geojson } => {
+            let opts =
+                SearchOptions { filters: filters.filters(), sort, limit: Some(limit), offset };
+            let r = search(&open()?, &opts)?;
+            if csv {
+                text_only(outputs::csv(&r.hits))
+            } else if geojson {
+                text_only(outputs::geojson(&r.hits))
+            } else if json {
+                text_only(outputs::json_lines(&r.hits))
+            } else {
+                out(outputs::table(&r), &r, 0)
+            }
+        }
+        Command::Timeline { filters, limit, offset } => {
+            let opts = SearchOptions { filters: filters.filters(), sort: None, limit, offset };
+            let r = timeline(&open()?, &opts)?;
+            out(outputs::timeline(&r), &r, 0)
+        }
+        Command::Reindex => {
+            let r = reindex(&mut open()?)?;
+            out(outputs::reindex(&r), &r, 0)
+        }
+        _ => return Err(Error::new(ErrorKind::Usage, "not a search command")),
     })
 }
 
@@ -579,7 +649,17 @@ fn run_bag(c: Command, open: &Open<'_>) -> Result<Output, Error> {
         })
     };
     Ok(match c {
-        Command::Export { references, out: dest, all, list, format, withhold, key, threads } => {
+        Command::Export {
+            references,
+            out: dest,
+            all,
+            list,
+            format,
+            withhold,
+            key,
+            threads,
+            filters,
+        } => {
             let key = signing_key(key, "export")?;
             let format = format
                 .parse()
@@ -589,6 +669,7 @@ fn run_bag(c: Command, open: &Open<'_>) -> Result<Output, Error> {
                 refs: references,
                 all,
                 list,
+                filters: filters.given().then(|| filters.filters()),
                 format,
                 key: &key,
                 withhold,

@@ -28,6 +28,7 @@ use crate::db::{ClaimRow, NewItem, ObjectRow, TransferRow, Tx};
 use crate::error::Result;
 use crate::id::DigestSet;
 use crate::record::{self, RecordKind};
+use crate::search;
 use crate::text::quoted;
 
 /// The bag being imported, as verification named it.
@@ -115,6 +116,13 @@ pub(super) fn record(
         received.push((uuid, path.clone(), r.digest.clone()));
     }
     report.transfer_event = Some(transfer(&tx, &signer, checked, &received, incoming)?);
+    for r in objects.values() {
+        let text = || {
+            let id = r.digest.blake3.parse().ok()?;
+            search::index::object_text(&archive.store, &id, r.encoding, &r.media_type)
+        };
+        search::index::object(&tx, &r.digest.blake3, text)?;
+    }
     tx.commit()?;
     Ok(report)
 }

@@ -1,0 +1,416 @@
+//! The SQL of the search indexes (schema/0006_search.sql): replacing an
+//! object's derived rows, the candidate queries each filter runs (R*Tree
+//! boxes, indexed terms, FTS5 MATCH with bm25), and whole-table reads for
+//! the audit's comparison.
+//!
+//! Must not: decide what is indexed or what matches (`search` does; these
+//! queries return candidates).
+
+use rusqlite::params;
+
+use super::{Reader, Tx, sql_err};
+use crate::error::Result;
+
+/// A current claim as indexed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchClaimRow {
+    /// Claim number.
+    pub claim_id: i64,
+    /// Object.
+    pub blake3: String,
+    /// Kind name.
+    pub kind: String,
+    /// Basis name.
+    pub basis: String,
+    /// The signed value, as JSON.
+    pub value: String,
+    /// Capture-time window (unix seconds), approximate or not.
+    pub time: Option<(i64, i64, bool)>,
+    /// Position and accuracy radius (metres, 0 when none).
+    pub position: Option<(f64, f64, f64)>,
+}
+
+/// An indexed term of a current claim.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TermRow {
+    /// Claim number.
+    pub claim_id: i64,
+    /// Object.
+    pub blake3: String,
+    /// url, platform, account, tag or verdict.
+    pub field: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A searchable text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DocRow {
+    /// Object.
+    pub blake3: String,
+    /// The claim it comes from (`None`: the object's own text).
+    pub claim_id: Option<i64>,
+    /// The text as it is.
+    pub original: String,
+    /// Its normalised words.
+    pub body: String,
+}
+
+/// A place box row: (rtree id, min_lat, max_lat, min_lon, max_lon).
+pub type PlaceBox = (i64, f64, f64, f64, f64);
+
+fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchClaimRow> {
+    let lo: Option<i64> = r.get(5)?;
+    let hi: Option<i64> = r.get(6)?;
+    let approx: Option<i64> = r.get(7)?;
+    let lat: Option<f64> = r.get(8)?;
+    let lon: Option<f64> = r.get(9)?;
+    let acc: Option<f64> = r.get(10)?;
+    Ok(SearchClaimRow {
+        claim_id: r.get(0)?,
+        blake3: r.get(1)?,
+        kind: r.get(2)?,
+        basis: r.get(3)?,
+        value: r.get(4)?,
+        time: lo.zip(hi).map(|(lo, hi)| (lo, hi, approx.unwrap_or(0) != 0)),
+        position: lat.zip(lon).map(|(lat, lon)| (lat, lon, acc.unwrap_or(0.0))),
+    })
+}
+
+const CLAIM_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, c.value, c.t_lo, c.t_hi, \
+                          c.approximate, c.lat, c.lon, c.accuracy_m";
+
+impl Tx<'_> {
+    /// Remove every row derived from the claims of `blake3` (its own text
+    /// stays).
+    pub fn search_forget_claims(&self, blake3: &str) -> Result<()> {
+        let sql = "DELETE FROM search_times WHERE id IN (SELECT claim_id FROM search_claims WHERE blake3 = ?1);
+                   DELETE FROM search_places WHERE id / 2 IN (SELECT claim_id FROM search_claims WHERE blake3 = ?1);
+                   DELETE FROM search_text WHERE rowid IN (SELECT id FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL);
+                   DELETE FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL;
+                   DELETE FROM search_terms WHERE blake3 = ?1;
+                   DELETE FROM search_flags WHERE blake3 = ?1;
+                   DELETE FROM search_claims WHERE blake3 = ?1;";
+        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            self.0
+                .prepare_cached(stmt)
+                .and_then(|mut s| s.execute([blake3]))
+                .map_err(sql_err("cannot update the search index"))?;
+        }
+        Ok(())
+    }
+
+    /// Empty every search table (before a full reindex).
+    pub fn search_clear(&self) -> Result<()> {
+        self.0
+            .execute_batch(
+                "DELETE FROM search_times; DELETE FROM search_places; DELETE FROM search_text;
+                 DELETE FROM search_docs; DELETE FROM search_terms; DELETE FROM search_flags;
+                 DELETE FROM search_claims;",
+            )
+            .map_err(sql_err("cannot clear the search index"))
+    }
+
+    /// Index one current claim with its place boxes.
+    pub fn search_add_claim(&self, c: &SearchClaimRow, boxes: &[PlaceBox]) -> Result<()> {
+        let (lo, hi, approx) =
+            c.time.map_or((None, None, None), |(lo, hi, a)| (Some(lo), Some(hi), Some(a as i64)));
+        let (lat, lon, acc) =
+            c.position.map_or((None, None, None), |(la, lo, a)| (Some(la), Some(lo), Some(a)));
+        let err = sql_err("cannot update the search index");
+        self.0
+            .prepare_cached(
+                "INSERT INTO search_claims (claim_id, blake3, kind, basis, value, t_lo, t_hi, \
+                 approximate, lat, lon, accuracy_m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    c.claim_id, c.blake3, c.kind, c.basis, c.value, lo, hi, approx, lat, lon, acc
+                ])
+            })
+            .map_err(err)?;
+        if let Some((lo, hi, _)) = c.time {
+            self.0
+                .prepare_cached("INSERT INTO search_times (id, lo, hi) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![c.claim_id, lo as f64, hi as f64]))
+                .map_err(sql_err("cannot update the search index"))?;
+        }
+        for b in boxes {
+            self.0
+                .prepare_cached(
+                    "INSERT INTO search_places (id, min_lat, max_lat, min_lon, max_lon) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| s.execute(params![b.0, b.1, b.2, b.3, b.4]))
+                .map_err(sql_err("cannot update the search index"))?;
+        }
+        Ok(())
+    }
+
+    /// Index a term.
+    pub fn search_add_term(&self, t: &TermRow) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO search_terms (claim_id, blake3, field, value) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![t.claim_id, t.blake3, t.field, t.value]))
+            .map(drop)
+            .map_err(sql_err("cannot update the search index"))
+    }
+
+    /// Index a text.
+    pub fn search_add_doc(&self, d: &DocRow) -> Result<()> {
+        let err = sql_err("cannot update the search index");
+        self.0
+            .prepare_cached(
+                "INSERT INTO search_docs (blake3, claim_id, original) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![d.blake3, d.claim_id, d.original]))
+            .map_err(err)?;
+        let id = self.0.last_insert_rowid();
+        self.0
+            .prepare_cached("INSERT INTO search_text (rowid, body) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![id, d.body]))
+            .map(drop)
+            .map_err(sql_err("cannot update the search index"))
+    }
+
+    /// Record an object's discrepancy rules.
+    pub fn search_set_flags(&self, blake3: &str, rules: &str) -> Result<()> {
+        self.0
+            .prepare_cached("INSERT INTO search_flags (blake3, rules) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![blake3, rules]))
+            .map(drop)
+            .map_err(sql_err("cannot update the search index"))
+    }
+}
+
+/// A JSON array of strings (for `json_each`: one query for many keys).
+fn json_list(keys: &[&str]) -> String {
+    serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
+}
+
+impl Reader<'_> {
+    /// The items of many objects, in item order.
+    pub fn items_of_many(&self, blake3s: &[&str]) -> Result<Vec<super::ItemRow>> {
+        self.all(
+            &format!(
+                "SELECT {} FROM items WHERE blake3 IN (SELECT value FROM json_each(?1)) ORDER BY id",
+                super::ITEM_COLS
+            ),
+            [json_list(blake3s)],
+            super::item_row,
+        )
+    }
+
+    /// How many items many objects have.
+    pub fn count_items_of_many(&self, blake3s: &[&str]) -> Result<usize> {
+        self.one(
+            "SELECT count(*) FROM items WHERE blake3 IN (SELECT value FROM json_each(?1))",
+            [json_list(blake3s)],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n.unwrap_or(0) as usize)
+    }
+
+    /// The earliest current capture-time window start of many objects.
+    pub fn earliest_captures(&self, blake3s: &[&str]) -> Result<Vec<(String, i64)>> {
+        self.all(
+            "SELECT blake3, min(t_lo) FROM search_claims WHERE t_lo IS NOT NULL \
+             AND blake3 IN (SELECT value FROM json_each(?1)) GROUP BY blake3",
+            [json_list(blake3s)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    /// The earliest current capture-time window start of every object.
+    pub fn earliest_captures_all(&self) -> Result<Vec<(String, i64)>> {
+        self.all(
+            "SELECT blake3, min(t_lo) FROM search_claims WHERE t_lo IS NOT NULL GROUP BY blake3",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    /// Capture-time claims whose window meets [lo, hi] (unix seconds).
+    pub fn search_times(&self, lo: i64, hi: i64) -> Result<Vec<SearchClaimRow>> {
+        self.all(
+            &format!(
+                "SELECT {CLAIM_COLS} FROM search_times t JOIN search_claims c ON c.claim_id = t.id \
+                 WHERE t.lo <= ?2 AND t.hi >= ?1 AND c.t_lo <= ?2 AND c.t_hi >= ?1"
+            ),
+            params![lo, hi],
+            claim_row,
+        )
+    }
+
+    /// Capture-time claims whose window starts after `t` (unix seconds).
+    pub fn search_times_after(&self, t: i64) -> Result<Vec<SearchClaimRow>> {
+        self.all(
+            &format!(
+                "SELECT {CLAIM_COLS} FROM search_times t JOIN search_claims c ON c.claim_id = t.id \
+                 WHERE t.lo >= ?1 AND c.t_lo > ?1"
+            ),
+            [t],
+            claim_row,
+        )
+    }
+
+    /// Located claims whose accuracy boxes meet the box (candidates).
+    pub fn search_places(
+        &self,
+        min_lat: f64,
+        max_lat: f64,
+        min_lon: f64,
+        max_lon: f64,
+    ) -> Result<Vec<SearchClaimRow>> {
+        self.all(
+            &format!(
+                "SELECT DISTINCT {CLAIM_COLS} FROM search_places p \
+                 JOIN search_claims c ON c.claim_id = p.id / 2 \
+                 WHERE p.max_lat >= ?1 AND p.min_lat <= ?2 AND p.max_lon >= ?3 AND p.min_lon <= ?4"
+            ),
+            params![min_lat, max_lat, min_lon, max_lon],
+            claim_row,
+        )
+    }
+
+    /// Terms of `field` whose value matches the GLOB pattern (`exact`:
+    /// equals it).
+    pub fn search_terms(&self, field: &str, pattern: &str, exact: bool) -> Result<Vec<TermRow>> {
+        let op = if exact { "=" } else { "GLOB" };
+        self.all(
+            &format!(
+                "SELECT claim_id, blake3, field, value FROM search_terms \
+                 WHERE field = ?1 AND value {op} ?2"
+            ),
+            params![field, pattern],
+            |r| {
+                Ok(TermRow {
+                    claim_id: r.get(0)?,
+                    blake3: r.get(1)?,
+                    field: r.get(2)?,
+                    value: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// Texts matching an FTS5 expression: (doc id, object, bm25 rank —
+    /// lower is better), best first. `Err` for a query FTS5 refuses.
+    pub fn search_text(&self, fts: &str) -> std::result::Result<Vec<(i64, String, f64)>, String> {
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT d.id, d.blake3, t.rank FROM search_text t JOIN search_docs d ON d.id = t.rowid \
+                 WHERE search_text MATCH ?1 ORDER BY t.rank",
+            )
+            .map_err(|e| e.to_string())?;
+        let rows = st
+            .query_map([fts], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| e.to_string())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| e.to_string())
+    }
+
+    /// Whether an object's own text is indexed.
+    pub fn search_has_own_text(&self, blake3: &str) -> Result<bool> {
+        self.one(
+            "SELECT EXISTS (SELECT 1 FROM search_docs WHERE blake3 = ?1 AND claim_id IS NULL)",
+            [blake3],
+            |r| r.get(0),
+        )
+        .map(|v| v.unwrap_or(false))
+    }
+
+    /// One text's original.
+    pub fn search_doc(&self, id: i64) -> Result<Option<String>> {
+        self.one("SELECT original FROM search_docs WHERE id = ?1", [id], |r| r.get(0))
+    }
+
+    /// Every flagged object: (blake3, rules).
+    pub fn search_flags(&self) -> Result<Vec<(String, String)>> {
+        self.all("SELECT blake3, rules FROM search_flags ORDER BY blake3", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// One object's flags.
+    pub fn search_flags_of(&self, blake3: &str) -> Result<Option<String>> {
+        self.one("SELECT rules FROM search_flags WHERE blake3 = ?1", [blake3], |r| r.get(0))
+    }
+
+    /// The current claims of one object, as indexed.
+    pub fn search_claims_of(&self, blake3: &str) -> Result<Vec<SearchClaimRow>> {
+        self.all(
+            &format!(
+                "SELECT {CLAIM_COLS} FROM search_claims c WHERE c.blake3 = ?1 ORDER BY c.claim_id"
+            ),
+            [blake3],
+            claim_row,
+        )
+    }
+
+    /// Every indexed claim (for the audit).
+    pub fn search_all_claims(&self) -> Result<Vec<SearchClaimRow>> {
+        self.all(
+            &format!("SELECT {CLAIM_COLS} FROM search_claims c ORDER BY c.claim_id"),
+            [],
+            claim_row,
+        )
+    }
+
+    /// Every time-tree row: (id, lo, hi) as stored (32-bit floats).
+    pub fn search_all_times(&self) -> Result<Vec<(i64, f64, f64)>> {
+        self.all("SELECT id, lo, hi FROM search_times ORDER BY id", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+    }
+
+    /// Every place-tree row.
+    pub fn search_all_places(&self) -> Result<Vec<PlaceBox>> {
+        self.all(
+            "SELECT id, min_lat, max_lat, min_lon, max_lon FROM search_places ORDER BY id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+    }
+
+    /// Every term.
+    pub fn search_all_terms(&self) -> Result<Vec<TermRow>> {
+        self.all("SELECT claim_id, blake3, field, value FROM search_terms", [], |r| {
+            Ok(TermRow {
+                claim_id: r.get(0)?,
+                blake3: r.get(1)?,
+                field: r.get(2)?,
+                value: r.get(3)?,
+            })
+        })
+    }
+
+    /// Every text with the words the full-text index holds for it (a text
+    /// whose FTS row is gone has an empty body).
+    pub fn search_all_docs(&self) -> Result<Vec<DocRow>> {
+        self.all(
+            "SELECT d.blake3, d.claim_id, d.original, coalesce(t.body, '') FROM search_docs d \
+             LEFT JOIN search_text t ON t.rowid = d.id",
+            [],
+            |r| {
+                Ok(DocRow {
+                    blake3: r.get(0)?,
+                    claim_id: r.get(1)?,
+                    original: r.get(2)?,
+                    body: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// Full-text rows with no text row.
+    pub fn search_orphan_text(&self) -> Result<Vec<i64>> {
+        self.all(
+            "SELECT rowid FROM search_text WHERE rowid NOT IN (SELECT id FROM search_docs)",
+            [],
+            |r| r.get(0),
+        )
+    }
+}

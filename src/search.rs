@@ -1,0 +1,15 @@
+//! Finding evidence: the derived search indexes over current claims and
+//! text objects (schema/0006_search.sql) and the object-level query they
+//! answer. `search::normal` (text normalisation, visible text, FTS5 query
+//! rewriting, snippets), `search::geo` (circles and boxes on the sphere),
+//! `search::gazetteer` (place names across scripts), `search::index`
+//! (derive, refresh, reindex), `search::query` (which objects match).
+//!
+//! Must not: hold SQL (`db::search`), sign, or decide anything about items
+//! (item filters, sorting and output are `commands::search`'s).
+
+pub mod gazetteer;
+pub mod geo;
+pub mod index;
+pub mod normal;
+pub mod query;
