@@ -28,6 +28,7 @@ use custody::commands::ingest::{IngestOptions, Outcome, ingest};
 use custody::commands::inspect::{ItemView, cat, list, show};
 use custody::commands::keys::{KeyAddOptions, KeyNewOptions, key_add, key_new};
 use custody::commands::proof::{ProveTarget, checkpoint, prove, verify_proof};
+use custody::commands::search::{Filters, SearchOptions, search, timeline};
 use custody::commands::verify::{VerifyOptions, verify};
 use custody::crypto::keyfile;
 use custody::{Archive, Code, Error, ErrorKind, InitOptions, Progress, Result, SystemClock};
@@ -59,7 +60,8 @@ pub struct DemoReport {
     /// The steps, in order.
     pub steps: Vec<DemoStep>,
     /// True when every file went in with its claims, the far location was
-    /// flagged and its correction cleared the flag, the first audit was clean,
+    /// flagged and its correction cleared the flag, the searches found the
+    /// citadel footage, the first audit was clean,
     /// the bag verified and imported into an archive that audits clean, and
     /// the second audit caught exactly the corrupted object.
     pub passed: bool,
@@ -95,6 +97,7 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
     let all_added = d.ingest(&opts.manifest)?;
     let first = d.list()?;
     let (has_embedded, flag_works, copy_ok) = d.claims(&first)?;
+    let found = d.find()?;
     let (clean, proof_ok) = d.audit_and_prove(&first, &opts.workdir)?;
     let bag_ok = d.bag(&opts.workdir)?;
     let caught_it = d.corrupt(&first)?;
@@ -107,6 +110,7 @@ pub fn demo(opts: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> {
             && copy_ok
             && has_embedded
             && flag_works
+            && found
             && proof_ok
             && bag_ok,
     })
@@ -352,6 +356,56 @@ impl Demo<'_> {
         );
         Ok(far.discrepancies.iter().any(|d| d.rule == "embedded-location-far")
             && fixed.discrepancies.is_empty())
+    }
+
+    /// Find evidence: what was captured within 2 km of the citadel on
+    /// Aleppo's 29–30 November, what mentions Aleppo in any script, and
+    /// that day's timeline; true when each finds something.
+    fn find(&mut self) -> Result<bool> {
+        let a = self.a.clone();
+        let days = Filters {
+            from: Some("2024-11-29".into()),
+            to: Some("2024-11-30".into()),
+            tz: Some("+03:00".into()),
+            ..Filters::default()
+        };
+        let near =
+            Filters { near: Some("36.1993,37.1627".into()), radius_km: Some(2.0), ..days.clone() };
+        let opts =
+            |filters: Filters| SearchOptions { filters, sort: None, limit: Some(100), offset: 0 };
+        let r = search(&self.archive, &opts(near))?;
+        let names = |hits: &[custody::commands::search::Hit]| {
+            hits.iter().map(|h| h.name.clone()).collect::<Vec<_>>().join(", ")
+        };
+        self.step(
+            "search: what was captured within 2 km of the citadel on 29-30 November (Aleppo time)",
+            format!(
+                "custody search {a} --near 36.1993,37.1627 --radius 2 --from 2024-11-29 --to 2024-11-30 --tz +03:00"
+            ),
+            format!("{} items: {}", r.total, names(&r.hits)),
+        );
+        let text = Filters { text: Some("حلب".into()), ..Filters::default() };
+        let t = search(&self.archive, &opts(text))?;
+        self.step(
+            "search the text: حلب finds Aleppo, Halab and حلب alike",
+            format!("custody search {a} --text حلب"),
+            format!("{} items: {}", t.total, names(&t.hits)),
+        );
+        let tl = timeline(&self.archive, &opts(days))?;
+        let lines: Vec<String> = tl
+            .entries
+            .iter()
+            .map(|h| {
+                let at = h.capture.as_ref().map(|c| c.at.clone()).unwrap_or_default();
+                format!("{at}  {}", h.name)
+            })
+            .collect();
+        self.step(
+            "timeline of the two days, in capture-time order",
+            format!("custody timeline {a} --from 2024-11-29 --to 2024-11-30 --tz +03:00"),
+            lines.join("\n"),
+        );
+        Ok(r.total > 0 && t.total > 0 && !tl.entries.is_empty())
     }
 
     /// Audit (clean); sign a checkpoint kept outside; prove the photo's
