@@ -818,6 +818,11 @@ impl Reader<'_> {
 pub struct Tx<'a>(rusqlite::Transaction<'a>);
 
 impl Tx<'_> {
+    /// Run one statement, prepared once per connection (writes repeat).
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.0.prepare_cached(sql)?.execute(p)
+    }
+
     /// Reads inside this transaction.
     pub fn read(&self) -> Reader<'_> {
         Reader(&self.0)
@@ -830,12 +835,11 @@ impl Tx<'_> {
 
     /// Write the identity row.
     pub fn insert_identity(&self, archive_id: &str, name: &str, created_at: &str) -> Result<()> {
-        self.0
-            .execute(
-                "INSERT INTO archive (singleton, archive_id, name, created_at) VALUES (1, ?1, ?2, ?3)",
-                params![archive_id, name, created_at],
-            )
-            .map_err(sql_err("cannot write the archive identity"))?;
+        self.exec(
+            "INSERT INTO archive (singleton, archive_id, name, created_at) VALUES (1, ?1, ?2, ?3)",
+            params![archive_id, name, created_at],
+        )
+        .map_err(sql_err("cannot write the archive identity"))?;
         Ok(())
     }
 
@@ -862,39 +866,37 @@ impl Tx<'_> {
 
     /// Record an export; returns its id.
     pub fn insert_export(&self, e: &ExportRow) -> Result<i64> {
-        self.0
-            .execute(
-                "INSERT INTO exports (bag_id, payload_digest, exported_at, exporter_keyid, items, \
+        self.exec(
+            "INSERT INTO exports (bag_id, payload_digest, exported_at, exporter_keyid, items, \
                  withheld) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    e.bag_id,
-                    e.payload_digest,
-                    e.exported_at,
-                    e.exporter_keyid,
-                    e.items,
-                    e.withheld
-                ],
-            )
-            .map_err(sql_err("cannot record the export"))?;
+            params![
+                e.bag_id,
+                e.payload_digest,
+                e.exported_at,
+                e.exporter_keyid,
+                e.items,
+                e.withheld
+            ],
+        )
+        .map_err(sql_err("cannot record the export"))?;
         Ok(self.0.last_insert_rowid())
     }
 
     /// Record an import; returns its id.
     pub fn insert_transfer(&self, t: &TransferRow) -> Result<i64> {
-        self.0
-            .execute(
-                "INSERT INTO transfers (bag_id, sender_archive, envelope, keyid, received_at) \
+        self.exec(
+            "INSERT INTO transfers (bag_id, sender_archive, envelope, keyid, received_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![t.bag_id, t.sender_archive, t.envelope, t.keyid, t.received_at],
-            )
-            .map_err(sql_err("cannot record the transfer"))?;
+            params![t.bag_id, t.sender_archive, t.envelope, t.keyid, t.received_at],
+        )
+        .map_err(sql_err("cannot record the transfer"))?;
         Ok(self.0.last_insert_rowid())
     }
 
     /// Record an object (no-op if it is already there).
     pub fn insert_object(&self, o: &ObjectRow) -> Result<()> {
-        self.0
-            .execute(
+        self
+            .exec(
                 "INSERT OR IGNORE INTO objects (blake3, sha256, size, encoding, stored_size, stored_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![o.blake3, o.sha256, o.size, o.encoding, o.stored_size, o.stored_at],
@@ -912,8 +914,8 @@ impl Tx<'_> {
         envelope: &[u8],
         at: &str,
     ) -> Result<i64> {
-        self.0
-            .execute(
+        self
+            .exec(
                 "INSERT INTO records (kind, blake3, keyid, envelope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![kind.name(), blake3, keyid, envelope, at],
             )
@@ -923,47 +925,45 @@ impl Tx<'_> {
 
     /// Insert an item; returns its number.
     pub fn insert_item(&self, it: &NewItem<'_>, record_id: i64) -> Result<i64> {
-        self.0
-            .execute(
-                "INSERT INTO items (item_uuid, blake3, original_name, original_path, size, media_type, \
+        self.exec(
+            "INSERT INTO items (item_uuid, blake3, original_name, original_path, size, media_type, \
                  ingested_at, collector_keyid, provenance, record_id) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    it.item_uuid,
-                    it.blake3,
-                    it.original_name,
-                    it.original_path,
-                    it.size as i64,
-                    it.media_type,
-                    it.ingested_at,
-                    it.collector_keyid,
-                    it.provenance,
-                    record_id
-                ],
-            )
-            .map_err(sql_err("cannot insert the item"))?;
+            params![
+                it.item_uuid,
+                it.blake3,
+                it.original_name,
+                it.original_path,
+                it.size as i64,
+                it.media_type,
+                it.ingested_at,
+                it.collector_keyid,
+                it.provenance,
+                record_id
+            ],
+        )
+        .map_err(sql_err("cannot insert the item"))?;
         Ok(self.0.last_insert_rowid())
     }
 
     /// Record a claim (its signed record is already stored); returns its number.
     pub fn insert_claim(&self, c: &ClaimRow) -> Result<i64> {
-        self.0
-            .execute(
-                "INSERT INTO claims (claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, \
+        self.exec(
+            "INSERT INTO claims (claim_uuid, blake3, kind, basis, keyid, signed_at, supersedes, \
                  item_uuid, record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    c.claim_uuid,
-                    c.blake3,
-                    c.kind,
-                    c.basis,
-                    c.keyid,
-                    c.signed_at,
-                    c.supersedes,
-                    c.item_uuid,
-                    c.record_id
-                ],
-            )
-            .map_err(sql_err("cannot record the claim"))?;
+            params![
+                c.claim_uuid,
+                c.blake3,
+                c.kind,
+                c.basis,
+                c.keyid,
+                c.signed_at,
+                c.supersedes,
+                c.item_uuid,
+                c.record_id
+            ],
+        )
+        .map_err(sql_err("cannot record the claim"))?;
         Ok(self.0.last_insert_rowid())
     }
 
@@ -976,34 +976,31 @@ impl Tx<'_> {
         reference: &str,
         blake3: Option<&str>,
     ) -> Result<()> {
-        self.0
-            .execute(
-                "INSERT INTO log_leaves (idx, event, kind, ref, blake3) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![idx as i64, event, kind, reference, blake3],
-            )
-            .map_err(sql_err("cannot append to the custody log"))?;
+        self.exec(
+            "INSERT INTO log_leaves (idx, event, kind, ref, blake3) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![idx as i64, event, kind, reference, blake3],
+        )
+        .map_err(sql_err("cannot append to the custody log"))?;
         Ok(())
     }
 
     /// Store a complete subtree's hash.
     pub fn insert_log_node(&self, level: u32, idx: u64, hash: &[u8]) -> Result<()> {
-        self.0
-            .execute(
-                "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
-                params![level, idx as i64, hash],
-            )
-            .map_err(sql_err("cannot store a custody log node"))?;
+        self.exec(
+            "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)",
+            params![level, idx as i64, hash],
+        )
+        .map_err(sql_err("cannot store a custody log node"))?;
         Ok(())
     }
 
     /// Store a signed checkpoint; returns its id.
     pub fn insert_checkpoint(&self, size: u64, root: &[u8], note: &str, at: &str) -> Result<i64> {
-        self.0
-            .execute(
-                "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![size as i64, root, note, at],
-            )
-            .map_err(sql_err("cannot store the checkpoint"))?;
+        self.exec(
+            "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![size as i64, root, note, at],
+        )
+        .map_err(sql_err("cannot store the checkpoint"))?;
         Ok(self.0.last_insert_rowid())
     }
 
@@ -1017,13 +1014,12 @@ impl Tx<'_> {
         timestamp: u64,
         at: &str,
     ) -> Result<i64> {
-        self.0
-            .execute(
-                "INSERT INTO cosignatures (checkpoint_id, witness, vkey, line, timestamp, added_at) \
+        self.exec(
+            "INSERT INTO cosignatures (checkpoint_id, witness, vkey, line, timestamp, added_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![checkpoint_id, witness, vkey, line, timestamp as i64, at],
-            )
-            .map_err(sql_err("cannot store the cosignature"))?;
+            params![checkpoint_id, witness, vkey, line, timestamp as i64, at],
+        )
+        .map_err(sql_err("cannot store the cosignature"))?;
         Ok(self.0.last_insert_rowid())
     }
 
@@ -1054,8 +1050,8 @@ impl Tx<'_> {
 
     /// Record an audit run.
     pub fn insert_audit_run(&self, a: &AuditRun<'_>) -> Result<i64> {
-        self.0
-            .execute(
+        self
+            .exec(
                 "INSERT INTO audit_runs (started_at, finished_at, deep, objects_checked, bytes_checked, \
                  records_checked, findings, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![

@@ -12,4 +12,6 @@ pub mod gazetteer;
 pub mod geo;
 pub mod index;
 pub mod normal;
+#[cfg(test)]
+mod props;
 pub mod query;

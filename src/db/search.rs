@@ -82,20 +82,33 @@ const CLAIM_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, c.value, c.t_lo
 
 impl Tx<'_> {
     /// Remove every row derived from the claims of `blake3` (its own text
-    /// stays).
+    /// stays). Virtual-table rows are deleted one id at a time: an `IN`
+    /// over a subquery or an expression on `id` would scan the whole tree.
     pub fn search_forget_claims(&self, blake3: &str) -> Result<()> {
-        let sql = "DELETE FROM search_times WHERE id IN (SELECT claim_id FROM search_claims WHERE blake3 = ?1);
-                   DELETE FROM search_places WHERE id / 2 IN (SELECT claim_id FROM search_claims WHERE blake3 = ?1);
-                   DELETE FROM search_text WHERE rowid IN (SELECT id FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL);
-                   DELETE FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL;
-                   DELETE FROM search_terms WHERE blake3 = ?1;
-                   DELETE FROM search_flags WHERE blake3 = ?1;
-                   DELETE FROM search_claims WHERE blake3 = ?1;";
-        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            self.0
-                .prepare_cached(stmt)
-                .and_then(|mut s| s.execute([blake3]))
-                .map_err(sql_err("cannot update the search index"))?;
+        let err = || sql_err("cannot update the search index");
+        let ids = |sql: &str| -> Result<Vec<i64>> {
+            let mut st = self.0.prepare_cached(sql).map_err(err())?;
+            let rows = st.query_map([blake3], |r| r.get(0)).map_err(err())?;
+            rows.collect::<rusqlite::Result<Vec<i64>>>().map_err(err())
+        };
+        let run = |sql: &str, id: i64| {
+            self.0.prepare_cached(sql).and_then(|mut s| s.execute([id])).map(drop).map_err(err())
+        };
+        for id in ids("SELECT claim_id FROM search_claims WHERE blake3 = ?1")? {
+            run("DELETE FROM search_times WHERE id = ?1", id)?;
+            run("DELETE FROM search_places WHERE id = ?1", id * 2)?;
+            run("DELETE FROM search_places WHERE id = ?1", id * 2 + 1)?;
+        }
+        for id in ids("SELECT id FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL")? {
+            run("DELETE FROM search_text WHERE rowid = ?1", id)?;
+        }
+        for sql in [
+            "DELETE FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL",
+            "DELETE FROM search_terms WHERE blake3 = ?1",
+            "DELETE FROM search_flags WHERE blake3 = ?1",
+            "DELETE FROM search_claims WHERE blake3 = ?1",
+        ] {
+            self.0.prepare_cached(sql).and_then(|mut s| s.execute([blake3])).map_err(err())?;
         }
         Ok(())
     }
