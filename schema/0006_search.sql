@@ -46,6 +46,7 @@ CREATE TABLE search_terms (
 ) STRICT;
 CREATE INDEX search_terms_value ON search_terms (field, value);
 CREATE INDEX search_terms_claim ON search_terms (claim_id);
+CREATE INDEX search_terms_blake3 ON search_terms (blake3);
 
 -- Searchable text: an object's own text (text and HTML items: visible text,
 -- charset detected; claim_id NULL) or a current claim's free text

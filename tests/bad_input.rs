@@ -640,6 +640,80 @@ fn cases(s: &Setup) -> Vec<Case> {
             2,
             "is not a custody archive",
         ),
+        // search, timeline, export by filters
+        case(
+            "search a latitude out of range",
+            &["search", "--near", "91,37", "--radius", "2"],
+            2,
+            "--near: latitude 91",
+        ),
+        case(
+            "search --near without --radius",
+            &["search", "--near", "36.2,37.1"],
+            2,
+            "--near and --radius go together",
+        ),
+        case(
+            "search a radius of zero",
+            &["search", "--near", "36.2,37.1", "--radius", "0"],
+            2,
+            "is not a distance",
+        ),
+        case(
+            "search a box of three numbers",
+            &["search", "--bbox", "37,36,38"],
+            2,
+            "is not 4 numbers",
+        ),
+        case(
+            "search a box with S north of N",
+            &["search", "--bbox", "37,37,38,36"],
+            2,
+            "S is north of N",
+        ),
+        case(
+            "search a time without its offset",
+            &["search", "--from", "2024-11-29T14:00:00"],
+            2,
+            "--from \"2024-11-29T14:00:00\"",
+        ),
+        case(
+            "search a range the wrong way round",
+            &["search", "--from", "2024-12-01", "--to", "2024-11-01"],
+            2,
+            "--from is after --to",
+        ),
+        case(
+            "search a zone that is no offset",
+            &["search", "--from", "2024-11-29", "--tz", "Damascus"],
+            2,
+            "--tz \"Damascus\" is not a UTC offset",
+        ),
+        case(
+            "search an unclosed phrase",
+            &["search", "--text", "\"citadel"],
+            2,
+            "no closing quote",
+        ),
+        case(
+            "search an unknown collector",
+            &["search", "--collector", "Nobody"],
+            2,
+            "no key or owner",
+        ),
+        case(
+            "search by distance without a centre",
+            &["search", "--sort", "distance"],
+            2,
+            "--sort distance needs --near",
+        ),
+        case("timeline a bad date", &["timeline", "--to", "30.11.2024"], 2, "--to \"30.11.2024\""),
+        case(
+            "export filters that match nothing",
+            &["export", "--key", &key, "--out", &f("bag-none"), "--tag", "no-such-tag"],
+            2,
+            "nothing to export",
+        ),
     ];
     for c in &mut v {
         // Every case that does not name its own archive runs on this one.

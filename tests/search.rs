@@ -133,6 +133,8 @@ fn each_filter_alone_and_combined() {
     assert!(found(&ta, &["--type", "video"]).is_empty());
     assert_eq!(found(&ta, &["--media-type", "text/html"]), set(&["news.html"]));
     assert_eq!(found(&ta, &["--collector", "Test Collector"]).len(), FILES.len() + 1);
+    assert_eq!(found(&ta, &["--ingested-from", "2000-01-01"]).len(), FILES.len() + 1);
+    assert!(found(&ta, &["--ingested-to", "2000-01-01"]).is_empty());
     // Combined: every filter must hold.
     assert_eq!(
         found(
@@ -273,9 +275,15 @@ fn superseded_claims_never_match_and_flags_and_verdicts() {
     let h = hits(&ta, &["--flagged"]);
     assert_eq!(h[0]["flags"][0], "authors-disagree");
     // The item matches a range through either claim, and says which.
-    let dec5 = hits(&ta, &["--from", "2024-12-05", "--to", "2024-12-05", "--tz", "+03:00"]);
-    assert_eq!(dec5.len(), 1);
-    assert_eq!(dec5[0]["matched"][0]["basis"], "analyst");
+    let dec5 = ["--from", "2024-12-05", "--to", "2024-12-05", "--tz", "+03:00"];
+    let h = hits(&ta, &dec5);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["matched"][0]["basis"], "analyst");
+    // --basis chooses which claims count.
+    let only = |b: &str| found(&ta, &[&dec5[..], &["--basis", b]].concat());
+    assert_eq!(only("analyst"), set(&["square.txt"]));
+    assert!(only("claimed").is_empty());
+    assert_eq!(only("any"), set(&["square.txt"]));
     // Verdicts.
     claim(
         &ta,

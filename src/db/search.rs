@@ -77,6 +77,11 @@ fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchClaimRow> {
     })
 }
 
+/// The columns a filter's candidates need (the value is left out: hits
+/// read it for the page only).
+const CANDIDATE_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, '', c.t_lo, c.t_hi, \
+                              c.approximate, c.lat, c.lon, c.accuracy_m";
+
 const CLAIM_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, c.value, c.t_lo, c.t_hi, \
                           c.approximate, c.lat, c.lon, c.accuracy_m";
 
@@ -246,13 +251,14 @@ impl Reader<'_> {
     }
 
     /// Capture-time claims whose window meets [lo, hi] (unix seconds).
-    pub fn search_times(&self, lo: i64, hi: i64) -> Result<Vec<SearchClaimRow>> {
+    /// At most `limit` of them (-1: all).
+    pub fn search_times(&self, lo: i64, hi: i64, limit: i64) -> Result<Vec<SearchClaimRow>> {
         self.all(
             &format!(
-                "SELECT {CLAIM_COLS} FROM search_times t JOIN search_claims c ON c.claim_id = t.id \
-                 WHERE t.lo <= ?2 AND t.hi >= ?1 AND c.t_lo <= ?2 AND c.t_hi >= ?1"
+                "SELECT {CANDIDATE_COLS} FROM search_times t JOIN search_claims c ON c.claim_id = t.id \
+                 WHERE t.lo <= ?2 AND t.hi >= ?1 AND c.t_lo <= ?2 AND c.t_hi >= ?1 LIMIT ?3"
             ),
-            params![lo, hi],
+            params![lo, hi, limit],
             claim_row,
         )
     }
@@ -261,7 +267,7 @@ impl Reader<'_> {
     pub fn search_times_after(&self, t: i64) -> Result<Vec<SearchClaimRow>> {
         self.all(
             &format!(
-                "SELECT {CLAIM_COLS} FROM search_times t JOIN search_claims c ON c.claim_id = t.id \
+                "SELECT {CANDIDATE_COLS} FROM search_times t JOIN search_claims c ON c.claim_id = t.id \
                  WHERE t.lo >= ?1 AND c.t_lo > ?1"
             ),
             [t],
@@ -269,21 +275,22 @@ impl Reader<'_> {
         )
     }
 
-    /// Located claims whose accuracy boxes meet the box (candidates).
+    /// Located claims whose accuracy boxes meet the box (candidates), at
+    /// most `limit` (-1: all).
     pub fn search_places(
         &self,
-        min_lat: f64,
-        max_lat: f64,
-        min_lon: f64,
-        max_lon: f64,
+        b: (f64, f64, f64, f64),
+        limit: i64,
     ) -> Result<Vec<SearchClaimRow>> {
+        let (min_lat, max_lat, min_lon, max_lon) = b;
         self.all(
             &format!(
-                "SELECT DISTINCT {CLAIM_COLS} FROM search_places p \
+                "SELECT {CANDIDATE_COLS} FROM search_places p \
                  JOIN search_claims c ON c.claim_id = p.id / 2 \
-                 WHERE p.max_lat >= ?1 AND p.min_lat <= ?2 AND p.max_lon >= ?3 AND p.min_lon <= ?4"
+                 WHERE p.max_lat >= ?1 AND p.min_lat <= ?2 AND p.max_lon >= ?3 AND p.min_lon <= ?4 \
+                 LIMIT ?5"
             ),
-            params![min_lat, max_lat, min_lon, max_lon],
+            params![min_lat, max_lat, min_lon, max_lon, limit],
             claim_row,
         )
     }

@@ -96,44 +96,88 @@ fn matched(c: &SearchClaimRow, approximate: bool) -> Matched {
     Matched { claim: c.claim_id, kind: c.kind.clone(), basis: c.basis.clone(), approximate }
 }
 
-fn by_time(q: &Reader<'_>, (from, to): (i64, i64), basis: Option<Basis>) -> Result<Matches> {
-    let mut out = Matches::new();
-    for c in q.search_times(from, to)? {
-        let Some((lo, hi, approx)) = c.time else { continue };
-        // An exact time matches when its instant is in range; an
-        // approximate one when its window meets the range.
-        let hit = approx || (from..=to).contains(&lo.midpoint(hi));
-        if !hit || !counts(basis, &c) {
-            continue;
-        }
-        let m = out.entry(c.blake3.clone()).or_default();
-        m.capture_lo = Some(m.capture_lo.map_or(lo, |x| x.min(lo)));
-        m.matched.push(matched(&c, approx));
-    }
-    Ok(out)
+/// How a claim row meets a time or place filter: (capture start,
+/// distance, approximate) when it does.
+type Meets<'a> = Box<dyn Fn(&SearchClaimRow) -> Option<(Option<i64>, Option<f64>, bool)> + 'a>;
+
+/// A filter's candidate rows from its R*Tree, at most the given number
+/// (-1: all).
+type Fetch<'a> = Box<dyn Fn(&Reader<'_>, i64) -> Result<Vec<SearchClaimRow>> + 'a>;
+
+/// A filter on the claim rows' times or positions: its candidates from
+/// an R*Tree, and the exact test each row must pass. Such a filter can
+/// also be checked object by object, on the object's own claims, when
+/// another filter already narrowed the objects down.
+struct RowFilter<'a> {
+    fetch: Fetch<'a>,
+    meets: Meets<'a>,
+    basis: Option<Basis>,
 }
 
-fn by_place(
-    q: &Reader<'_>,
-    boxes: &[geo::GeoBox],
-    basis: Option<Basis>,
-    exact: &dyn Fn((f64, f64), f64) -> Option<f64>,
-) -> Result<Matches> {
-    let mut out = Matches::new();
-    let mut seen = std::collections::HashSet::new();
-    for b in boxes {
-        for c in q.search_places(b.min_lat, b.max_lat, b.min_lon, b.max_lon)? {
-            let Some((lat, lon, acc)) = c.position else { continue };
-            if !counts(basis, &c) || !seen.insert(c.claim_id) {
+impl RowFilter<'_> {
+    /// The objects the rows that pass make match.
+    fn fold(&self, rows: impl IntoIterator<Item = SearchClaimRow>) -> Matches {
+        let mut out = Matches::new();
+        let mut seen = std::collections::HashSet::new();
+        for c in rows {
+            if !counts(self.basis, &c) || !seen.insert(c.claim_id) {
                 continue;
             }
-            let Some(d) = exact((lat, lon), acc) else { continue };
+            let Some((lo, d, approx)) = (self.meets)(&c) else { continue };
             let m = out.entry(c.blake3.clone()).or_default();
-            m.distance_m = Some(m.distance_m.map_or(d, |x| x.min(d)));
-            m.matched.push(matched(&c, false));
+            if let Some(lo) = lo {
+                m.capture_lo = Some(m.capture_lo.map_or(lo, |x| x.min(lo)));
+            }
+            if let Some(d) = d {
+                m.distance_m = Some(m.distance_m.map_or(d, |x| x.min(d)));
+            }
+            m.matched.push(matched(&c, approx));
         }
+        out
     }
-    Ok(out)
+}
+
+fn time_filter<'a>((from, to): (i64, i64), basis: Option<Basis>) -> RowFilter<'a> {
+    RowFilter {
+        fetch: Box::new(move |q, limit| q.search_times(from, to, limit)),
+        meets: Box::new(move |c| {
+            let (lo, hi, approx) = c.time?;
+            // An exact time matches when its instant is in range; an
+            // approximate one when its window meets the range.
+            let hit = if approx {
+                lo <= to && hi >= from
+            } else {
+                (from..=to).contains(&lo.midpoint(hi))
+            };
+            hit.then_some((Some(lo), None, approx))
+        }),
+        basis,
+    }
+}
+
+fn place_filter<'a>(
+    boxes: Vec<geo::GeoBox>,
+    basis: Option<Basis>,
+    exact: impl Fn((f64, f64), f64) -> Option<f64> + 'a,
+) -> RowFilter<'a> {
+    RowFilter {
+        fetch: Box::new(move |q, limit| {
+            let mut rows = Vec::new();
+            for b in &boxes {
+                let found = q.search_places((b.min_lat, b.max_lat, b.min_lon, b.max_lon), limit)?;
+                if limit >= 0 && found.len() as i64 >= limit {
+                    return Ok(found);
+                }
+                rows.extend(found);
+            }
+            Ok(rows)
+        }),
+        meets: Box::new(move |c| {
+            let (lat, lon, acc) = c.position?;
+            exact((lat, lon), acc).map(|d| (None, Some(d), false))
+        }),
+        basis,
+    }
 }
 
 fn by_terms(q: &Reader<'_>, fields: &[&str], pattern: &str, exact: bool) -> Result<Matches> {
@@ -178,43 +222,47 @@ fn merge(a: &mut ObjectMatch, b: ObjectMatch) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),
     };
-    a.distance_m = a.distance_m.or(b.distance_m);
+    // A box gives NaN (inside, no distance): a real distance wins.
+    a.distance_m = match (a.distance_m, b.distance_m) {
+        (Some(x), _) if !x.is_nan() => Some(x),
+        (x, None) => x,
+        (_, y) => y,
+    };
     if a.rank.is_none() {
         a.rank = b.rank;
         a.doc = b.doc;
     }
 }
 
-/// The objects every given claim filter matches (`None` when no claim
-/// filter is given: every object), keyed by BLAKE3.
-pub fn objects(
-    q: &Reader<'_>,
-    query: &Query,
-    raw_text: &str,
-) -> Result<Option<BTreeMap<String, ObjectMatch>>> {
-    if !query.any() {
-        return Ok(None);
-    }
-    let mut sets: Vec<Matches> = Vec::new();
+/// Candidates a time or place filter may bring before it is checked
+/// object by object instead (when another filter is narrower).
+const NARROW: i64 = 4096;
+
+/// The time and place filters of a query.
+fn row_filters(query: &Query) -> Vec<RowFilter<'_>> {
+    let mut out = Vec::new();
     if let Some(range) = query.time {
-        sets.push(by_time(q, range, query.basis)?);
+        out.push(time_filter(range, query.basis));
     }
     if let Some((lat, lon, r)) = query.near {
-        let exact = |pos: (f64, f64), acc: f64| {
+        let exact = move |pos: (f64, f64), acc: f64| {
             geo::meets_circle(pos, acc, (lat, lon), r)
                 .then(|| crate::claim::distance_m(pos, (lat, lon)))
         };
-        sets.push(by_place(q, &geo::circle_boxes(lat, lon, r), query.basis, &exact)?);
+        out.push(place_filter(geo::circle_boxes(lat, lon, r), query.basis, exact));
     }
     if let Some(bbox @ [w, s, e, n]) = query.bbox {
-        // Candidates: positions whose accuracy boxes meet the box.
-        let exact = |pos: (f64, f64), acc: f64| geo::meets_box(pos, acc, bbox).then_some(0.0);
-        let mut m = by_place(q, &geo::boxes(w, s, e, n), query.basis, &exact)?;
-        if query.near.is_none() {
-            m.values_mut().for_each(|o| o.distance_m = None);
-        }
-        sets.push(m);
+        // Inside the box: no distance of its own (a `--near` gives one).
+        let exact =
+            move |pos: (f64, f64), acc: f64| geo::meets_box(pos, acc, bbox).then_some(f64::NAN);
+        out.push(place_filter(geo::boxes(w, s, e, n), query.basis, exact));
     }
+    out
+}
+
+/// The filters answered from their own index only: terms, flags, text.
+fn term_sets(q: &Reader<'_>, query: &Query, raw_text: &str) -> Result<Vec<Matches>> {
+    let mut sets = Vec::new();
     if let Some(p) = &query.source {
         sets.push(by_terms(q, &["url", "platform", "account"], p, false)?);
     }
@@ -230,6 +278,49 @@ pub fn objects(
     if let Some(r) = &query.text {
         sets.push(by_text(q, r, raw_text)?);
     }
+    Ok(sets)
+}
+
+/// The objects every given claim filter matches (`None` when no claim
+/// filter is given: every object), keyed by BLAKE3. The narrowest filters
+/// are answered from their indexes and intersected; a time or place filter
+/// with more than `NARROW` candidates is then checked on the remaining
+/// objects' own claims, so the cost follows the narrowest filter, not the
+/// archive's size.
+pub fn objects(
+    q: &Reader<'_>,
+    query: &Query,
+    raw_text: &str,
+) -> Result<Option<BTreeMap<String, ObjectMatch>>> {
+    objects_narrowing(q, query, raw_text, NARROW)
+}
+
+/// `objects`, with the number of candidates past which a time or place
+/// filter is checked object by object.
+fn objects_narrowing(
+    q: &Reader<'_>,
+    query: &Query,
+    raw_text: &str,
+    narrow: i64,
+) -> Result<Option<BTreeMap<String, ObjectMatch>>> {
+    if !query.any() {
+        return Ok(None);
+    }
+    let mut sets = term_sets(q, query, raw_text)?;
+    let mut deferred = Vec::new();
+    for f in row_filters(query) {
+        let rows = (f.fetch)(q, narrow)?;
+        if (rows.len() as i64) < narrow {
+            sets.push(f.fold(rows));
+        } else {
+            deferred.push(f);
+        }
+    }
+    if sets.is_empty() {
+        // Nothing narrow: the first wide filter is read whole.
+        let f = deferred.remove(0);
+        sets.push(f.fold((f.fetch)(q, -1)?));
+    }
     sets.sort_by_key(HashMap::len);
     let mut sets = sets.into_iter();
     let mut acc: BTreeMap<String, ObjectMatch> =
@@ -242,5 +333,108 @@ pub fn objects(
             }
         }
     }
+    if !deferred.is_empty() {
+        let mut keep = BTreeMap::new();
+        'objects: for (blake3, mut m) in acc {
+            let own = q.search_claims_of(&blake3)?;
+            for f in &deferred {
+                match f.fold(own.iter().cloned()).remove(&blake3) {
+                    Some(o) => merge(&mut m, o),
+                    None => continue 'objects,
+                }
+            }
+            keep.insert(blake3, m);
+        }
+        acc = keep;
+    }
+    for m in acc.values_mut() {
+        m.distance_m = m.distance_m.filter(|d| !d.is_nan());
+    }
     Ok(Some(acc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::db::search::SearchClaimRow;
+
+    /// Checking a wide filter object by object finds exactly what reading
+    /// it whole finds (every query, every narrowing threshold).
+    #[test]
+    fn narrowing_never_changes_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::create(&dir.path().join("t.db"), &|_, _| Ok(())).unwrap();
+        let tx = db.tx().unwrap();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for id in 0..600i64 {
+            let blake3 = format!("{:064x}", id % 200);
+            // Both sides of the antimeridian.
+            let lon = 179.0 + next() * 2.0;
+            let (lat, lon) = (35.0 + next() * 2.0, if lon > 180.0 { lon - 360.0 } else { lon });
+            let t = 1_700_000_000 + (next() * 1e7) as i64;
+            let time =
+                (id % 3 == 0).then_some((t, t + if id % 2 == 0 { 2 } else { 90_000 }, id % 2 == 1));
+            let position = (id % 3 != 0).then_some((lat, lon, next() * 2000.0));
+            let row = SearchClaimRow {
+                claim_id: id,
+                blake3,
+                kind: if time.is_some() { "capture-time" } else { "location" }.into(),
+                basis: if id % 5 == 0 { "embedded" } else { "claimed" }.into(),
+                value: String::new(),
+                time,
+                position,
+            };
+            let boxes: Vec<_> = position
+                .map(|(la, lo, acc)| geo::circle_boxes(la, lo, acc))
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(k, b)| (id * 2 + k as i64, b.min_lat, b.max_lat, b.min_lon, b.max_lon))
+                .collect();
+            tx.search_add_claim(&row, &boxes).unwrap();
+        }
+        tx.commit().unwrap();
+        let q = db.read();
+        for k in 0..40 {
+            let from = 1_700_000_000 + (next() * 1e7) as i64;
+            let query = Query {
+                time: (k % 2 == 0).then_some((from, from + (next() * 3e6) as i64)),
+                near: (k % 3 != 0).then(|| (35.0 + next() * 2.0, 179.5, next() * 150_000.0)),
+                bbox: (k % 4 == 1).then_some([179.2, 35.2, -179.4, 36.8]),
+                basis: (k % 5 == 0).then_some(Basis::Claimed),
+                ..Query::default()
+            };
+            if !query.any() {
+                continue;
+            }
+            let whole = objects_narrowing(&q, &query, "", i64::MAX).unwrap().unwrap();
+            for narrow in [1, 5, 50] {
+                let narrowed = objects_narrowing(&q, &query, "", narrow).unwrap().unwrap();
+                let keys =
+                    |m: &BTreeMap<String, ObjectMatch>| m.keys().cloned().collect::<Vec<_>>();
+                assert_eq!(keys(&narrowed), keys(&whole), "query {k}, narrow {narrow}");
+                for (b, m) in &whole {
+                    let n = &narrowed[b];
+                    let ids = |m: &ObjectMatch| {
+                        let mut v: Vec<i64> = m.matched.iter().map(|x| x.claim).collect();
+                        v.sort();
+                        v
+                    };
+                    assert_eq!(ids(n), ids(m), "query {k}, narrow {narrow}");
+                    assert_eq!(n.capture_lo, m.capture_lo);
+                    assert_eq!(
+                        n.distance_m.map(|d| (d * 1e3).round()),
+                        m.distance_m.map(|d| (d * 1e3).round())
+                    );
+                }
+            }
+        }
+    }
 }
