@@ -359,6 +359,16 @@ impl Reader<'_> {
         self.one("SELECT rules FROM search_flags WHERE blake3 = ?1", [blake3], |r| r.get(0))
     }
 
+    /// The current claims of one object, as a filter's candidates (no
+    /// values).
+    pub fn search_candidates_of(&self, blake3: &str) -> Result<Vec<SearchClaimRow>> {
+        self.all(
+            &format!("SELECT {CANDIDATE_COLS} FROM search_claims c WHERE c.blake3 = ?1"),
+            [blake3],
+            claim_row,
+        )
+    }
+
     /// The current claims of one object, as indexed.
     pub fn search_claims_of(&self, blake3: &str) -> Result<Vec<SearchClaimRow>> {
         self.all(

@@ -336,7 +336,7 @@ fn objects_narrowing(
     if !deferred.is_empty() {
         let mut keep = BTreeMap::new();
         'objects: for (blake3, mut m) in acc {
-            let own = q.search_claims_of(&blake3)?;
+            let own = q.search_candidates_of(&blake3)?;
             for f in &deferred {
                 match f.fold(own.iter().cloned()).remove(&blake3) {
                     Some(o) => merge(&mut m, o),
