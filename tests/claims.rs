@@ -37,7 +37,12 @@ fn rules(show: &Value) -> Vec<String> {
 }
 
 /// `custody claim ITEM ARGS...` with the test key; (exit code, JSON, stderr).
-fn claim(ta: &TestArchive, key: &Path, item: &str, args: &[&str]) -> (i32, Value, String) {
+pub(crate) fn claim(
+    ta: &TestArchive,
+    key: &Path,
+    item: &str,
+    args: &[&str],
+) -> (i32, Value, String) {
     let out =
         ta.cmd().args(["--json", "claim", item, "--key"]).arg(key).args(args).output().unwrap();
     (
@@ -48,7 +53,7 @@ fn claim(ta: &TestArchive, key: &Path, item: &str, args: &[&str]) -> (i32, Value
 }
 
 /// A second registered key: (path).
-fn second_key(ta: &TestArchive, name: &str) -> PathBuf {
+pub(crate) fn second_key(ta: &TestArchive, name: &str) -> PathBuf {
     let key = ta.dir.path().join(format!("{name}.key"));
     crate::util::custody()
         .args(["key", "new", "--name", name, "--no-passphrase", "--out"])

@@ -226,11 +226,11 @@ fn arabic_and_latin_folding_and_place_names() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no closing quote"));
 }
 
+/// `custody claim` (the claims tests' helper), which must succeed.
 fn claim(ta: &TestArchive, key: &Path, item: &str, args: &[&str]) -> i64 {
-    let out =
-        ta.cmd().args(["--json", "claim", item, "--key"]).arg(key).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["claim"].as_i64().unwrap()
+    let (code, report, err) = crate::claims::claim(ta, key, item, args);
+    assert_eq!(code, 0, "{err}");
+    report["claim"].as_i64().unwrap()
 }
 
 #[test]
@@ -258,13 +258,7 @@ fn superseded_claims_never_match_and_flags_and_verdicts() {
     assert!(found(&ta, &["--near", "36.1993,37.1627", "--radius", "1"]).is_empty());
     assert_eq!(found(&ta, &["--near", "36.6,37.1", "--radius", "1"]), set(&["citadel.txt"]));
     // Another author's capture time for item 2 disagrees: flagged.
-    let other = ta.dir.path().join("analyst.key");
-    crate::util::custody()
-        .args(["key", "new", "--name", "Analyst", "--no-passphrase", "--out"])
-        .arg(&other)
-        .assert()
-        .success();
-    ta.cmd().args(["key", "add"]).arg(other.with_extension("key.pub")).assert().success();
+    let other = crate::claims::second_key(&ta, "Analyst");
     claim(
         &ta,
         &other,
