@@ -9,7 +9,9 @@
 //! rest — and at 10k, 100k and 1M items times
 //! five queries with `--limit 100`, warm: inside the library (query and row
 //! fetch, median of 15) and end to end through the CLI (median of 5).
-//! `SEARCH_BENCH_ITEMS=N` sets the largest size. Without `--bench` (as
+//! `SEARCH_BENCH_ITEMS=N` sets the largest size; with `SEARCH_BENCH_DIR`
+//! holding an archive, `SEARCH_BENCH_PROFILE=K` runs query K alone, 50
+//! times, inside the library (for a profiler). Without `--bench` (as
 //! `cargo test --all-targets` runs it) it checks itself at 2,000 items.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
@@ -346,6 +348,20 @@ fn main() {
     if root.join("custody.db").is_file() {
         // An archive a previous run built: measure it as it is.
         let a = Archive::open(&root, Box::new(SystemClock)).unwrap();
+        if let Some(k) =
+            std::env::var("SEARCH_BENCH_PROFILE").ok().and_then(|v| v.parse::<usize>().ok())
+        {
+            // One query, inside the library, over and over (for a profiler).
+            let q = queries().swap_remove(k);
+            let opts =
+                SearchOptions { filters: q.filters, sort: None, limit: Some(100), offset: 0 };
+            let t = Instant::now();
+            for _ in 0..50 {
+                search(&a, &opts).unwrap();
+            }
+            println!("{}: {:.1} ms a query", q.name, t.elapsed().as_secs_f64() * 1e3 / 50.0);
+            return;
+        }
         let all =
             SearchOptions { filters: Filters::default(), sort: None, limit: Some(0), offset: 0 };
         let n = search(&a, &all).unwrap().total as u64;

@@ -53,18 +53,24 @@ pub struct InitOptions {
 /// Released when dropped.
 pub struct ArchiveLock(#[allow(dead_code)] Option<File>);
 
+/// The last schema version that changed the search tables.
+const SEARCH_SCHEMA: i64 = 7;
+
 /// Data migrations run inside a schema migration's transaction: an archive
 /// from before the custody log (schema 3) gets its events there, exactly
 /// once and atomically with the new tables (never later: an empty log on a
 /// schema-3 archive is evidence of deletion, which the audit reports); an
 /// archive from before owned key registrations (schema 4) gets one event
-/// naming each key's owner; one from before the search indexes (schema 6)
-/// is indexed from its envelopes and stored objects.
+/// naming each key's owner; one from before the search indexes (6) or
+/// from before positions were indexed with their capture times (7) is
+/// indexed from its envelopes and stored objects — once, at the last
+/// migration that changed the search tables (`SEARCH_SCHEMA`), since a
+/// reindex writes every one of them.
 fn data_migrations(tx: &crate::db::Tx<'_>, version: i64, store: &Store) -> Result<()> {
     match version {
         3 => crate::custody_log::backfill(tx).map(drop),
         4 => crate::custody_log::own_keys(tx).map(drop),
-        6 => crate::search::index::reindex(tx, store).map(drop),
+        SEARCH_SCHEMA => crate::search::index::reindex(tx, store).map(drop),
         _ => Ok(()),
     }
 }

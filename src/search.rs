@@ -1,7 +1,9 @@
 //! Finding evidence: the derived search indexes over current claims and
-//! text objects (schema/0006_search.sql) and the object-level query they
-//! answer. `search::normal` (text normalisation, visible text, FTS5 query
-//! rewriting, snippets), `search::geo` (circles and boxes on the sphere),
+//! text objects (schema/0006_search.sql, 0007_search_places_in_time.sql)
+//! and the object-level query they answer. `search::normal` (text
+//! normalisation, visible text, FTS5 query rewriting, snippets),
+//! `search::geo` (circles and boxes on the sphere), `search::grid` (the
+//! hierarchical grid of positions),
 //! `search::gazetteer` (place names across scripts), `search::index`
 //! (derive, refresh, reindex), `search::query` (which objects match).
 //!
@@ -10,6 +12,7 @@
 
 pub mod gazetteer;
 pub mod geo;
+pub mod grid;
 pub mod index;
 pub mod normal;
 #[cfg(test)]

@@ -376,8 +376,16 @@ fn index_findings_and_their_repair() {
     assert_eq!(ta.audit(&[]).0, 0);
     let cases: &[(&str, &str)] = &[
         (
-            "DELETE FROM search_places WHERE id = (SELECT min(id) FROM search_places)",
-            "table search_places",
+            "DELETE FROM search_cells WHERE claim_id = (SELECT min(claim_id) FROM search_cells)",
+            "table search_cells",
+        ),
+        (
+            "UPDATE search_cells SET lat = lat + 0.5 WHERE claim_id = (SELECT max(claim_id) FROM search_cells)",
+            "table search_cells",
+        ),
+        (
+            "UPDATE search_spacetime SET t_hi = t_hi + 86400 WHERE id = (SELECT min(id) FROM search_spacetime)",
+            "table search_spacetime",
         ),
         (
             "UPDATE search_text SET body = 'forged words' WHERE rowid = (SELECT min(rowid) FROM search_text)",

@@ -64,6 +64,10 @@ fn released_migrations_are_never_edited() {
         ("0004_key_owners.sql", "78ba6fe364130ac161706aae378a98ff91c3bbea6183e6b54effd35bb0d068ad"),
         ("0005_bundles.sql", "771ff7268e139ddafd8f38efa1f5e959bb5d900a59bbd8112f22ea3feb3903df"),
         ("0006_search.sql", "caf702801ae8eba5936192b906a6b795e18fab4134870da7625604f484f36035"),
+        (
+            "0007_search_places_in_time.sql",
+            "aa1210f46779cc14aa65b9d306b88d6b17f799949fbbd64d38902866d3fc0c8a",
+        ),
     ];
     for (name, digest) in pinned {
         let bytes = std::fs::read(root.join("schema").join(name)).unwrap();

@@ -45,7 +45,9 @@ fn finding(blake3: &str, table: &str, what: &str) -> Finding {
 struct Stored {
     claims: BTreeMap<String, Vec<SearchClaimRow>>,
     times: BTreeMap<i64, (f64, f64)>,
-    places: BTreeMap<i64, PlaceBox>,
+    /// Grid rows by claim: (cell, the row).
+    cells: BTreeMap<i64, (i64, SearchClaimRow)>,
+    spacetime: BTreeMap<i64, PlaceBox>,
     terms: BTreeMap<String, Vec<TermRow>>,
     docs: BTreeMap<String, Vec<DocRow>>,
     flags: BTreeMap<String, String>,
@@ -67,7 +69,12 @@ impl Stored {
         Ok(Stored {
             claims: by_object(q.search_all_claims()?, |c| c.blake3.clone()),
             times: q.search_all_times()?.into_iter().map(|(id, lo, hi)| (id, (lo, hi))).collect(),
-            places: q.search_all_places()?.into_iter().map(|b| (b.0, b)).collect(),
+            cells: q
+                .search_all_cells()?
+                .into_iter()
+                .map(|(cell, r)| (r.claim_id, (cell, r)))
+                .collect(),
+            spacetime: q.search_all_spacetime()?.into_iter().map(|b| (b.id, b)).collect(),
             terms: by_object(q.search_all_terms()?, |t| t.blake3.clone()),
             docs: by_object(q.search_all_docs()?, |d| d.blake3.clone()),
             flags: q.search_flags()?.into_iter().collect(),
@@ -84,19 +91,21 @@ impl Stored {
         self.flags.remove(blake3);
         for (c, boxes) in &d.claims {
             self.time_ids.insert(c.claim_id);
-            self.place_ids.extend(boxes.iter().map(|b| b.0));
+            self.cells.remove(&c.claim_id);
+            self.place_ids.extend(boxes.iter().map(|b| b.id));
         }
         for c in q.search_claims_of(blake3)? {
             self.time_ids.insert(c.claim_id);
+            self.cells.remove(&c.claim_id);
             self.place_ids.extend([c.claim_id * 2, c.claim_id * 2 + 1]);
         }
         Ok(())
     }
 
-    /// Whether the R*Tree rows of `d`'s claims are there, as rounded:
-    /// (times hold, places hold).
-    fn trees_hold(&mut self, d: &Derived) -> (bool, bool) {
-        let (mut times, mut places) = (true, true);
+    /// Whether the R*Tree rows (as rounded) and grid rows of `d`'s
+    /// claims are there: (times hold, cells hold, space-time holds).
+    fn trees_hold(&mut self, d: &Derived) -> (bool, bool, bool) {
+        let (mut times, mut cells, mut spacetime) = (true, true, true);
         for (c, boxes) in &d.claims {
             if let Some((lo, hi, _)) = c.time {
                 self.time_ids.insert(c.claim_id);
@@ -104,17 +113,26 @@ impl Stored {
                     rounded(slo, lo as f64, true) && rounded(shi, hi as f64, false)
                 });
             }
+            if let Some(cell) = index::cell_of(c) {
+                let want = SearchClaimRow {
+                    kind: "location".into(),
+                    value: String::new(),
+                    time: None,
+                    ..c.clone()
+                };
+                cells &= self.cells.remove(&c.claim_id) == Some((cell, want));
+            }
             for b in boxes {
-                self.place_ids.insert(b.0);
-                places &= self.places.get(&b.0).is_some_and(|s| {
-                    rounded(s.1, b.1, true)
-                        && rounded(s.2, b.2, false)
-                        && rounded(s.3, b.3, true)
-                        && rounded(s.4, b.4, false)
+                self.place_ids.insert(b.id);
+                let holds = |(slo, shi): (f64, f64), (lo, hi): (f64, f64)| {
+                    rounded(slo, lo, true) && rounded(shi, hi, false)
+                };
+                spacetime &= self.spacetime.get(&b.id).is_some_and(|s| {
+                    holds(s.lat, b.lat) && holds(s.lon, b.lon) && holds(s.time, b.time)
                 });
             }
         }
-        (times, places)
+        (times, cells, spacetime)
     }
 
     /// The tables in which one object's rows differ from `(d, text)`.
@@ -124,12 +142,15 @@ impl Stored {
         if want != self.claims.remove(blake3).unwrap_or_default() {
             out.push(("search_claims", "differ from what"));
         }
-        let (times, places) = self.trees_hold(d);
+        let (times, cells, spacetime) = self.trees_hold(d);
         if !times {
             out.push(("search_times", "differ from the capture times"));
         }
-        if !places {
-            out.push(("search_places", "differ from the positions"));
+        if !cells {
+            out.push(("search_cells", "differ from the positions"));
+        }
+        if !spacetime {
+            out.push(("search_spacetime", "differ from the positions and capture times"));
         }
         let mut want_terms = d.terms.clone();
         let mut have_terms = self.terms.remove(blake3).unwrap_or_default();
@@ -162,11 +183,13 @@ impl Stored {
     /// Rows no object accounted for: one finding per table.
     fn strays(self, orphan_text: usize) -> Vec<Finding> {
         let extra_times = self.times.keys().filter(|id| !self.time_ids.contains(id)).count();
-        let extra_places = self.places.keys().filter(|id| !self.place_ids.contains(id)).count();
+        let extra_spacetime =
+            self.spacetime.keys().filter(|id| !self.place_ids.contains(id)).count();
         [
             ("search_claims", self.claims.values().map(Vec::len).sum()),
             ("search_times", extra_times),
-            ("search_places", extra_places),
+            ("search_cells", self.cells.len()),
+            ("search_spacetime", extra_spacetime),
             ("search_terms", self.terms.values().map(Vec::len).sum()),
             ("search_docs", self.docs.values().map(Vec::len).sum()),
             ("search_text", orphan_text),

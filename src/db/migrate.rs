@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_key_owners.sql", include_str!("../../schema/0004_key_owners.sql")),
     ("0005_bundles.sql", include_str!("../../schema/0005_bundles.sql")),
     ("0006_search.sql", include_str!("../../schema/0006_search.sql")),
+    ("0007_search_places_in_time.sql", include_str!("../../schema/0007_search_places_in_time.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -1,4 +1,5 @@
-//! The SQL of the search indexes (schema/0006_search.sql): replacing an
+//! The SQL of the search indexes (schema/0006_search.sql, places in time
+//! 0007_search_places_in_time.sql): replacing an
 //! object's derived rows, the candidate queries each filter runs (R*Tree
 //! boxes, indexed terms, FTS5 MATCH with bm25), and whole-table reads for
 //! the audit's comparison.
@@ -56,8 +57,24 @@ pub struct DocRow {
     pub body: String,
 }
 
-/// A place box row: (rtree id, min_lat, max_lat, min_lon, max_lon).
-pub type PlaceBox = (i64, f64, f64, f64, f64);
+/// Where an object is undated on the place tree's time axis: beyond every
+/// time a query can give (`i64::MAX` seconds is 9.2e18).
+pub const UNDATED: f64 = 1e30;
+
+/// A place-tree row: one box of a position's accuracy circle, spanning
+/// its object's capture times.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlaceBox {
+    /// R*Tree id: claim id * 2 + part.
+    pub id: i64,
+    /// (min, max) latitude.
+    pub lat: (f64, f64),
+    /// (min, max) longitude.
+    pub lon: (f64, f64),
+    /// (min, max) unix seconds: the hull of the object's current
+    /// capture-time windows, or (`UNDATED`, `UNDATED`).
+    pub time: (f64, f64),
+}
 
 fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchClaimRow> {
     let lo: Option<i64> = r.get(5)?;
@@ -74,6 +91,18 @@ fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchClaimRow> {
         value: r.get(4)?,
         time: lo.zip(hi).map(|(lo, hi)| (lo, hi, approx.unwrap_or(0) != 0)),
         position: lat.zip(lon).map(|(lat, lon)| (lat, lon, acc.unwrap_or(0.0))),
+    })
+}
+
+fn cell_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchClaimRow> {
+    Ok(SearchClaimRow {
+        claim_id: r.get(0)?,
+        blake3: r.get(1)?,
+        kind: "location".into(),
+        basis: r.get(2)?,
+        value: String::new(),
+        time: None,
+        position: Some((r.get(3)?, r.get(4)?, r.get(5)?)),
     })
 }
 
@@ -101,8 +130,9 @@ impl Tx<'_> {
         };
         for id in ids("SELECT claim_id FROM search_claims WHERE blake3 = ?1")? {
             run("DELETE FROM search_times WHERE id = ?1", id)?;
-            run("DELETE FROM search_places WHERE id = ?1", id * 2)?;
-            run("DELETE FROM search_places WHERE id = ?1", id * 2 + 1)?;
+            run("DELETE FROM search_spacetime WHERE id = ?1", id * 2)?;
+            run("DELETE FROM search_spacetime WHERE id = ?1", id * 2 + 1)?;
+            run("DELETE FROM search_cells WHERE claim_id = ?1", id)?;
         }
         for id in ids("SELECT id FROM search_docs WHERE blake3 = ?1 AND claim_id IS NOT NULL")? {
             run("DELETE FROM search_text WHERE rowid = ?1", id)?;
@@ -122,15 +152,22 @@ impl Tx<'_> {
     pub fn search_clear(&self) -> Result<()> {
         self.0
             .execute_batch(
-                "DELETE FROM search_times; DELETE FROM search_places; DELETE FROM search_text;
+                "DELETE FROM search_times; DELETE FROM search_cells; DELETE FROM search_spacetime;
+                 DELETE FROM search_text;
                  DELETE FROM search_docs; DELETE FROM search_terms; DELETE FROM search_flags;
                  DELETE FROM search_claims;",
             )
             .map_err(sql_err("cannot clear the search index"))
     }
 
-    /// Index one current claim with its place boxes.
-    pub fn search_add_claim(&self, c: &SearchClaimRow, boxes: &[PlaceBox]) -> Result<()> {
+    /// Index one current claim with its place boxes and, for a position,
+    /// its grid cell.
+    pub fn search_add_claim(
+        &self,
+        c: &SearchClaimRow,
+        boxes: &[PlaceBox],
+        cell: Option<i64>,
+    ) -> Result<()> {
         let (lo, hi, approx) =
             c.time.map_or((None, None, None), |(lo, hi, a)| (Some(lo), Some(hi), Some(a as i64)));
         let (lat, lon, acc) =
@@ -153,13 +190,24 @@ impl Tx<'_> {
                 .and_then(|mut s| s.execute(params![c.claim_id, lo as f64, hi as f64]))
                 .map_err(sql_err("cannot update the search index"))?;
         }
+        if let (Some(cell), Some((la, lo, acc))) = (cell, c.position) {
+            self.0
+                .prepare_cached(
+                    "INSERT INTO search_cells (cell, claim_id, blake3, basis, lat, lon, accuracy_m) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .and_then(|mut s| s.execute(params![cell, c.claim_id, c.blake3, c.basis, la, lo, acc]))
+                .map_err(sql_err("cannot update the search index"))?;
+        }
         for b in boxes {
             self.0
                 .prepare_cached(
-                    "INSERT INTO search_places (id, min_lat, max_lat, min_lon, max_lon) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO search_spacetime (id, min_lat, max_lat, min_lon, max_lon, t_lo, t_hi) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
-                .and_then(|mut s| s.execute(params![b.0, b.1, b.2, b.3, b.4]))
+                .and_then(|mut s| {
+                    s.execute(params![b.id, b.lat.0, b.lat.1, b.lon.0, b.lon.1, b.time.0, b.time.1])
+                })
                 .map_err(sql_err("cannot update the search index"))?;
         }
         Ok(())
@@ -275,24 +323,66 @@ impl Reader<'_> {
         )
     }
 
-    /// Located claims whose accuracy boxes meet the box (candidates), at
-    /// most `limit` (-1: all).
-    pub fn search_places(
+    /// Located claims whose accuracy boxes meet the box and whose objects
+    /// have a capture time that may meet [lo, hi] (unix seconds):
+    /// candidates from the space-time tree, at most `limit` (-1: all).
+    pub fn search_spacetime(
         &self,
         b: (f64, f64, f64, f64),
+        (lo, hi): (i64, i64),
         limit: i64,
     ) -> Result<Vec<SearchClaimRow>> {
         let (min_lat, max_lat, min_lon, max_lon) = b;
         self.all(
             &format!(
-                "SELECT {CANDIDATE_COLS} FROM search_places p \
+                "SELECT {CANDIDATE_COLS} FROM search_spacetime p \
                  JOIN search_claims c ON c.claim_id = p.id / 2 \
                  WHERE p.max_lat >= ?1 AND p.min_lat <= ?2 AND p.max_lon >= ?3 AND p.min_lon <= ?4 \
-                 LIMIT ?5"
+                 AND p.t_hi >= ?5 AND p.t_lo <= ?6 LIMIT ?7"
             ),
-            params![min_lat, max_lat, min_lon, max_lon, limit],
+            params![min_lat, max_lat, min_lon, max_lon, lo as f64, hi as f64, limit],
             claim_row,
         )
+    }
+
+    /// Which of the given cell-number ranges (one per grid level) hold
+    /// any position.
+    pub fn search_cells_held(&self, levels: &[(i64, i64)]) -> Result<Vec<bool>> {
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM search_cells WHERE cell BETWEEN ?1 AND ?2)",
+            )
+            .map_err(sql_err("cannot prepare a query"))?;
+        levels
+            .iter()
+            .map(|(lo, hi)| {
+                st.query_row(params![lo, hi], |r| r.get(0)).map_err(sql_err("query failed"))
+            })
+            .collect()
+    }
+
+    /// Located claims kept in the grid cells of the given ranges
+    /// (candidates), at most `limit` (-1: all).
+    pub fn search_cells(&self, ranges: &[(i64, i64)], limit: i64) -> Result<Vec<SearchClaimRow>> {
+        let mut st = self
+            .0
+            .prepare_cached(
+                "SELECT claim_id, blake3, basis, lat, lon, accuracy_m FROM search_cells \
+                 WHERE cell BETWEEN ?1 AND ?2",
+            )
+            .map_err(sql_err("cannot prepare a query"))?;
+        let mut out = Vec::new();
+        for (lo, hi) in ranges {
+            let rows = st.query_map(params![lo, hi], cell_row).map_err(sql_err("query failed"))?;
+            for r in rows {
+                out.push(r.map_err(sql_err("cannot read a row"))?);
+                if limit >= 0 && out.len() as i64 >= limit {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Terms of `field` whose value matches the GLOB pattern (`exact`:
@@ -396,12 +486,29 @@ impl Reader<'_> {
         })
     }
 
-    /// Every place-tree row.
-    pub fn search_all_places(&self) -> Result<Vec<PlaceBox>> {
+    /// Every grid row: (cell, the claim as the grid holds it).
+    pub fn search_all_cells(&self) -> Result<Vec<(i64, SearchClaimRow)>> {
         self.all(
-            "SELECT id, min_lat, max_lat, min_lon, max_lon FROM search_places ORDER BY id",
+            "SELECT claim_id, blake3, basis, lat, lon, accuracy_m, cell FROM search_cells",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(6)?, cell_row(r)?)),
+        )
+    }
+
+    /// Every space-time-tree row.
+    pub fn search_all_spacetime(&self) -> Result<Vec<PlaceBox>> {
+        self.all(
+            "SELECT id, min_lat, max_lat, min_lon, max_lon, t_lo, t_hi FROM search_spacetime \
+             ORDER BY id",
+            [],
+            |r| {
+                Ok(PlaceBox {
+                    id: r.get(0)?,
+                    lat: (r.get(1)?, r.get(2)?),
+                    lon: (r.get(3)?, r.get(4)?),
+                    time: (r.get(5)?, r.get(6)?),
+                })
+            },
         )
     }
 

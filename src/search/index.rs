@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::{geo, normal};
+use super::{geo, grid, normal};
 use crate::claim::review::{self, Reviewed};
 use crate::claim::{ClaimPredicate, ClaimValue};
-use crate::db::search::{DocRow, PlaceBox, SearchClaimRow, TermRow};
+use crate::db::search::{DocRow, PlaceBox, SearchClaimRow, TermRow, UNDATED};
 use crate::db::{ClaimRow, Reader, Tx};
 use crate::error::Result;
 use crate::id::{Encoding, ObjectId};
@@ -81,6 +81,15 @@ pub fn derive(blake3: &str, claims: &[Said<'_>]) -> Derived {
     for r in review::current(&reviewed) {
         add_claim(&mut d, blake3, r);
     }
+    let windows = d.claims.iter().filter_map(|(c, _)| c.time);
+    let hull = windows.fold(None, |h: Option<(i64, i64)>, (lo, hi, _)| {
+        Some(h.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))))
+    });
+    if let Some((lo, hi)) = hull {
+        for b in d.claims.iter_mut().flat_map(|(_, boxes)| boxes.iter_mut()) {
+            b.time = (lo as f64, hi as f64);
+        }
+    }
     // "Capture in the future" depends on when one asks: judged by the query.
     let mut rules: Vec<&str> =
         review::discrepancies(&reviewed, review::END_OF_TIME).into_iter().map(|x| x.rule).collect();
@@ -119,13 +128,13 @@ fn add_claim(d: &mut Derived, blake3: &str, r: &Reviewed<'_>) {
                 let acc = l.accuracy_m.unwrap_or(0.0);
                 row.position = Some((lat, lon, acc));
                 for (part, b) in geo::circle_boxes(lat, lon, acc).into_iter().enumerate() {
-                    boxes.push((
-                        r.id * 2 + part as i64,
-                        b.min_lat,
-                        b.max_lat,
-                        b.min_lon,
-                        b.max_lon,
-                    ));
+                    boxes.push(PlaceBox {
+                        id: r.id * 2 + part as i64,
+                        lat: (b.min_lat, b.max_lat),
+                        lon: (b.min_lon, b.max_lon),
+                        // Set by `derive` once every capture time is known.
+                        time: (UNDATED, UNDATED),
+                    });
                 }
             }
             texts.extend(l.place.as_deref());
@@ -140,6 +149,8 @@ fn add_claim(d: &mut Derived, blake3: &str, r: &Reviewed<'_>) {
         ClaimValue::Description(x) => {
             texts.extend(x.title.as_deref());
             texts.extend(x.text.as_deref());
+            texts.extend(x.creator.as_deref());
+            texts.extend(x.credit.as_deref());
             texts.extend(x.tags.iter().map(String::as_str));
             terms.extend(x.tags.iter().map(|t| ("tag", t.clone())));
         }
@@ -165,10 +176,15 @@ fn add_claim(d: &mut Derived, blake3: &str, r: &Reviewed<'_>) {
     d.claims.push((row, boxes));
 }
 
+/// The grid cell a claim's position is kept in.
+pub fn cell_of(c: &SearchClaimRow) -> Option<i64> {
+    c.position.map(|(lat, lon, acc)| grid::cell(lat, lon, acc))
+}
+
 /// Write `d` (the rows of one object's claims) in `tx`.
 fn write(tx: &Tx<'_>, blake3: &str, d: &Derived) -> Result<()> {
     for (c, boxes) in &d.claims {
-        tx.search_add_claim(c, boxes)?;
+        tx.search_add_claim(c, boxes, cell_of(c))?;
     }
     for t in &d.terms {
         tx.search_add_term(t)?;

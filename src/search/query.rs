@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::geo;
 use super::normal::Rewritten;
+use super::{geo, grid};
 use crate::claim::{Basis, Verdict};
 use crate::db::Reader;
 use crate::db::search::SearchClaimRow;
@@ -155,8 +155,21 @@ fn time_filter<'a>((from, to): (i64, i64), basis: Option<Basis>) -> RowFilter<'a
     }
 }
 
+/// The grid levels that hold any position.
+fn levels(q: &Reader<'_>) -> Result<Vec<u32>> {
+    let all: Vec<u32> = (0..=grid::MAX_LEVEL).collect();
+    let held =
+        q.search_cells_held(&all.iter().map(|l| grid::level_range(*l)).collect::<Vec<_>>())?;
+    Ok(all.into_iter().zip(held).filter_map(|(l, h)| h.then_some(l)).collect())
+}
+
+/// A place filter: its candidates from the grid or, with the query's time
+/// range, from the space-time tree, which also leaves out objects with no
+/// capture time that may meet it (the time filter is then checked on the
+/// objects found).
 fn place_filter<'a>(
     boxes: Vec<geo::GeoBox>,
+    time: Option<(i64, i64)>,
     basis: Option<Basis>,
     exact: impl Fn((f64, f64), f64) -> Option<f64> + 'a,
 ) -> RowFilter<'a> {
@@ -164,7 +177,12 @@ fn place_filter<'a>(
         fetch: Box::new(move |q, limit| {
             let mut rows = Vec::new();
             for b in &boxes {
-                let found = q.search_places((b.min_lat, b.max_lat, b.min_lon, b.max_lon), limit)?;
+                let found = match time {
+                    Some(t) => {
+                        q.search_spacetime((b.min_lat, b.max_lat, b.min_lon, b.max_lon), t, limit)?
+                    }
+                    None => q.search_cells(&grid::ranges(b, &levels(q)?), limit)?,
+                };
                 if limit >= 0 && found.len() as i64 >= limit {
                     return Ok(found);
                 }
@@ -235,29 +253,39 @@ fn merge(a: &mut ObjectMatch, b: ObjectMatch) {
 }
 
 /// Candidates a time or place filter may bring before it is checked
-/// object by object instead (when another filter is narrower).
+/// object by object instead, when no other filter has answered yet.
 const NARROW: i64 = 4096;
 
-/// The time and place filters of a query.
-fn row_filters(query: &Query) -> Vec<RowFilter<'_>> {
-    let mut out = Vec::new();
-    if let Some(range) = query.time {
-        out.push(time_filter(range, query.basis));
-    }
+/// Index rows read cost about as much as checking one object on its own
+/// claims: a filter is read whole while it brings fewer than this many
+/// rows per object of the narrowest answer so far.
+const ROWS_PER_OBJECT: i64 = 8;
+
+/// The time and place filters of a query: those to read from their trees,
+/// then those checked object by object from the start (a time range
+/// given with a place is carried into the place tree's time axis, and
+/// checked exactly on the objects the places bring).
+fn row_filters(query: &Query) -> (Vec<RowFilter<'_>>, Vec<RowFilter<'_>>) {
+    let mut read = Vec::new();
     if let Some((lat, lon, r)) = query.near {
         let exact = move |pos: (f64, f64), acc: f64| {
             geo::meets_circle(pos, acc, (lat, lon), r)
                 .then(|| crate::claim::distance_m(pos, (lat, lon)))
         };
-        out.push(place_filter(geo::circle_boxes(lat, lon, r), query.basis, exact));
+        read.push(place_filter(geo::circle_boxes(lat, lon, r), query.time, query.basis, exact));
     }
     if let Some(bbox @ [w, s, e, n]) = query.bbox {
         // Inside the box: no distance of its own (a `--near` gives one).
         let exact =
             move |pos: (f64, f64), acc: f64| geo::meets_box(pos, acc, bbox).then_some(f64::NAN);
-        out.push(place_filter(geo::boxes(w, s, e, n), query.basis, exact));
+        read.push(place_filter(geo::boxes(w, s, e, n), query.time, query.basis, exact));
     }
-    out
+    let mut checked = Vec::new();
+    if let Some(range) = query.time {
+        if read.is_empty() { &mut read } else { &mut checked }
+            .push(time_filter(range, query.basis));
+    }
+    (read, checked)
 }
 
 /// The filters answered from their own index only: terms, flags, text.
@@ -282,11 +310,14 @@ fn term_sets(q: &Reader<'_>, query: &Query, raw_text: &str) -> Result<Vec<Matche
 }
 
 /// The objects every given claim filter matches (`None` when no claim
-/// filter is given: every object), keyed by BLAKE3. The narrowest filters
-/// are answered from their indexes and intersected; a time or place filter
-/// with more than `NARROW` candidates is then checked on the remaining
-/// objects' own claims, so the cost follows the narrowest filter, not the
-/// archive's size.
+/// filter is given: every object), keyed by BLAKE3. The term, flag and
+/// text filters are answered from their indexes; a place filter (with the
+/// time range on the tree's time axis) or a time filter alone is read
+/// from its R*Tree while it brings fewer than `ROWS_PER_OBJECT` rows per
+/// object of the narrowest answer so far (`NARROW` when there is none);
+/// the answers are intersected, and the wider filters are then checked on
+/// the remaining objects' own claims. So the cost follows the narrowest
+/// filter, not the archive's size.
 pub fn objects(
     q: &Reader<'_>,
     query: &Query,
@@ -295,32 +326,8 @@ pub fn objects(
     objects_narrowing(q, query, raw_text, NARROW)
 }
 
-/// `objects`, with the number of candidates past which a time or place
-/// filter is checked object by object.
-fn objects_narrowing(
-    q: &Reader<'_>,
-    query: &Query,
-    raw_text: &str,
-    narrow: i64,
-) -> Result<Option<BTreeMap<String, ObjectMatch>>> {
-    if !query.any() {
-        return Ok(None);
-    }
-    let mut sets = term_sets(q, query, raw_text)?;
-    let mut deferred = Vec::new();
-    for f in row_filters(query) {
-        let rows = (f.fetch)(q, narrow)?;
-        if (rows.len() as i64) < narrow {
-            sets.push(f.fold(rows));
-        } else {
-            deferred.push(f);
-        }
-    }
-    if sets.is_empty() {
-        // Nothing narrow: the first wide filter is read whole.
-        let f = deferred.remove(0);
-        sets.push(f.fold((f.fetch)(q, -1)?));
-    }
+/// Intersect the answered sets, smallest first.
+fn intersect(mut sets: Vec<Matches>) -> BTreeMap<String, ObjectMatch> {
     sets.sort_by_key(HashMap::len);
     let mut sets = sets.into_iter();
     let mut acc: BTreeMap<String, ObjectMatch> =
@@ -333,20 +340,67 @@ fn objects_narrowing(
             }
         }
     }
-    if !deferred.is_empty() {
-        let mut keep = BTreeMap::new();
-        'objects: for (blake3, mut m) in acc {
-            let own = q.search_candidates_of(&blake3)?;
-            for f in &deferred {
-                match f.fold(own.iter().cloned()).remove(&blake3) {
-                    Some(o) => merge(&mut m, o),
-                    None => continue 'objects,
-                }
-            }
-            keep.insert(blake3, m);
-        }
-        acc = keep;
+    acc
+}
+
+/// Keep the objects of `acc` whose own claims meet every filter of
+/// `checked`.
+fn check_each(
+    q: &Reader<'_>,
+    acc: BTreeMap<String, ObjectMatch>,
+    checked: &[RowFilter<'_>],
+) -> Result<BTreeMap<String, ObjectMatch>> {
+    if checked.is_empty() {
+        return Ok(acc);
     }
+    let mut keep = BTreeMap::new();
+    'objects: for (blake3, mut m) in acc {
+        let own = q.search_candidates_of(&blake3)?;
+        for f in checked {
+            match f.fold(own.iter().cloned()).remove(&blake3) {
+                Some(o) => merge(&mut m, o),
+                None => continue 'objects,
+            }
+        }
+        keep.insert(blake3, m);
+    }
+    Ok(keep)
+}
+
+/// `objects`, with the number of candidates past which a time or place
+/// filter is checked object by object when nothing narrower answered.
+fn objects_narrowing(
+    q: &Reader<'_>,
+    query: &Query,
+    raw_text: &str,
+    narrow: i64,
+) -> Result<Option<BTreeMap<String, ObjectMatch>>> {
+    if !query.any() {
+        return Ok(None);
+    }
+    let mut sets = term_sets(q, query, raw_text)?;
+    let (read, mut checked) = row_filters(query);
+    let mut wide = Vec::new();
+    for f in read {
+        let limit = match sets.iter().map(HashMap::len).min() {
+            Some(0) => break,
+            Some(n) => (n as i64).saturating_mul(ROWS_PER_OBJECT),
+            None => narrow,
+        };
+        let rows = (f.fetch)(q, limit)?;
+        if (rows.len() as i64) < limit {
+            sets.push(f.fold(rows));
+        } else {
+            wide.push(f);
+        }
+    }
+    if sets.is_empty() && !wide.is_empty() {
+        // Nothing narrow: the first wide filter is read whole.
+        let f = wide.remove(0);
+        sets.push(f.fold((f.fetch)(q, -1)?));
+    }
+    wide.append(&mut checked);
+    let mut acc = check_each(q, intersect(sets), &wide)?;
     for m in acc.values_mut() {
         m.distance_m = m.distance_m.filter(|d| !d.is_nan());
     }
@@ -357,10 +411,66 @@ fn objects_narrowing(
 mod tests {
     use super::*;
     use crate::db::Db;
-    use crate::db::search::SearchClaimRow;
+    use crate::db::search::{PlaceBox, SearchClaimRow, UNDATED};
 
-    /// Checking a wide filter object by object finds exactly what reading
-    /// it whole finds (every query, every narrowing threshold).
+    /// 600 claims of 200 objects near the antimeridian, indexed as
+    /// `index::derive` would: the rows and each object's capture hull.
+    fn fill(
+        tx: &crate::db::Tx<'_>,
+        next: &mut impl FnMut() -> f64,
+    ) -> (Vec<SearchClaimRow>, HashMap<String, (f64, f64)>) {
+        let mut rows = Vec::new();
+        for id in 0..600i64 {
+            let blake3 = format!("{:064x}", id % 200);
+            // Both sides of the antimeridian.
+            let lon = 179.0 + next() * 2.0;
+            let (lat, lon) = (35.0 + next() * 2.0, if lon > 180.0 { lon - 360.0 } else { lon });
+            let t = 1_700_000_000 + (next() * 1e7) as i64;
+            let time =
+                (id % 3 == 0).then_some((t, t + if id % 2 == 0 { 2 } else { 90_000 }, id % 2 == 1));
+            let position = (id % 3 != 0).then_some((lat, lon, next() * 2000.0));
+            rows.push(SearchClaimRow {
+                claim_id: id,
+                blake3,
+                kind: if time.is_some() { "capture-time" } else { "location" }.into(),
+                basis: if id % 5 == 0 { "embedded" } else { "claimed" }.into(),
+                value: String::new(),
+                time,
+                position,
+            });
+        }
+        // Each object's capture-time hull, as `index::derive` gives it.
+        let mut hull: HashMap<String, (f64, f64)> = HashMap::new();
+        for r in &rows {
+            if let Some((lo, hi, _)) = r.time {
+                let h = hull.entry(r.blake3.clone()).or_insert((lo as f64, hi as f64));
+                *h = (h.0.min(lo as f64), h.1.max(hi as f64));
+            }
+        }
+        for row in &rows {
+            let time = hull.get(&row.blake3).copied().unwrap_or((UNDATED, UNDATED));
+            let boxes: Vec<_> = row
+                .position
+                .map(|(la, lo, acc)| geo::circle_boxes(la, lo, acc))
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(k, b)| PlaceBox {
+                    id: row.claim_id * 2 + k as i64,
+                    lat: (b.min_lat, b.max_lat),
+                    lon: (b.min_lon, b.max_lon),
+                    time,
+                })
+                .collect();
+            let cell = row.position.map(|(la, lo, acc)| grid::cell(la, lo, acc));
+            tx.search_add_claim(row, &boxes, cell).unwrap();
+        }
+        (rows, hull)
+    }
+
+    /// Reading the trees (places on their time axis) and checking wide
+    /// filters object by object find exactly what checking every object
+    /// on its own claims finds (every query, every narrowing threshold).
     #[test]
     fn narrowing_never_changes_the_answer() {
         let dir = tempfile::tempdir().unwrap();
@@ -373,33 +483,7 @@ mod tests {
             x ^= x << 17;
             (x >> 11) as f64 / (1u64 << 53) as f64
         };
-        for id in 0..600i64 {
-            let blake3 = format!("{:064x}", id % 200);
-            // Both sides of the antimeridian.
-            let lon = 179.0 + next() * 2.0;
-            let (lat, lon) = (35.0 + next() * 2.0, if lon > 180.0 { lon - 360.0 } else { lon });
-            let t = 1_700_000_000 + (next() * 1e7) as i64;
-            let time =
-                (id % 3 == 0).then_some((t, t + if id % 2 == 0 { 2 } else { 90_000 }, id % 2 == 1));
-            let position = (id % 3 != 0).then_some((lat, lon, next() * 2000.0));
-            let row = SearchClaimRow {
-                claim_id: id,
-                blake3,
-                kind: if time.is_some() { "capture-time" } else { "location" }.into(),
-                basis: if id % 5 == 0 { "embedded" } else { "claimed" }.into(),
-                value: String::new(),
-                time,
-                position,
-            };
-            let boxes: Vec<_> = position
-                .map(|(la, lo, acc)| geo::circle_boxes(la, lo, acc))
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-                .map(|(k, b)| (id * 2 + k as i64, b.min_lat, b.max_lat, b.min_lon, b.max_lon))
-                .collect();
-            tx.search_add_claim(&row, &boxes).unwrap();
-        }
+        let (rows, hull) = fill(&tx, &mut next);
         tx.commit().unwrap();
         let q = db.read();
         for k in 0..40 {
@@ -414,8 +498,23 @@ mod tests {
             if !query.any() {
                 continue;
             }
-            let whole = objects_narrowing(&q, &query, "", i64::MAX).unwrap().unwrap();
-            for narrow in [1, 5, 50] {
+            let (read, checked) = row_filters(&query);
+            let every: BTreeMap<String, ObjectMatch> = hull
+                .keys()
+                .chain(rows.iter().map(|r| &r.blake3))
+                .map(|b| (b.clone(), ObjectMatch::default()))
+                .collect();
+            let all: Vec<RowFilter<'_>> = read.into_iter().chain(checked).collect();
+            let mut whole = check_each(&q, every, &all).unwrap();
+            for m in whole.values_mut() {
+                m.distance_m = m.distance_m.filter(|d| !d.is_nan());
+            }
+            assert_eq!(
+                objects_narrowing(&q, &query, "", i64::MAX).unwrap().unwrap().len(),
+                whole.len(),
+                "query {k}, read whole"
+            );
+            for narrow in [1, 5, 50, i64::MAX] {
                 let narrowed = objects_narrowing(&q, &query, "", narrow).unwrap().unwrap();
                 let keys =
                     |m: &BTreeMap<String, ObjectMatch>| m.keys().cloned().collect::<Vec<_>>();
