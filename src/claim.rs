@@ -241,6 +241,12 @@ pub struct Description {
     /// Declared character set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charset: Option<String>,
+    /// Who made it, as the file names them (IPTC By-line, XMP `dc:creator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// Who provides it (IPTC Credit and Source, XMP `photoshop:Credit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
 }
 
 /// A relation to another item (or object).
@@ -328,6 +334,8 @@ impl ClaimValue {
                 (!d.tags.is_empty()).then(|| format!("tags {}", d.tags.join(", "))),
                 opt("language", &d.language),
                 opt("charset", &d.charset),
+                opt("by", &d.creator),
+                opt("credit", &d.credit),
             ]),
             ClaimValue::Relation(r) => join(vec![
                 Some(format!("{} object {}", r.relation.name(), r.object.blake3)),

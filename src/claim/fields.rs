@@ -424,8 +424,7 @@ fn description(p: &mut Parse<'_>) -> Option<ClaimValue> {
         title: p.text("title"),
         text: p.text("description"),
         tags,
-        language: None,
-        charset: None,
+        ..Description::default()
     };
     if d == Description::default() {
         p.err("description", "a description claim needs description, title or tags".into());

@@ -46,6 +46,7 @@ pub struct Reviewed<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Discrepancy {
     /// Which rule: `embedded-location-far`, `embedded-time-differs`,
+    /// `embedded-blocks-disagree`,
     /// `captured-after-posted`, `capture-in-future`, `capture-before-digital`,
     /// `authors-disagree`.
     pub rule: &'static str,
@@ -207,7 +208,11 @@ pub fn discrepancies(all: &[Reviewed<'_>], now: OffsetDateTime) -> Vec<Discrepan
 
 /// The rule a pair of current claims breaks, if any.
 fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
-    let embedded = [a, b].iter().filter(|c| c.basis == Basis::Embedded).count() == 1;
+    let embedded_count = [a, b].iter().filter(|c| c.basis == Basis::Embedded).count();
+    let embedded = embedded_count == 1;
+    // Two blocks of one file (EXIF, XMP, IPTC, a container's own fields)
+    // that disagree: each was read as written, and they cannot both hold.
+    let blocks = embedded_count == 2;
     let ids = vec![a.id, b.id];
     match (a.value, b.value) {
         (ClaimValue::Location(x), ClaimValue::Location(y)) => {
@@ -216,10 +221,16 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
             let d = distance_m((xa, xo), (ya, yo));
             let limit =
                 x.accuracy_m.unwrap_or(0.0).max(y.accuracy_m.unwrap_or(0.0)) + LOCATION_SLACK_M;
-            if d <= limit || !(embedded || a.author != b.author) {
+            if d <= limit || !(embedded || blocks || a.author != b.author) {
                 return None;
             }
-            let rule = if embedded { "embedded-location-far" } else { "authors-disagree" };
+            let rule = if embedded {
+                "embedded-location-far"
+            } else if blocks {
+                "embedded-blocks-disagree"
+            } else {
+                "authors-disagree"
+            };
             Some(Discrepancy {
                 rule,
                 claims: ids,
@@ -249,8 +260,14 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
         (ClaimValue::CaptureTime(x), ClaimValue::CaptureTime(y)) => {
             let ((alo, ahi), (blo, bhi)) = (x.window().ok()?, y.window().ok()?);
             let disjoint = ahi < blo || bhi < alo;
-            (disjoint && (embedded || a.author != b.author)).then(|| Discrepancy {
-                rule: if embedded { "embedded-time-differs" } else { "authors-disagree" },
+            (disjoint && (embedded || blocks || a.author != b.author)).then(|| Discrepancy {
+                rule: if embedded {
+                    "embedded-time-differs"
+                } else if blocks {
+                    "embedded-blocks-disagree"
+                } else {
+                    "authors-disagree"
+                },
                 claims: ids,
                 message: format!("capture times {} and {} cannot both hold", x.at, y.at),
             })
@@ -374,6 +391,24 @@ mod tests {
         let bad =
             [rev(1, "a", "k", Basis::Embedded, &embedded), rev(2, "b", "k", Basis::Claimed, &far)];
         assert_eq!(rules(&bad), ["embedded-time-differs"]);
+    }
+
+    #[test]
+    fn embedded_blocks_that_disagree() {
+        // EXIF and XMP of one file, same author (the ingest key): a day apart.
+        let exif = time("2024-11-29T14:03:00+03:00", false);
+        let xmp = time("2024-11-30T14:03:00+03:00", false);
+        let same = time("2024-11-29T14:03:00", true);
+        let bad =
+            [rev(1, "a", "k", Basis::Embedded, &exif), rev(2, "b", "k", Basis::Embedded, &xmp)];
+        assert_eq!(rules(&bad), ["embedded-blocks-disagree"]);
+        // The same local time without its offset: both can hold.
+        let ok =
+            [rev(1, "a", "k", Basis::Embedded, &exif), rev(2, "b", "k", Basis::Embedded, &same)];
+        assert!(rules(&ok).is_empty());
+        let (e, far) = (loc(36.1993, 37.1627, None), loc(35.9306, 36.6339, Some(50.0)));
+        let bad = [rev(1, "a", "k", Basis::Embedded, &e), rev(2, "b", "k", Basis::Embedded, &far)];
+        assert_eq!(rules(&bad), ["embedded-blocks-disagree"]);
     }
 
     #[test]

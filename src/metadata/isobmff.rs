@@ -3,15 +3,14 @@
 //! `udta/loci` (3GPP TS 26.244) and Apple `meta/keys` + `meta/ilst` (in
 //! `moov` as iPhones write it, or in `moov/udta` as ffmpeg does).
 //!
-//! Every size is checked against its container before it is used; nothing
-//! is read beyond `MAX_MOOV` bytes of `moov`.
+//! Every size is checked against its container before it is used; of
+//! `moov`, only the children read (`mvhd`, `udta`, `meta`, each at most
+//! `MAX_CHILD`) are held in memory.
 //!
 //! Must not: panic or allocate on the strength of an untrusted size.
 
 use std::io::{Read, Seek, SeekFrom};
 
-/// Largest `moov` read into memory (larger ones are reported, not read).
-pub const MAX_MOOV: u64 = 64 << 20;
 /// Seconds from 1904-01-01 (the QuickTime epoch) to 1970-01-01.
 const QT_EPOCH_OFFSET: i64 = 2_082_844_800;
 
@@ -81,31 +80,94 @@ fn boxes(body: &[u8]) -> Result<Vec<Atom<'_>>, String> {
     Ok(out)
 }
 
-/// Find the top-level `moov` box and read its body (`None`: no `moov`).
+/// Top-level boxes visited at most (a file of millions of tiny boxes is
+/// reported, not walked to its end).
+pub const MAX_BOXES: u64 = 1 << 20;
+/// Largest `moov` child read (`mvhd`, `udta`, `meta`; the tracks, which
+/// hold most of a large `moov`, are skipped unread).
+pub const MAX_CHILD: u64 = 4 << 20;
+
+/// The next box header at `pos` (`None` at the end): type, header length,
+/// total length.
+fn next_header<R: Read>(
+    r: &mut R,
+    pos: u64,
+    end: u64,
+    what: &str,
+) -> Result<Option<([u8; 4], u64, u64)>, String> {
+    if pos + 8 > end {
+        return Ok(None);
+    }
+    let mut h = [0u8; 16];
+    r.read_exact(&mut h[..8]).map_err(|e| e.to_string())?;
+    let mut n = 8;
+    if u32::from_be_bytes([h[0], h[1], h[2], h[3]]) == 1 {
+        r.read_exact(&mut h[8..16]).map_err(|e| e.to_string())?;
+        n = 16;
+    }
+    header(&h[..n], pos, end - pos, what).map(Some)
+}
+
+fn skip<R: Read + Seek>(r: &mut std::io::BufReader<R>, n: u64) -> Result<(), String> {
+    let n = i64::try_from(n).map_err(|_| "a box is too large to skip".to_owned())?;
+    r.seek_relative(n).map_err(|e| e.to_string())
+}
+
+/// Find the top-level `moov` box and read what of it `read` needs: its
+/// `mvhd`, `udta` and `meta` children, as a `moov` body of those alone
+/// (`None`: no `moov`). Headers are read through a buffer and boxes are
+/// skipped by seeking, so neither many small boxes nor a large `moov`
+/// costs more than the headers and those children.
 pub fn moov<R: Read + Seek>(r: &mut R) -> Result<Option<Vec<u8>>, String> {
     let end = r.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+    r.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let mut r = std::io::BufReader::with_capacity(64 << 10, r);
     let mut pos = 0u64;
-    while pos + 8 <= end {
-        r.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
-        let mut h = [0u8; 16];
-        let n = r.read(&mut h).map_err(|e| e.to_string())?;
-        if n < 8 {
+    for _ in 0..MAX_BOXES {
+        let Some((kind, len, total)) = next_header(&mut r, pos, end, "past the end of the file")?
+        else {
             return Ok(None);
-        }
-        let (kind, len, total) = header(&h[..n], pos, end - pos, "past the end of the file")?;
+        };
         if &kind == b"moov" {
-            let body = total - len;
-            if body > MAX_MOOV {
-                return Err(format!("the moov box is {body} bytes, more than the {MAX_MOOV} read"));
-            }
-            r.seek(SeekFrom::Start(pos + len)).map_err(|e| e.to_string())?;
-            let mut bytes = vec![0u8; body as usize];
-            r.read_exact(&mut bytes).map_err(|e| e.to_string())?;
-            return Ok(Some(bytes));
+            return moov_children(&mut r, pos + len, pos + total).map(Some);
+        }
+        skip(&mut r, total - len)?;
+        pos += total;
+    }
+    Err(format!("more than {MAX_BOXES} top-level boxes before any moov; not read further"))
+}
+
+/// The `mvhd`, `udta` and `meta` boxes (headers included) of the `moov`
+/// body from `pos` to `end`, the reader at `pos`.
+fn moov_children<R: Read + Seek>(
+    r: &mut std::io::BufReader<R>,
+    mut pos: u64,
+    end: u64,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    while let Some((kind, len, total)) = next_header(r, pos, end, "more than its container holds")?
+    {
+        let wanted = matches!(&kind, b"mvhd" | b"udta" | b"meta");
+        if wanted && total > MAX_CHILD {
+            return Err(format!(
+                "the moov/{} box is {total} bytes, more than the {MAX_CHILD} read",
+                String::from_utf8_lossy(&kind)
+            ));
+        }
+        if wanted {
+            // Re-written with a 32-bit size (it fits: at most MAX_CHILD).
+            let body_len = total - len;
+            out.extend(u32::try_from(body_len + 8).map_err(|_| "box too large")?.to_be_bytes());
+            out.extend(kind);
+            let start = out.len();
+            out.resize(start + body_len as usize, 0);
+            r.read_exact(&mut out[start..]).map_err(|e| e.to_string())?;
+        } else {
+            skip(r, total - len)?;
         }
         pos += total;
     }
-    Ok(None)
+    Ok(out)
 }
 
 /// Read the metadata boxes of a `moov` body.
@@ -405,5 +467,37 @@ mod tests {
         c.extend(u64::MAX.to_be_bytes());
         assert!(boxes(&c).is_err());
         assert!(moov(&mut std::io::Cursor::new(c)).is_err());
+    }
+
+    fn atom(kind: &[u8], body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend(kind);
+        v.extend(body);
+        v
+    }
+
+    #[test]
+    fn many_small_boxes_and_large_tracks_cost_only_their_headers() {
+        let mut f = atom(b"ftyp", b"isom\0\0\0\0");
+        for _ in 0..100_000 {
+            f.extend(atom(b"free", b""));
+        }
+        let mut mvhd = vec![0u8; 100];
+        mvhd[4..8].copy_from_slice(&((1_732_878_180i64 + QT_EPOCH_OFFSET) as u32).to_be_bytes());
+        let mut m = atom(b"trak", &vec![0u8; 10 << 20]);
+        m.extend(atom(b"mvhd", &mvhd));
+        m.extend(atom(b"udta", &atom(b"\xa9xyz", b"\0\x12\0\0+36.1993+037.1627/")));
+        f.extend(atom(b"moov", &m));
+        let body = moov(&mut std::io::Cursor::new(&f)).unwrap().unwrap();
+        assert!(body.len() < 1024, "the track was read: {} bytes", body.len());
+        let found = read(&body);
+        assert_eq!(found.mvhd.as_deref(), Some("2024-11-29T11:03:00Z"));
+        assert_eq!(found.xyz.as_deref(), Some("+36.1993+037.1627/"));
+        // Past the cap on top-level boxes: an error, not an endless walk.
+        let mut g = Vec::new();
+        for _ in 0..=MAX_BOXES {
+            g.extend(atom(b"free", b""));
+        }
+        assert!(moov(&mut std::io::Cursor::new(g)).unwrap_err().contains("top-level boxes"));
     }
 }

@@ -76,6 +76,54 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The block parsers on their own: random and mutated IPTC records
+    /// and XMP packets never panic, and what they return is well-formed.
+    #[test]
+    fn block_parsers_survive_mutation(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
+        cut in any::<prop::sample::Index>(),
+        xmp_packet in any::<bool>(),
+    ) {
+        let mut bytes = if xmp_packet {
+            br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:DateTimeOriginal="2024-11-29T14:03:07+03:00" exif:GPSLatitude="36,11.958N"><dc:title xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Alt><rdf:li xml:lang="x-default">t</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>"#.to_vec()
+        } else {
+            b"\x1c\x01\x5a\x00\x03\x1b%G\x1c\x02\x37\x00\x0820241129\x1c\x02\x3c\x00\x0b140307+0300\x1c\x02\x5a\x00\x06Aleppo".to_vec()
+        };
+        for (i, b) in edits {
+            let i = i.index(bytes.len());
+            bytes[i] = b;
+        }
+        bytes.truncate(cut.index(bytes.len() + 1));
+        if xmp_packet {
+            if let Ok(p) = xmp::read(&bytes) {
+                for v in p.values() {
+                    prop_assert!(!v.is_empty());
+                }
+            }
+        } else {
+            let r = iptc::read(&bytes);
+            for v in r.fields.values() {
+                prop_assert!(!v.is_empty());
+            }
+        }
+        // And inside a JPEG, through the whole photo reader.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, if xmp_packet { 0xE1 } else { 0xED }];
+        let mut payload = if xmp_packet { b"http://ns.adobe.com/xap/1.0/\0".to_vec() } else {
+            let mut p = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
+            p.extend((bytes.len() as u32).to_be_bytes());
+            p
+        };
+        payload.extend(&bytes);
+        jpeg.extend(((payload.len() + 2) as u16).to_be_bytes());
+        jpeg.extend(payload);
+        jpeg.extend([0xFF, 0xD9]);
+        all_valid(&extract("image/jpeg", std::io::Cursor::new(jpeg)))?;
+    }
+}
+
 #[test]
 fn seeds_do_yield_metadata() {
     // The mutation test is only meaningful if the seeds carry metadata.
