@@ -35,3 +35,21 @@ CREATE TABLE search_cells (
     PRIMARY KEY (cell, claim_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX search_cells_claim ON search_cells (claim_id);
+
+-- Objects with more than one item, and how many: a search's total is the
+-- number of matching objects plus these, with no lookup per object (every
+-- object has an item; the audit reports one that has none). Kept by a
+-- trigger on items, which are never edited or deleted.
+CREATE TABLE search_multi (
+    blake3      TEXT PRIMARY KEY,
+    items       INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER search_multi_items AFTER INSERT ON items
+WHEN (SELECT count(*) FROM items WHERE blake3 = NEW.blake3) > 1
+BEGIN
+    INSERT INTO search_multi (blake3, items)
+        VALUES (NEW.blake3, (SELECT count(*) FROM items WHERE blake3 = NEW.blake3))
+        ON CONFLICT (blake3) DO UPDATE SET items = excluded.items;
+END;
+INSERT INTO search_multi (blake3, items)
+    SELECT blake3, count(*) FROM items GROUP BY blake3 HAVING count(*) > 1;

@@ -404,6 +404,7 @@ fn index_findings_and_their_repair() {
             "table search_terms",
         ),
         ("INSERT INTO search_flags VALUES ('00', 'authors-disagree')", "table search_flags"),
+        ("INSERT INTO search_multi VALUES ('00', 2)", "table search_multi"),
     ];
     for (sql, location) in cases {
         ta.db().execute_batch(sql).unwrap();
@@ -420,4 +421,25 @@ fn index_findings_and_their_repair() {
         ta.cmd().arg("reindex").assert().success();
         assert_eq!(ta.audit(&[]).0, 0, "reindex repaired {sql}");
     }
+}
+
+/// The total counts every item of a matching object: a second copy of the
+/// same bytes is a second item (kept by the index's multi-item counts, which
+/// the audit finds consistent).
+#[test]
+fn totals_count_every_item_of_a_matching_object() {
+    let ta = TestArchive::new();
+    collection(&ta);
+    let near = ["search", "--near", "36.1993,37.1627", "--radius", "1"];
+    let out = ta.cmd().args(near).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 of 1 matching item shown"));
+    let dir = ta.input("copy");
+    std::fs::write(dir.join("citadel-copy.txt"), FILES[0].1).unwrap();
+    ta.ingest_cmd(&ta.key).arg(&dir).assert().success();
+    let out = ta.cmd().args(near).args(["--limit", "1"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 of 2 matching items shown"), "{text}");
+    assert_eq!(names(&ta, &near[1..]).len(), 2);
+    let (code, audit) = ta.audit(&[]);
+    assert_eq!(code, 0, "{audit}");
 }

@@ -232,5 +232,14 @@ pub fn check_index(
         }
     }
     out.extend(stored.strays(q.search_orphan_text()?.len()));
+    if q.search_multi()? != q.multi_item_objects()? {
+        out.push(Finding::new(
+            Code::IndexMismatch,
+            "the search index",
+            "table search_multi",
+            "the search index's counts of objects with several items differ from the items",
+            REPAIR,
+        ));
+    }
     Ok(out)
 }

@@ -506,7 +506,14 @@ fn select(
             .collect();
         return Ok(page(all, &early));
     }
-    let total = q.count_items_of_many(&keys)?;
+    // Every object has an item; those with more are few and listed.
+    let extra: i64 = q
+        .search_multi()?
+        .into_iter()
+        .filter(|(b, _)| objects.contains_key(b))
+        .map(|(_, n)| n - 1)
+        .sum();
+    let total = objects.len() + usize::try_from(extra).unwrap_or(0);
     let mut order: Vec<(&String, &ObjectMatch)> = objects.iter().collect();
     let key = |(b, how): &(&String, &ObjectMatch)| object_key(by, how, early.get(*b).copied());
     order.sort_by(|a, b| key(a).total_cmp(&key(b)).then(a.0.cmp(b.0)));

@@ -148,14 +148,17 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Empty every search table (before a full reindex).
+    /// Empty every search table (before a full reindex); the multi-item
+    /// counts, which follow from the items alone, are refilled at once.
     pub fn search_clear(&self) -> Result<()> {
         self.0
             .execute_batch(
                 "DELETE FROM search_times; DELETE FROM search_cells; DELETE FROM search_spacetime;
                  DELETE FROM search_text;
                  DELETE FROM search_docs; DELETE FROM search_terms; DELETE FROM search_flags;
-                 DELETE FROM search_claims;",
+                 DELETE FROM search_claims; DELETE FROM search_multi;
+                 INSERT INTO search_multi (blake3, items)
+                     SELECT blake3, count(*) FROM items GROUP BY blake3 HAVING count(*) > 1;",
             )
             .map_err(sql_err("cannot clear the search index"))
     }
@@ -267,16 +270,6 @@ impl Reader<'_> {
             [json_list(blake3s)],
             super::item_row,
         )
-    }
-
-    /// How many items many objects have.
-    pub fn count_items_of_many(&self, blake3s: &[&str]) -> Result<usize> {
-        self.one(
-            "SELECT count(*) FROM items WHERE blake3 IN (SELECT value FROM json_each(?1))",
-            [json_list(blake3s)],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n.unwrap_or(0) as usize)
     }
 
     /// The earliest current capture-time window start of many objects.
@@ -435,6 +428,23 @@ impl Reader<'_> {
     /// One text's original.
     pub fn search_doc(&self, id: i64) -> Result<Option<String>> {
         self.one("SELECT original FROM search_docs WHERE id = ?1", [id], |r| r.get(0))
+    }
+
+    /// Objects with more than one item: (blake3, items), as the index
+    /// keeps them.
+    pub fn search_multi(&self) -> Result<Vec<(String, i64)>> {
+        self.all("SELECT blake3, items FROM search_multi ORDER BY blake3", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// Objects with more than one item, counted from the items.
+    pub fn multi_item_objects(&self) -> Result<Vec<(String, i64)>> {
+        self.all(
+            "SELECT blake3, count(*) FROM items GROUP BY blake3 HAVING count(*) > 1 ORDER BY blake3",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Every flagged object: (blake3, rules).

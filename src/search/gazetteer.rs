@@ -20,45 +20,55 @@ const TSV: &str = include_str!("../../schema/gazetteer.tsv");
 const MIN_LEN: usize = 3;
 
 struct Gazetteer {
-    /// Normalised name → the places that bear it.
-    by_name: HashMap<String, Vec<usize>>,
-    /// Each place's normalised names.
-    names: Vec<Vec<String>>,
+    /// Each place's names as listed.
+    places: Vec<Vec<&'static str>>,
+    /// (place, name) by the first character of the name normalised: a
+    /// query normalises only the names that can equal it.
+    by_first: HashMap<char, Vec<(usize, &'static str)>>,
 }
 
 fn gazetteer() -> &'static Gazetteer {
     static G: OnceLock<Gazetteer> = OnceLock::new();
     G.get_or_init(|| {
-        let mut g = Gazetteer { by_name: HashMap::new(), names: Vec::new() };
+        let mut g = Gazetteer { places: Vec::new(), by_first: HashMap::new() };
         for line in TSV.lines().filter(|l| !l.starts_with('#')) {
-            let mut names: Vec<String> = line
-                .split('\t')
-                .skip(2)
-                .map(normal::body)
-                .filter(|n| n.chars().count() >= MIN_LEN)
-                .collect();
-            names.sort();
-            names.dedup();
-            let place = g.names.len();
+            let names: Vec<&'static str> = line.split('\t').skip(2).collect();
+            let place = g.places.len();
             for n in &names {
-                g.by_name.entry(n.clone()).or_default().push(place);
+                if let Some(c) = normal::first_char(n) {
+                    g.by_first.entry(c).or_default().push((place, n));
+                }
             }
-            g.names.push(names);
+            g.places.push(names);
         }
         g
     })
+}
+
+/// A name as it is compared: normalised, or nothing when too short.
+fn normalised(name: &str) -> Option<String> {
+    let n = normal::body(name);
+    (n.chars().count() >= MIN_LEN).then_some(n)
 }
 
 /// Every other name of the places named `name` (normalised words,
 /// space-separated), or nothing.
 pub fn variants(name: &str) -> Vec<String> {
     let g = gazetteer();
-    let mut out: Vec<String> = g
-        .by_name
-        .get(name)
+    let Some(first) = name.chars().next() else { return Vec::new() };
+    let mut places: Vec<usize> = g
+        .by_first
+        .get(&first)
         .into_iter()
         .flatten()
-        .flat_map(|&p| g.names[p].iter().cloned())
+        .filter(|(_, n)| normalised(n).as_deref() == Some(name))
+        .map(|(p, _)| *p)
+        .collect();
+    places.sort_unstable();
+    places.dedup();
+    let mut out: Vec<String> = places
+        .iter()
+        .flat_map(|&p| g.places[p].iter().filter_map(|n| normalised(n)))
         .filter(|n| n != name)
         .collect();
     out.sort();

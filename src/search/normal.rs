@@ -33,20 +33,35 @@ pub fn word(w: &str) -> String {
         return w.to_ascii_lowercase();
     }
     let mut out = String::with_capacity(w.len());
-    for c in w.nfkd() {
-        if is_combining_mark(c) || c == '\u{0640}' || ('\u{02B0}'..='\u{02FF}').contains(&c) {
-            continue;
-        }
-        let c = match c {
-            '\u{0671}' | '\u{0672}' | '\u{0673}' | '\u{0675}' => '\u{0627}',
-            '\u{0629}' => '\u{0647}',
-            '\u{0649}' | '\u{06CC}' | '\u{06D2}' => '\u{064A}',
-            '\u{06A9}' => '\u{0643}',
-            c => c,
-        };
+    for c in w.nfkd().filter_map(fold) {
         out.extend(c.to_lowercase());
     }
     out
+}
+
+/// One decomposed character as a word keeps it: `None` for what is
+/// dropped (combining marks, tatweel, modifier letters), Arabic letter
+/// variants as their plain letter.
+fn fold(c: char) -> Option<char> {
+    if is_combining_mark(c) || c == '\u{0640}' || ('\u{02B0}'..='\u{02FF}').contains(&c) {
+        return None;
+    }
+    Some(match c {
+        '\u{0671}' | '\u{0672}' | '\u{0673}' | '\u{0675}' => '\u{0627}',
+        '\u{0629}' => '\u{0647}',
+        '\u{0649}' | '\u{06CC}' | '\u{06D2}' => '\u{064A}',
+        '\u{06A9}' => '\u{0643}',
+        c => c,
+    })
+}
+
+/// The first character of `body(text)`, found without normalising the
+/// rest (the gazetteer sorts its names by it).
+pub fn first_char(text: &str) -> Option<char> {
+    text.chars()
+        .filter(|c| word_char(*c))
+        .flat_map(|c| c.nfkd().filter_map(fold).flat_map(char::to_lowercase).collect::<Vec<_>>())
+        .next()
 }
 
 /// The words of `text` with their byte ranges in it.
@@ -334,6 +349,23 @@ pub fn snippet(original: &str, terms: &[Term]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_char_is_the_bodys() {
+        for t in [
+            "Ḩalab",
+            "  حـــلب",
+            "\u{0640}ـإدلب",
+            "İstanbul",
+            "Алеппо",
+            "«Alep»",
+            "ʿAyn al-ʿArab",
+            "",
+            "--",
+        ] {
+            assert_eq!(first_char(t), body(t).chars().next(), "{t:?}");
+        }
+    }
 
     fn none(_: &str) -> Vec<String> {
         Vec::new()
