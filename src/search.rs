@@ -18,3 +18,16 @@ pub mod normal;
 #[cfg(test)]
 mod props;
 pub mod query;
+
+/// A deterministic stream of numbers in [0, 1) for the search tests
+/// (xorshift64), from `seed`.
+#[cfg(test)]
+fn unit_stream(seed: u64) -> impl FnMut() -> f64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -206,6 +206,19 @@ pub fn discrepancies(all: &[Reviewed<'_>], now: OffsetDateTime) -> Vec<Discrepan
     out
 }
 
+/// Which rule two disagreeing claims break: `against_embedded` when one of
+/// them is embedded, `embedded-blocks-disagree` when both are (two blocks
+/// of one file), else `authors-disagree`.
+fn rule(embedded: bool, blocks: bool, against_embedded: &'static str) -> &'static str {
+    if embedded {
+        against_embedded
+    } else if blocks {
+        "embedded-blocks-disagree"
+    } else {
+        "authors-disagree"
+    }
+}
+
 /// The rule a pair of current claims breaks, if any.
 fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
     let embedded_count = [a, b].iter().filter(|c| c.basis == Basis::Embedded).count();
@@ -224,13 +237,7 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
             if d <= limit || !(embedded || blocks || a.author != b.author) {
                 return None;
             }
-            let rule = if embedded {
-                "embedded-location-far"
-            } else if blocks {
-                "embedded-blocks-disagree"
-            } else {
-                "authors-disagree"
-            };
+            let rule = rule(embedded, blocks, "embedded-location-far");
             Some(Discrepancy {
                 rule,
                 claims: ids,
@@ -261,13 +268,7 @@ fn pair(a: &Reviewed<'_>, b: &Reviewed<'_>) -> Option<Discrepancy> {
             let ((alo, ahi), (blo, bhi)) = (x.window().ok()?, y.window().ok()?);
             let disjoint = ahi < blo || bhi < alo;
             (disjoint && (embedded || blocks || a.author != b.author)).then(|| Discrepancy {
-                rule: if embedded {
-                    "embedded-time-differs"
-                } else if blocks {
-                    "embedded-blocks-disagree"
-                } else {
-                    "authors-disagree"
-                },
+                rule: rule(embedded, blocks, "embedded-time-differs"),
                 claims: ids,
                 message: format!("capture times {} and {} cannot both hold", x.at, y.at),
             })

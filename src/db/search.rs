@@ -106,6 +106,10 @@ fn cell_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchClaimRow> {
     })
 }
 
+/// Objects with more than one item, counted from the items (what
+/// `search_multi` holds).
+const MULTI_ITEMS: &str = "SELECT blake3, count(*) FROM items GROUP BY blake3 HAVING count(*) > 1";
+
 /// The columns a filter's candidates need (the value is left out: hits
 /// read it for the page only).
 const CANDIDATE_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, '', c.t_lo, c.t_hi, \
@@ -156,10 +160,11 @@ impl Tx<'_> {
                 "DELETE FROM search_times; DELETE FROM search_cells; DELETE FROM search_spacetime;
                  DELETE FROM search_text;
                  DELETE FROM search_docs; DELETE FROM search_terms; DELETE FROM search_flags;
-                 DELETE FROM search_claims; DELETE FROM search_multi;
-                 INSERT INTO search_multi (blake3, items)
-                     SELECT blake3, count(*) FROM items GROUP BY blake3 HAVING count(*) > 1;",
+                 DELETE FROM search_claims; DELETE FROM search_multi;",
             )
+            .map_err(sql_err("cannot clear the search index"))?;
+        self.0
+            .execute_batch(&format!("INSERT INTO search_multi (blake3, items) {MULTI_ITEMS};"))
             .map_err(sql_err("cannot clear the search index"))
     }
 
@@ -440,11 +445,7 @@ impl Reader<'_> {
 
     /// Objects with more than one item, counted from the items.
     pub fn multi_item_objects(&self) -> Result<Vec<(String, i64)>> {
-        self.all(
-            "SELECT blake3, count(*) FROM items GROUP BY blake3 HAVING count(*) > 1 ORDER BY blake3",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        self.all(&format!("{MULTI_ITEMS} ORDER BY blake3"), [], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 
     /// Every flagged object: (blake3, rules).

@@ -234,22 +234,30 @@ fn exif_position(field: &ExifField<'_>, mut raw: BTreeMap<String, String>, out: 
     // Exif 3.0 (CIPA DC-008-2023, 4.6.6 GPSAltitudeRef): 0 above and 1
     // below sea level, 2 and 3 positive and negative ellipsoidal height;
     // absent means 0. Any other value is not read as "above".
-    let alt_sign = match alt_ref.as_deref() {
-        None | Some("0" | "2") => Some(1.0),
-        Some("1" | "3") => Some(-1.0),
-        Some(other) => {
-            if field(exif::Tag::GPSAltitude).is_some() {
-                out.problems.push(format!(
-                    "GPSAltitudeRef {other} is not defined (0 to 3); the altitude is not taken"
-                ));
-            }
-            None
-        }
-    };
+    let alt_sign = altitude_sign(alt_ref.as_deref());
+    if let (None, Some(other)) = (alt_sign, &alt_ref)
+        && field(exif::Tag::GPSAltitude).is_some()
+    {
+        out.problems.push(format!(
+            "GPSAltitudeRef {other} is not defined (0 to 3); the altitude is not taken"
+        ));
+    }
     let altitude_m =
         field(exif::Tag::GPSAltitude).and_then(first_rational).zip(alt_sign).map(|(a, s)| a * s);
     let accuracy_m = field(exif::Tag::GPSHPositioningError).and_then(first_rational);
     push_location(out, la, lo, altitude_m, accuracy_m, raw, "EXIF GPS");
+}
+
+/// The sign GPSAltitudeRef gives an altitude (EXIF and XMP alike): Exif
+/// 3.0 (CIPA DC-008-2023, 4.6.6) defines 0 above and 1 below sea level, 2
+/// and 3 positive and negative ellipsoidal height; absent means 0. Any
+/// other value gives none: it is never read as "above".
+pub fn altitude_sign(alt_ref: Option<&str>) -> Option<f64> {
+    match alt_ref.map(str::trim) {
+        None | Some("0" | "2") => Some(1.0),
+        Some("1" | "3") => Some(-1.0),
+        Some(_) => None,
+    }
 }
 
 /// Whether `s` is a UTC offset as EXIF writes it: `±HH:MM`, from -12:00 to

@@ -41,8 +41,9 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
         "image/webp" => blocks::webp(r),
         _ => return tiff_or_heif(media_type, r, out),
     };
-    out.problems.extend(found.problems.iter().cloned());
-    if let Some(e) = found.exif.clone().and_then(|t| exif::parse(t, out)) {
+    let mut found = found;
+    out.problems.append(&mut found.problems);
+    if let Some(e) = found.exif.take().and_then(|t| exif::parse(t, out)) {
         exif::claims(&e, out);
     }
     other_blocks(&found, out);
@@ -82,7 +83,7 @@ fn other_blocks(found: &blocks::Blocks, out: &mut Embedded) {
     }
     if let Some(b) = &found.iptc {
         let iim = iptc::read(b);
-        out.problems.extend(iim.problems.iter().cloned());
+        out.problems.extend(iim.problems);
         iptc_claims(&iim.fields, out);
     }
 }
@@ -268,12 +269,7 @@ fn xmp_position(b: &Block<'_>, out: &mut Embedded) {
     let all: Vec<&str> = keys.into_iter().chain(XMP_PLACE).collect();
     let lat = get("exif:GPSLatitude").and_then(|v| xmp::coordinate(v));
     let lon = get("exif:GPSLongitude").and_then(|v| xmp::coordinate(v));
-    // As EXIF's GPSAltitudeRef (Exif 3.0: 0 to 3).
-    let sign = match get("exif:GPSAltitudeRef").map(|s| s.trim()) {
-        None | Some("0" | "2") => Some(1.0),
-        Some("1" | "3") => Some(-1.0),
-        Some(_) => None,
-    };
+    let sign = exif::altitude_sign(get("exif:GPSAltitudeRef").map(String::as_str));
     let alt = get("exif:GPSAltitude").and_then(|v| xmp::rational(v)).zip(sign).map(|(a, s)| a * s);
     let acc = get("exif:GPSHPositioningError").and_then(|v| xmp::rational(v));
     let before = out.values.len();

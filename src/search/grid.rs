@@ -154,13 +154,7 @@ mod tests {
     /// for accuracies from none to hundreds of kilometres.
     #[test]
     fn a_position_meeting_a_box_is_in_its_ranges() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::search::unit_stream(0x2545_f491_4f6c_dd1du64);
         let mut met = 0;
         for k in 0..4000 {
             let centre = [(36.2, 37.1), (0.0, 179.9), (89.5, 10.0), (-60.0, -179.95)][k % 4];

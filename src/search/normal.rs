@@ -60,8 +60,7 @@ fn fold(c: char) -> Option<char> {
 pub fn first_char(text: &str) -> Option<char> {
     text.chars()
         .filter(|c| word_char(*c))
-        .flat_map(|c| c.nfkd().filter_map(fold).flat_map(char::to_lowercase).collect::<Vec<_>>())
-        .next()
+        .find_map(|c| c.nfkd().filter_map(fold).flat_map(char::to_lowercase).next())
 }
 
 /// The words of `text` with their byte ranges in it.

@@ -175,13 +175,14 @@ fn place_filter<'a>(
 ) -> RowFilter<'a> {
     RowFilter {
         fetch: Box::new(move |q, limit| {
+            let held = if time.is_none() { levels(q)? } else { Vec::new() };
             let mut rows = Vec::new();
             for b in &boxes {
                 let found = match time {
                     Some(t) => {
                         q.search_spacetime((b.min_lat, b.max_lat, b.min_lon, b.max_lon), t, limit)?
                     }
-                    None => q.search_cells(&grid::ranges(b, &levels(q)?), limit)?,
+                    None => q.search_cells(&grid::ranges(b, &held), limit)?,
                 };
                 if limit >= 0 && found.len() as i64 >= limit {
                     return Ok(found);
@@ -476,13 +477,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut db = Db::create(&dir.path().join("t.db"), &|_, _| Ok(())).unwrap();
         let tx = db.tx().unwrap();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::search::unit_stream(0x9e37_79b9_7f4a_7c15u64);
         let (rows, hull) = fill(&tx, &mut next);
         tx.commit().unwrap();
         let q = db.read();
