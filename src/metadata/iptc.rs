@@ -115,6 +115,11 @@ pub fn capture(date: &str, time: Option<&str>) -> Option<(String, bool)> {
     }
     let day = format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]);
     let Some(t) = time.map(str::trim) else { return Some((day, true)) };
+    // Digits and a sign only: anything else is not a time (and slicing
+    // below is by byte).
+    if !t.is_ascii() {
+        return None;
+    }
     let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
     match t.len() {
         6 if digits(t) => Some((format!("{day}T{}:{}:{}", &t[..2], &t[2..4], &t[4..]), true)),
@@ -181,6 +186,8 @@ mod tests {
         );
         assert_eq!(capture("20241129", Some("140307")), Some(("2024-11-29T14:03:07".into(), true)));
         assert_eq!(capture("20241129", None), Some(("2024-11-29".into(), true)));
+        // Found by fuzzing: a multi-byte character where the digits end.
+        assert_eq!(capture("20241129", Some("091500د ا")), None);
         for (d, t) in [
             ("2024112", None),
             ("2024-11-29", None),

@@ -132,3 +132,20 @@ fn seeds_do_yield_metadata() {
         assert!(!e.values.is_empty() && e.problems.is_empty(), "{t}: {e:?}");
     }
 }
+
+/// Every seed of the metadata fuzzer (inputs it once crashed on among
+/// them) runs here too: the first byte picks the media type, as in
+/// `fuzzing::metadata`.
+#[test]
+fn fuzz_seeds_survive() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/metadata");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let Some((t, rest)) = bytes.split_first() else { continue };
+        let e = extract(READ_TYPES[usize::from(*t) % READ_TYPES.len()], std::io::Cursor::new(rest));
+        all_valid(&e).unwrap();
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} seeds");
+}
