@@ -54,7 +54,7 @@ pub struct InitOptions {
 pub struct ArchiveLock(#[allow(dead_code)] Option<File>);
 
 /// The last schema version that changed the search tables.
-const SEARCH_SCHEMA: i64 = 7;
+const SEARCH_SCHEMA: i64 = 8;
 
 /// Data migrations run inside a schema migration's transaction: an archive
 /// from before the custody log (schema 3) gets its events there, exactly
@@ -62,7 +62,8 @@ const SEARCH_SCHEMA: i64 = 7;
 /// schema-3 archive is evidence of deletion, which the audit reports); an
 /// archive from before owned key registrations (schema 4) gets one event
 /// naming each key's owner; one from before the search indexes (6) or
-/// from before positions were indexed with their capture times (7) is
+/// from before positions were indexed with their capture times (7), or
+/// flagged by the discrepancy rules of version 8, is
 /// indexed from its envelopes and stored objects — once, at the last
 /// migration that changed the search tables (`SEARCH_SCHEMA`), since a
 /// reindex writes every one of them.

@@ -34,7 +34,7 @@ mod finding;
 pub mod fuzzing;
 mod id;
 mod manifest;
-mod media;
+pub mod media;
 mod metadata;
 mod progress;
 mod search;

@@ -51,7 +51,7 @@ fn is_photo(t: &str) -> bool {
 }
 
 fn is_video(t: &str) -> bool {
-    matches!(t, "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp")
+    matches!(t, "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp" | "video/3gpp2")
 }
 
 /// Read the embedded metadata of a stored object (the archived bytes, not

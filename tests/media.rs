@@ -531,3 +531,146 @@ fn metadata_blocks_match_exiftool() {
     let (code, audit) = ta.audit(&[]);
     assert_eq!(code, 0, "{audit}");
 }
+
+/// What custody names every file of the corpora (generated containers,
+/// the metadata media, the blocks) is what `file --mime-type` names it,
+/// or a documented other name: one of `media::ALIASES`, or a format that
+/// `file` names by what it is built on (`media::FILE_NAMES_OTHERWISE`).
+#[test]
+fn media_types_match_file() {
+    let ta = TestArchive::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/media");
+    let mut dirs = Vec::new();
+    for script in ["make_types.sh", "make_media.sh", "make_blocks.sh"] {
+        let dir = ta.input(script.trim_end_matches(".sh"));
+        run("bash", &[root.join(script).as_os_str(), dir.as_os_str()]);
+        dirs.push(dir);
+    }
+    let (code, report) = ta.ingest(&dirs.iter().map(|d| d.as_path()).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{report}");
+    let db = ta.db();
+    let mut st = db.prepare("SELECT original_path, media_type FROM items").unwrap();
+    let items: Vec<(Vec<u8>, String)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    assert!(items.len() >= 50, "{} items", items.len());
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut undocumented = Vec::new();
+    for (path, ours) in &items {
+        let path = std::str::from_utf8(path).unwrap();
+        let out = std::process::Command::new("file").args(["--mime-type", "-b", path]).output();
+        let theirs = String::from_utf8(out.expect("file must be installed").stdout).unwrap();
+        let theirs = theirs.trim();
+        kinds.insert(ours.clone());
+        let documented = ours.eq_ignore_ascii_case(theirs)
+            || custody::media::canonical(theirs) == ours
+            || custody::media::FILE_NAMES_OTHERWISE
+                .iter()
+                .any(|(o, t, _)| o == ours && *t == theirs);
+        if !documented {
+            undocumented.push(format!("{path}: custody says {ours}, file says {theirs}"));
+        }
+    }
+    assert!(undocumented.is_empty(), "{undocumented:#?}");
+    for want in [
+        "video/x-matroska",
+        "video/webm",
+        "video/mp2t",
+        "video/3gpp",
+        "video/3gpp2",
+        "audio/mp4",
+        "audio/aac",
+        "audio/ogg",
+        "audio/amr",
+        "image/bmp",
+        "image/tiff",
+        "image/x-adobe-dng",
+        "application/pdf",
+        "application/zip",
+        "application/wacz",
+        "application/warc",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+    ] {
+        assert!(kinds.contains(want), "no {want} in the corpus: {kinds:?}");
+    }
+    // What `file` calls an M4A finds it.
+    let out = ta.cmd().args(["--json", "search", "--media-type", "audio/x-m4a"]).output().unwrap();
+    let found = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(found.lines().count(), 1, "{found}");
+    assert!(found.contains("voice.m4a"), "{found}");
+}
+
+/// A file's own clock is recorded as it says and flagged where it cannot
+/// be right: after the ingest that read it (which is also the future), or
+/// before 1990 (a clock never set). The values stay claims.
+#[test]
+fn implausible_embedded_times_are_flagged() {
+    let ta = TestArchive::new();
+    let dir = ta.input("clocks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("ahead.jpg", "2099:01:01 10:00:00", &["capture-in-future", "captured-after-ingest"][..]),
+        ("unset.jpg", "1980:01:01 00:00:00", &["capture-before-digital"][..]),
+        ("fine.jpg", "2024:11:29 14:03:07", &[][..]),
+    ];
+    for (name, at, _) in cases {
+        let f = dir.join(name);
+        let tag = format!("-DateTimeOriginal={at}");
+        for (tool, args) in [
+            (
+                "ffmpeg",
+                &[
+                    "-nostdin",
+                    "-loglevel",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc",
+                    "-frames:v",
+                    "1",
+                ][..],
+            ),
+            ("exiftool", &["-q", "-q", "-overwrite_original", &tag][..]),
+        ] {
+            let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+            args.push(f.as_os_str());
+            run(tool, &args);
+        }
+    }
+    let (code, report) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{report}");
+    for f in report["files"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let (name, at, want) = cases.iter().find(|c| path.ends_with(c.0)).expect(path);
+        let show = ta.cmd().args(["--json", "show"]).arg(f["item"].to_string()).output().unwrap();
+        let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+        let times = claims_of(&show, "capture-time");
+        assert_eq!(times.len(), 1, "{name}: recorded as the file says");
+        // As the file says: its local time, the offset unknown.
+        let v = &times[0]["value"]["value"];
+        assert_eq!(
+            v["at"].as_str().unwrap().replace(['-', 'T'], ":"),
+            at.replace(' ', ":"),
+            "{name}"
+        );
+        assert_eq!(v["offset_unknown"], true, "{name}");
+        let mut rules: Vec<&str> = show["discrepancies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["rule"].as_str().unwrap())
+            .collect();
+        rules.sort();
+        assert_eq!(rules, *want, "{name}");
+    }
+    // The stored flags follow the same rules: `search --flagged` finds the
+    // two, and the audit agrees with the index.
+    let out = ta.cmd().args(["--json", "search", "--flagged"]).output().unwrap();
+    let found = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(found.lines().count(), 2, "{found}");
+    assert!(!found.contains("fine.jpg"), "{found}");
+    let (code, audit) = ta.audit(&[]);
+    assert_eq!(code, 0, "{audit}");
+}

@@ -68,6 +68,10 @@ fn released_migrations_are_never_edited() {
             "0007_search_places_in_time.sql",
             "87019c952827aaf18dbcaab054cbfc52ffe230db8cce9f7cacc2ebc52781f811",
         ),
+        (
+            "0008_search_flags_after_ingest.sql",
+            "474774f06c0858a4222a1773a19208280c202fdf66df97344d9ecbcf8ee68471",
+        ),
     ];
     for (name, digest) in pinned {
         let bytes = std::fs::read(root.join("schema").join(name)).unwrap();

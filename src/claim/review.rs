@@ -1,8 +1,9 @@
 //! Reading an object's claims as an investigator would: which claims are
 //! superseded and by whom, the one rule for who may supersede what (the
 //! write path and the audit both apply it), and the discrepancies to look
-//! at (embedded position far from a stated one, capture after posting,
-//! capture in the future or before digital cameras, authors who disagree).
+//! at (embedded position far from a stated one, capture after posting or
+//! after ingest, capture in the future or before digital cameras, authors
+//! who disagree).
 //!
 //! Must not: verify signatures or read the database; it reasons over claims
 //! (or claim rows) the caller already has.
@@ -19,6 +20,11 @@ use crate::db::ClaimRow;
 /// (Kodak's first prototype is from December 1975; the flag starts at the
 /// year's beginning to leave no room for argument).
 pub const EARLIEST_DIGITAL: OffsetDateTime = time::macros::datetime!(1975-01-01 0:00 UTC);
+/// Embedded capture times before this are flagged: a file's own clock
+/// (the first consumer digital camera, the Dycam Model 1, is from 1990) —
+/// what a device writes when its clock was never set (1980-01-01, or
+/// QuickTime's zero, 1904-01-01) or what a re-dated file says.
+pub const EARLIEST_DEVICE: OffsetDateTime = time::macros::datetime!(1990-01-01 0:00 UTC);
 /// A time after every capture: `discrepancies` asked "as of" it leaves out
 /// the rules that depend on when one asks (capture in the future).
 pub const END_OF_TIME: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
@@ -36,6 +42,8 @@ pub struct Reviewed<'a> {
     pub author: &'a str,
     /// Basis.
     pub basis: Basis,
+    /// When it was signed (RFC 3339; for an embedded claim, the ingest).
+    pub signed_at: &'a str,
     /// The UUID it supersedes.
     pub supersedes: Option<&'a str>,
     /// The value.
@@ -47,7 +55,8 @@ pub struct Reviewed<'a> {
 pub struct Discrepancy {
     /// Which rule: `embedded-location-far`, `embedded-time-differs`,
     /// `embedded-blocks-disagree`,
-    /// `captured-after-posted`, `capture-in-future`, `capture-before-digital`,
+    /// `captured-after-posted`, `captured-after-ingest`, `capture-in-future`,
+    /// `capture-before-digital`,
     /// `authors-disagree`.
     pub rule: &'static str,
     /// The claims involved (numbers).
@@ -176,32 +185,54 @@ pub fn discrepancies(all: &[Reviewed<'_>], now: OffsetDateTime) -> Vec<Discrepan
     let cur = current(all);
     let mut out = Vec::new();
     for (i, a) in cur.iter().enumerate() {
-        if let ClaimValue::CaptureTime(t) = a.value
-            && let Ok((lo, hi)) = t.window()
-        {
-            if lo > now {
-                out.push(Discrepancy {
-                    rule: "capture-in-future",
-                    claims: vec![a.id],
-                    message: format!("capture time {} is in the future", t.at),
-                });
-            }
-            if hi < EARLIEST_DIGITAL {
-                out.push(Discrepancy {
-                    rule: "capture-before-digital",
-                    claims: vec![a.id],
-                    message: format!(
-                        "capture time {} is before digital cameras existed (1975)",
-                        t.at
-                    ),
-                });
-            }
+        if let ClaimValue::CaptureTime(t) = a.value {
+            out.extend(implausible(a, t, now));
         }
         for b in &cur[i + 1..] {
             if let Some(d) = pair(a, b) {
                 out.push(d);
             }
         }
+    }
+    out
+}
+
+/// What is implausible about one capture-time claim on its own: a time
+/// after now, or (embedded) after the ingest that read it; a time before
+/// digital cameras, or (embedded) before a device could have written it.
+fn implausible(a: &Reviewed<'_>, t: &super::CaptureTime, now: OffsetDateTime) -> Vec<Discrepancy> {
+    let Ok((lo, hi)) = t.window() else { return Vec::new() };
+    let embedded = a.basis == Basis::Embedded;
+    let one = |rule, message| Discrepancy { rule, claims: vec![a.id], message };
+    let mut out = Vec::new();
+    if lo > now {
+        out.push(one("capture-in-future", format!("capture time {} is in the future", t.at)));
+    }
+    let ingested = crate::clock::parse_instant(a.signed_at).ok().filter(|_| embedded);
+    if let Some(ingested) = ingested.filter(|at| lo > *at) {
+        out.push(one(
+            "captured-after-ingest",
+            format!(
+                "embedded capture time {} is after the file was ingested ({})",
+                t.at,
+                crate::clock::rfc3339(ingested)
+            ),
+        ));
+    }
+    if hi < EARLIEST_DIGITAL {
+        out.push(one(
+            "capture-before-digital",
+            format!("capture time {} is before digital cameras existed (1975)", t.at),
+        ));
+    } else if embedded && hi < EARLIEST_DEVICE {
+        out.push(one(
+            "capture-before-digital",
+            format!(
+                "embedded capture time {} is before 1990: a device clock never set, or a \
+                 re-dated file",
+                t.at
+            ),
+        ));
     }
     out
 }
@@ -335,10 +366,11 @@ mod tests {
         basis: Basis,
         v: &'a ClaimValue,
     ) -> Reviewed<'a> {
-        Reviewed { id, uuid, author, basis, supersedes: None, value: v }
+        Reviewed { id, uuid, author, basis, signed_at: SIGNED, supersedes: None, value: v }
     }
 
     const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+    const SIGNED: &str = "2025-01-10T09:00:00Z";
 
     fn rules(all: &[Reviewed<'_>]) -> Vec<&'static str> {
         discrepancies(all, NOW).into_iter().map(|d| d.rule).collect()
@@ -420,6 +452,26 @@ mod tests {
         assert_eq!(rules(&[rev(1, "a", "k", Basis::Claimed, &future)]), ["capture-in-future"]);
         let old = time("1904-01-01T00:00:00Z", false);
         assert_eq!(rules(&[rev(1, "a", "k", Basis::Embedded, &old)]), ["capture-before-digital"]);
+        // A device's clock before 1990: only what the file says is judged so.
+        let unset = time("1980-01-01T00:00:00", true);
+        assert_eq!(rules(&[rev(1, "a", "k", Basis::Embedded, &unset)]), ["capture-before-digital"]);
+        assert!(rules(&[rev(1, "a", "k", Basis::Claimed, &unset)]).is_empty());
+        let first = time("1990-01-01T00:00:00Z", false);
+        assert!(rules(&[rev(1, "a", "k", Basis::Embedded, &first)]).is_empty());
+    }
+
+    #[test]
+    fn embedded_capture_after_its_ingest() {
+        // Signed (ingested) 2025-01-10T09:00Z; a file dated an hour later.
+        let late = time("2025-01-10T10:00:00Z", false);
+        assert_eq!(rules(&[rev(1, "a", "k", Basis::Embedded, &late)]), ["captured-after-ingest"]);
+        // An analyst may state a time after signing only as "in the future".
+        assert!(rules(&[rev(1, "a", "k", Basis::Analyst, &late)]).is_empty());
+        // With no offset, some reading (up to +14:00) puts it before: not flagged.
+        let local = time("2025-01-10T10:00:00", true);
+        assert!(rules(&[rev(1, "a", "k", Basis::Embedded, &local)]).is_empty());
+        let before = time("2025-01-10T08:59:59Z", false);
+        assert!(rules(&[rev(1, "a", "k", Basis::Embedded, &before)]).is_empty());
     }
 
     #[test]

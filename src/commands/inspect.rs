@@ -306,6 +306,7 @@ impl Viewer<'_> {
                     uuid: &v.uuid,
                     author: &v.author_keyid,
                     basis: v.basis.parse::<Basis>().ok()?,
+                    signed_at: &v.signed_at,
                     supersedes: supersedes.get(&v.claim).copied().flatten(),
                     value: v.value.as_ref()?,
                 })

@@ -356,7 +356,12 @@ struct ItemFilter {
 impl ItemFilter {
     fn keeps(&self, it: &ItemRow) -> bool {
         self.class.is_none_or(|c| MediaClass::of(&it.media_type) == c)
-            && self.media_type.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&it.media_type))
+            && self.media_type.as_deref().is_none_or(|m| {
+                // Any name of the format (an alias, or an item archived
+                // under an older name) matches.
+                crate::media::canonical(m)
+                    .eq_ignore_ascii_case(crate::media::canonical(&it.media_type))
+            })
             && self.collectors.as_ref().is_none_or(|ks| ks.contains(&it.collector_keyid))
             && self.ingested.is_none_or(|(lo, hi)| {
                 parse_instant(&it.ingested_at)

@@ -19,6 +19,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_bundles.sql", include_str!("../../schema/0005_bundles.sql")),
     ("0006_search.sql", include_str!("../../schema/0006_search.sql")),
     ("0007_search_places_in_time.sql", include_str!("../../schema/0007_search_places_in_time.sql")),
+    (
+        "0008_search_flags_after_ingest.sql",
+        include_str!("../../schema/0008_search_flags_after_ingest.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

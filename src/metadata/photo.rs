@@ -18,10 +18,17 @@ use crate::claim::{CaptureTime, ClaimValue, Description, Location, Precision};
 /// (JPEG, PNG and WebP blocks are found wherever they are).
 pub const PHOTO_HEAD: u64 = 16 << 20;
 
-/// TIFF and the raw formats built on it (CR2, NEF, ARW, DNG: `infer`
-/// names CR2 and calls the others TIFF).
+/// TIFF and the raw formats built on it (`media::sniff` names each; ORF
+/// and RW2 change TIFF's magic number, which the EXIF reader refuses).
 fn tiff_based(media_type: &str) -> bool {
-    matches!(media_type, "image/tiff" | "image/x-canon-cr2")
+    matches!(
+        media_type,
+        "image/tiff"
+            | "image/x-canon-cr2"
+            | "image/x-nikon-nef"
+            | "image/x-sony-arw"
+            | "image/x-adobe-dng"
+    )
 }
 
 /// The photo types read.
@@ -29,7 +36,7 @@ pub fn reads(media_type: &str) -> bool {
     tiff_based(media_type)
         || matches!(
             media_type,
-            "image/jpeg" | "image/png" | "image/webp" | "image/heif" | "image/avif"
+            "image/jpeg" | "image/png" | "image/webp" | "image/heic" | "image/heif" | "image/avif"
         )
 }
 

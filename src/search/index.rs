@@ -73,6 +73,7 @@ pub fn derive(blake3: &str, claims: &[Said<'_>]) -> Derived {
             uuid: &c.row.claim_uuid,
             author: &c.predicate.author,
             basis: c.predicate.basis,
+            signed_at: &c.predicate.signed_at,
             supersedes: c.predicate.supersedes.as_deref(),
             value: &c.predicate.claim,
         })

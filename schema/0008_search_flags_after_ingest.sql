@@ -1,0 +1,12 @@
+-- 0008_search_flags_after_ingest: the discrepancy rules an object is
+-- flagged by (search_flags, `custody search --flagged`) gained
+-- `captured-after-ingest` (an embedded capture time after the ingest that
+-- read it) and `capture-before-digital` for embedded times before 1990.
+-- Never edit this file once released; add 0009_*.sql instead.
+-- Applied in one transaction by src/db.rs, which then sets user_version = 8;
+-- src/search/index.rs refills every search table (a full reindex) inside
+-- the same transaction, so that no archive keeps flags by the older rules
+-- (the audit compares search_flags with the rules as they are).
+--
+-- No table changes: this version exists for the reindex.
+SELECT 1;
