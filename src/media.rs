@@ -46,6 +46,10 @@ pub const FILE_NAMES_OTHERWISE: &[(&str, &str, &str)] = &[
     ("application/wacz", "application/zip", "WACZ is a ZIP; file has no WACZ magic"),
     ("video/mp2t", "application/octet-stream", "file 5.44 does not recognise every TS"),
     ("text/plain", "application/json", "JSON is kept as text, to be searched as text"),
+    ("image/x-canon-cr3", "application/octet-stream", "file 5.44 has no CR3 magic"),
+    ("image/x-panasonic-rw2", "application/octet-stream", "file 5.44 has no RW2 magic"),
+    ("application/x-empty", "inode/x-empty", "file names an empty file by its inode"),
+    ("image/heic", "image/heif", "a HEIC whose major brand is mif1: file reads that brand only"),
 ];
 
 /// The canonical name of a media type: its `ALIASES` entry, else itself.
@@ -163,10 +167,13 @@ fn tiff_family(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// WARC (a version line), and WACZ (a ZIP holding a `datapackage.json`
+/// Fujifilm's RAF, WARC (a version line), and WACZ (a ZIP holding a `datapackage.json`
 /// among the entries whose local headers the head holds; otherwise it is
 /// left to `infer` as a ZIP).
 fn archives(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"FUJIFILMCCD-RAW ") {
+        return Some("image/x-fuji-raf");
+    }
     if head.starts_with(b"WARC/1.") {
         return Some("application/warc");
     }

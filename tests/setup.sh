@@ -63,3 +63,11 @@ if ! "$VENV/bin/python" -c "$check" 2> /dev/null; then
     "$VENV/bin/pip" install --quiet 'securesystemslib[crypto]>=1.0' 'in-toto-attestation>=0.9.3' \
         'protobuf>=4.21' 'bagit>=1.8' 'bagit_profile>=1.3'
 fi
+
+# Real-world media from other projects' packages (tests/media/samples.txt),
+# fetched once; the tests read target/samples and fail without it.
+if [[ ! -f target/samples.complete ]]; then
+    rm -rf target/samples
+    CUSTODY_PYTHON=$VENV/bin/python bash tests/media/fetch_samples.sh target/samples
+    touch target/samples.complete
+fi
