@@ -16,12 +16,13 @@ use crate::custody_log::{note, proof};
 
 /// The media types the metadata readers read; the first input byte picks
 /// one.
-const READ_TYPES: [&str; 9] = [
+const READ_TYPES: [&str; 10] = [
     "image/jpeg",
     "image/tiff",
     "image/png",
     "image/webp",
     "image/heif",
+    "image/heic",
     "video/mp4",
     "video/quicktime",
     "video/3gpp",

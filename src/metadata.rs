@@ -25,6 +25,7 @@ use std::io::{Read, Seek};
 mod blocks;
 mod embedded;
 mod exif;
+mod heif;
 mod iptc;
 mod isobmff;
 mod photo;
@@ -111,8 +112,16 @@ fn video<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
             return;
         }
     };
-    let found = isobmff::read(&moov);
-    out.problems.extend(found.problems);
+    let mut found = isobmff::read(&moov);
+    out.problems.append(&mut found.problems);
+    // XMP: QuickTime's udta/XMP_, and the MP4 uuid box (top level).
+    let mut xmp = blocks::Blocks::default();
+    xmp.xmp.extend(found.xmp.take());
+    match isobmff::top_level(r, b"uuid", Some(&isobmff::XMP_UUID), blocks::MAX_BLOCK) {
+        Ok(packet) => xmp.xmp.extend(packet),
+        Err(e) => out.problems.push(format!("the XMP uuid box: {e}")),
+    }
+    photo::other_blocks(&xmp, out);
     let mut device = BTreeMap::new();
     for (name, v) in [("Keys make", &found.make), ("Keys model", &found.model)] {
         if let Some(v) = v {

@@ -85,7 +85,8 @@ fn campaign_kills() -> usize {
 
 /// SIGKILL at pseudo-random moments during every command that writes
 /// besides ingest — claim, checkpoint, audit, key revoke, witness add,
-/// export, import — and after each kill: the audit is clean, no bag is at
+/// export, import — and after each kill: the audit is clean (but for an
+/// import's orphan object, adopted by the re-run), no bag is at
 /// an export's destination unless it is complete and holds, and the
 /// interrupted command, run again, completes (exit 0).
 #[test]
@@ -218,7 +219,12 @@ fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
         let _ = child.kill();
         let _ = child.wait();
         let (code, report) = ta.audit(&[]);
-        assert_eq!(code, 0, "kill {k} during {which}: {:?}", findings(&report));
+        // An object an import stored in the window between its rename and
+        // the commit is an orphan, as for ingest: the re-run adopts it.
+        let adoptable = which == "import"
+            && code == 1
+            && findings(&report).iter().all(|(c, _, _)| c == "orphan-file");
+        assert!(code == 0 || adoptable, "kill {k} during {which}: {:?}", findings(&report));
         if which == "export" && bag.exists() {
             // It finished before the kill: a complete bag that holds.
             let v = custody().arg("verify").arg(&bag).arg("--trust-bag-keys").output().unwrap();
@@ -236,6 +242,10 @@ fn sigkill_during_writes_leaves_a_clean_archive_and_reruns_complete() {
             "kill {k}: re-running {which} failed: {}",
             String::from_utf8_lossy(&rerun.stderr)
         );
+        if adoptable {
+            let (code, report) = ta.audit(&[]);
+            assert_eq!(code, 0, "kill {k}: the re-run import left {:?}", findings(&report));
+        }
     }
     eprintln!(
         "crash campaign: {kills} kills, {mid} while the command ran; per command {per_command:?}"

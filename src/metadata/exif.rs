@@ -38,13 +38,6 @@ pub fn parse(tiff: Vec<u8>, out: &mut Embedded) -> Option<exif::Exif> {
     kept(exif::Reader::new().continue_on_error(true).read_raw(tiff), out)
 }
 
-/// Parse what `kamadak-exif`'s container reader finds in a file's head
-/// (HEIF and AVIF), keeping what can be read.
-pub fn parse_container(head: Vec<u8>, out: &mut Embedded) -> Option<exif::Exif> {
-    let mut reader = std::io::BufReader::new(std::io::Cursor::new(head));
-    kept(exif::Reader::new().continue_on_error(true).read_from_container(&mut reader), out)
-}
-
 /// The device fields, as raw values.
 pub fn device(exif: &exif::Exif) -> BTreeMap<String, String> {
     let mut raw = BTreeMap::new();

@@ -1,7 +1,8 @@
 //! A small, bounded reader for the metadata boxes of ISO base media files
 //! (MP4, MOV, 3GP): finds `moov`, then `mvhd` (version 0 or 1), `udta/©xyz`,
-//! `udta/loci` (3GPP TS 26.244) and Apple `meta/keys` + `meta/ilst` (in
-//! `moov` as iPhones write it, or in `moov/udta` as ffmpeg does).
+//! `udta/loci` (3GPP TS 26.244), `udta/XMP_` and Apple `meta/keys` +
+//! `meta/ilst` (in `moov` as iPhones write it, or in `moov/udta` as ffmpeg
+//! does); and any top-level box by type (HEIF's `meta`, the XMP `uuid`).
 //!
 //! Every size is checked against its container before it is used; of
 //! `moov`, only the children read (`mvhd`, `udta`, `meta`, each at most
@@ -10,6 +11,12 @@
 //! Must not: panic or allocate on the strength of an untrusted size.
 
 use std::io::{Read, Seek, SeekFrom};
+
+/// The user type of the `uuid` box that holds an MP4's XMP packet (XMP
+/// Specification Part 3, 1.2.7: BE7ACFCB-97A9-42E8-9C71-999491E3AFAC).
+pub const XMP_UUID: [u8; 16] = [
+    0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9, 0x42, 0xe8, 0x9c, 0x71, 0x99, 0x94, 0x91, 0xe3, 0xaf, 0xac,
+];
 
 /// Seconds from 1904-01-01 (the QuickTime epoch) to 1970-01-01.
 const QT_EPOCH_OFFSET: i64 = 2_082_844_800;
@@ -33,6 +40,8 @@ pub struct Found {
     pub make: Option<String>,
     /// `com.apple.quicktime.model`.
     pub model: Option<String>,
+    /// `udta/XMP_` (QuickTime's XMP packet).
+    pub xmp: Option<Vec<u8>>,
     /// What was malformed.
     pub problems: Vec<String>,
 }
@@ -67,7 +76,7 @@ fn header(h: &[u8], at: u64, room: u64, container: &str) -> Result<([u8; 4], u64
 
 /// The boxes directly inside `body`. Stops with an error at the first box
 /// whose size does not fit.
-fn boxes(body: &[u8]) -> Result<Vec<Atom<'_>>, String> {
+pub(super) fn boxes(body: &[u8]) -> Result<Vec<Atom<'_>>, String> {
     let mut out = Vec::new();
     let mut at = 0usize;
     while body.len() - at >= 8 {
@@ -113,28 +122,82 @@ fn skip<R: Read + Seek>(r: &mut std::io::BufReader<R>, n: u64) -> Result<(), Str
     r.seek_relative(n).map_err(|e| e.to_string())
 }
 
-/// Find the top-level `moov` box and read what of it `read` needs: its
-/// `mvhd`, `udta` and `meta` children, as a `moov` body of those alone
-/// (`None`: no `moov`). Headers are read through a buffer and boxes are
-/// skipped by seeking, so neither many small boxes nor a large `moov`
-/// costs more than the headers and those children.
-pub fn moov<R: Read + Seek>(r: &mut R) -> Result<Option<Vec<u8>>, String> {
+/// Walk the top-level boxes to the first of type `kind`: the buffered
+/// reader at its body, the body's start and end (`None`: there is none).
+/// Headers are read through a buffer and boxes are skipped by seeking, so
+/// many small boxes cost no more than their headers.
+/// A `uuid` box counts only with the given user type (its first 16
+/// bytes, which the body returned then starts after).
+#[allow(clippy::type_complexity)]
+fn seek_top<'r, R: Read + Seek>(
+    r: &'r mut R,
+    kind: &[u8; 4],
+    usertype: Option<&[u8; 16]>,
+) -> Result<Option<(std::io::BufReader<&'r mut R>, u64, u64)>, String> {
     let end = r.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
     r.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let mut r = std::io::BufReader::with_capacity(64 << 10, r);
     let mut pos = 0u64;
     for _ in 0..MAX_BOXES {
-        let Some((kind, len, total)) = next_header(&mut r, pos, end, "past the end of the file")?
+        let Some((k, len, total)) = next_header(&mut r, pos, end, "past the end of the file")?
         else {
             return Ok(None);
         };
-        if &kind == b"moov" {
-            return moov_children(&mut r, pos + len, pos + total).map(Some);
+        let mut read = 0;
+        if &k == kind {
+            match usertype {
+                Some(want) if total - len >= 16 => {
+                    let mut got = [0u8; 16];
+                    r.read_exact(&mut got).map_err(|e| e.to_string())?;
+                    read = 16;
+                    if &got == want {
+                        return Ok(Some((r, pos + len + 16, pos + total)));
+                    }
+                }
+                Some(_) => {}
+                None => return Ok(Some((r, pos + len, pos + total))),
+            }
         }
-        skip(&mut r, total - len)?;
+        skip(&mut r, total - len - read)?;
         pos += total;
     }
-    Err(format!("more than {MAX_BOXES} top-level boxes before any moov; not read further"))
+    Err(format!(
+        "more than {MAX_BOXES} top-level boxes before any {}; not read further",
+        String::from_utf8_lossy(kind)
+    ))
+}
+
+/// Find the top-level `moov` box and read what of it `read` needs: its
+/// `mvhd`, `udta` and `meta` children, as a `moov` body of those alone
+/// (`None`: no `moov`). Neither many small boxes nor a large `moov` costs
+/// more than the headers and those children.
+pub fn moov<R: Read + Seek>(r: &mut R) -> Result<Option<Vec<u8>>, String> {
+    match seek_top(r, b"moov", None)? {
+        Some((mut r, start, end)) => moov_children(&mut r, start, end).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The body of the first top-level box of type `kind` (for `uuid`, of
+/// that user type, the body after it), if it is at most `max` bytes
+/// (`None`: there is none).
+pub fn top_level<R: Read + Seek>(
+    r: &mut R,
+    kind: &[u8; 4],
+    usertype: Option<&[u8; 16]>,
+    max: u64,
+) -> Result<Option<Vec<u8>>, String> {
+    let Some((mut r, start, end)) = seek_top(r, kind, usertype)? else { return Ok(None) };
+    if end - start > max {
+        return Err(format!(
+            "the {} box is {} bytes, more than the {max} read",
+            String::from_utf8_lossy(kind),
+            end - start
+        ));
+    }
+    let mut body = vec![0; (end - start) as usize];
+    r.read_exact(&mut body).map_err(|e| e.to_string())?;
+    Ok(Some(body))
 }
 
 /// The `mvhd`, `udta` and `meta` boxes (headers included) of the `moov`
@@ -192,6 +255,7 @@ pub fn read(moov: &[u8]) -> Found {
                     for (k, b) in children {
                         match &k {
                             b"\xa9xyz" => f.xyz = quicktime_text(b),
+                            b"XMP_" => f.xmp = Some(b.to_vec()),
                             b"loci" => match loci(b) {
                                 Ok(p) => {
                                     f.loci = Some(p);

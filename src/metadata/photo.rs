@@ -1,7 +1,7 @@
 //! A photo's embedded claims: its blocks found by container (`blocks` for
-//! JPEG, PNG and WebP; the TIFF structure itself for TIFF and TIFF-based
-//! raw files, with XMP in tag 700 and IPTC in tag 33723; `kamadak-exif`'s
-//! reader for HEIF and AVIF), then one set of claims per block — EXIF,
+//! JPEG, PNG and WebP; `heif` for HEIC, HEIF and AVIF items; the TIFF
+//! structure itself for TIFF and TIFF-based raw files, with XMP in tag 700
+//! and IPTC in tag 33723), then one set of claims per block — EXIF,
 //! each XMP packet, IPTC — with the block named in every raw value, so
 //! that blocks which disagree are claims which disagree.
 //!
@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 
 use super::embedded::{Embedded, push, push_location};
-use super::{blocks, exif, iptc, xmp};
+use super::{blocks, exif, heif, iptc, xmp};
 use crate::claim::{CaptureTime, ClaimValue, Description, Location, Precision};
 
-/// How much of a TIFF-based, HEIF or AVIF photo is read for its metadata
-/// (JPEG, PNG and WebP blocks are found wherever they are).
+/// How much of a TIFF-based photo is read for its metadata (JPEG, PNG,
+/// WebP and HEIF blocks are found wherever they are).
 pub const PHOTO_HEAD: u64 = 16 << 20;
 
 /// TIFF and the raw formats built on it (`media::sniff` names each; ORF
@@ -46,7 +46,8 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
         "image/jpeg" => blocks::jpeg(r),
         "image/png" => blocks::png(r),
         "image/webp" => blocks::webp(r),
-        _ => return tiff_or_heif(media_type, r, out),
+        "image/heic" | "image/heif" | "image/avif" => heif::heif(r),
+        _ => return tiff(r, out),
     };
     let mut found = found;
     out.problems.append(&mut found.problems);
@@ -56,20 +57,15 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
     other_blocks(&found, out);
 }
 
-/// TIFF-based files (the TIFF structure is the whole file, XMP and IPTC
-/// in its tags) and HEIF / AVIF (through kamadak-exif's reader). Both
-/// are read into memory: their head only.
-fn tiff_or_heif<R: Read>(media_type: &str, r: &mut R, out: &mut Embedded) {
+/// TIFF-based files: the TIFF structure is the whole file, XMP and IPTC
+/// in its tags. Read into memory: the head only.
+fn tiff<R: Read>(r: &mut R, out: &mut Embedded) {
     let mut head = Vec::new();
     if let Err(e) = r.take(PHOTO_HEAD).read_to_end(&mut head) {
         out.problems.push(format!("cannot read the file: {e}"));
         return;
     }
-    let parsed = if tiff_based(media_type) {
-        exif::parse(head, out)
-    } else {
-        exif::parse_container(head, out)
-    };
+    let parsed = exif::parse(head, out);
     let Some(e) = parsed else { return };
     exif::claims(&e, out);
     let found = blocks::Blocks {
@@ -81,7 +77,7 @@ fn tiff_or_heif<R: Read>(media_type: &str, r: &mut R, out: &mut Embedded) {
 }
 
 /// The XMP and IPTC claims.
-fn other_blocks(found: &blocks::Blocks, out: &mut Embedded) {
+pub(super) fn other_blocks(found: &blocks::Blocks, out: &mut Embedded) {
     for packet in &found.xmp {
         match xmp::read(packet) {
             Ok(p) => xmp_claims(&p, out),

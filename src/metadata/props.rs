@@ -22,12 +22,13 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     .collect()
 }
 
-const READ_TYPES: [&str; 9] = [
+const READ_TYPES: [&str; 10] = [
     "image/jpeg",
     "image/tiff",
     "image/png",
     "image/webp",
     "image/heif",
+    "image/heic",
     "video/mp4",
     "video/quicktime",
     "video/3gpp",
