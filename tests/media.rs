@@ -817,6 +817,14 @@ fn real_world_files_match_exiftool() {
         let null_island = et_str(et, "GPS:GPSLatitude").as_deref() == Some("0")
             && et_str(et, "GPS:GPSLongitude").as_deref() == Some("0")
             && f["metadata_problems"].to_string().contains("null island");
+        if et_str(et, "GPS:GPSLatitude").is_some() != et_str(et, "GPS:GPSLongitude").is_some() {
+            let problems = f["metadata_problems"].to_string();
+            if !problems.contains("not both") {
+                wrong.push(format!(
+                    "{name}: half a GPS position, and no problem said so: {problems}"
+                ));
+            }
+        }
         if gps.is_some() && !has("location") && !null_island {
             wrong.push(format!(
                 "{name}: exiftool reads GPS, custody has no EXIF location ({})",

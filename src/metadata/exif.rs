@@ -193,9 +193,15 @@ fn gps_offset(field: &ExifField<'_>, dt: &exif::DateTime) -> Option<i16> {
 
 /// GPS position, altitude and positioning error.
 fn exif_position(field: &ExifField<'_>, mut raw: BTreeMap<String, String>, out: &mut Embedded) {
-    let (Some(lat), Some(lon)) = (field(exif::Tag::GPSLatitude), field(exif::Tag::GPSLongitude))
-    else {
-        return;
+    let (lat, lon) = match (field(exif::Tag::GPSLatitude), field(exif::Tag::GPSLongitude)) {
+        (Some(lat), Some(lon)) => (lat, lon),
+        (None, None) => return,
+        // Half a position is no place: said, not dropped in silence.
+        (Some(_), None) | (None, Some(_)) => {
+            out.problems
+                .push("EXIF GPS has a latitude or a longitude but not both; not taken".into());
+            return;
+        }
     };
     let mut note = |name: &str, tag: exif::Tag| {
         let v = field(tag).map(raw_value);
