@@ -16,13 +16,15 @@ use crate::custody_log::{note, proof};
 
 /// The media types the metadata readers read; the first input byte picks
 /// one.
-const READ_TYPES: [&str; 10] = [
+const READ_TYPES: [&str; 12] = [
     "image/jpeg",
     "image/tiff",
     "image/png",
     "image/webp",
     "image/heif",
     "image/heic",
+    "image/x-fuji-raf",
+    "image/x-panasonic-rw2",
     "video/mp4",
     "video/quicktime",
     "video/3gpp",

@@ -88,6 +88,29 @@ fn walked<R>(
     out
 }
 
+/// The blocks of a Fujifilm RAF: those of the JPEG it embeds (its offset
+/// and length at bytes 84 and 88 of the header), where the camera writes
+/// its EXIF.
+pub fn raf<R: Read + Seek>(r: &mut R) -> Blocks {
+    let mut header = [0u8; 92];
+    let embedded = r.seek(SeekFrom::Start(0)).and_then(|_| r.read_exact(&mut header)).map(|_| {
+        let at = u32::from_be_bytes([header[84], header[85], header[86], header[87]]);
+        let len = u32::from_be_bytes([header[88], header[89], header[90], header[91]]);
+        (u64::from(at), u64::from(len).min(MAX_BLOCK))
+    });
+    let jpeg_bytes = embedded.and_then(|(at, len)| {
+        r.seek(SeekFrom::Start(at))?;
+        read_exact_vec(r, len)
+    });
+    match jpeg_bytes {
+        Ok(b) => jpeg(&mut std::io::Cursor::new(b)),
+        Err(e) => Blocks {
+            problems: vec![format!("the RAF's embedded JPEG could not be read: {e}")],
+            ..Blocks::default()
+        },
+    }
+}
+
 /// The blocks of a JPEG: APP1 `Exif`, APP1 XMP, APP13 Photoshop IRB
 /// (IPTC), up to the first scan.
 pub fn jpeg<R: Read + Seek>(r: &mut R) -> Blocks {
@@ -297,6 +320,33 @@ mod tests {
         v.extend(data);
         v.extend([0; 4]);
         v
+    }
+
+    #[test]
+    fn raf_blocks_are_its_embedded_jpegs() {
+        let tiff = b"MM\0*\0\0\0\x08\0\0\0\0\0\0";
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(tiff);
+        let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe1];
+        jpeg.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        jpeg.extend_from_slice(&app1);
+        jpeg.extend_from_slice(&[0xff, 0xda, 0, 2]);
+        let mut raf = b"FUJIFILMCCD-RAW 0201FF392201".to_vec();
+        raf.resize(84, 0);
+        raf.extend_from_slice(&100u32.to_be_bytes());
+        raf.extend_from_slice(&(jpeg.len() as u32).to_be_bytes());
+        raf.resize(100, 0);
+        raf.extend_from_slice(&jpeg);
+        let b = raf_of(&raf);
+        assert_eq!(b.exif.as_deref(), Some(&tiff[..]), "{:?}", b.problems);
+        // A JPEG said to lie past the end is a problem, never a panic.
+        raf.truncate(110);
+        assert!(raf_of(&raf).problems.iter().any(|p| p.contains("embedded JPEG")));
+        assert!(!raf_of(&raf[..50]).problems.is_empty());
+    }
+
+    fn raf_of(b: &[u8]) -> Blocks {
+        raf(&mut std::io::Cursor::new(b))
     }
 
     #[test]

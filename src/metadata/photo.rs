@@ -19,7 +19,8 @@ use crate::claim::{CaptureTime, ClaimValue, Description, Location, Precision};
 pub const PHOTO_HEAD: u64 = 16 << 20;
 
 /// TIFF and the raw formats built on it (`media::sniff` names each; ORF
-/// and RW2 change TIFF's magic number, which the EXIF reader refuses).
+/// and RW2 change TIFF's magic number, and are read as the TIFFs they
+/// otherwise are).
 fn tiff_based(media_type: &str) -> bool {
     matches!(
         media_type,
@@ -28,6 +29,8 @@ fn tiff_based(media_type: &str) -> bool {
             | "image/x-nikon-nef"
             | "image/x-sony-arw"
             | "image/x-adobe-dng"
+            | "image/x-olympus-orf"
+            | "image/x-panasonic-rw2"
     )
 }
 
@@ -36,7 +39,13 @@ pub fn reads(media_type: &str) -> bool {
     tiff_based(media_type)
         || matches!(
             media_type,
-            "image/jpeg" | "image/png" | "image/webp" | "image/heic" | "image/heif" | "image/avif"
+            "image/x-fuji-raf"
+                | "image/jpeg"
+                | "image/png"
+                | "image/webp"
+                | "image/heic"
+                | "image/heif"
+                | "image/avif"
         )
 }
 
@@ -47,6 +56,7 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
         "image/png" => blocks::png(r),
         "image/webp" => blocks::webp(r),
         "image/heic" | "image/heif" | "image/avif" => heif::heif(r),
+        "image/x-fuji-raf" => blocks::raf(r),
         _ => return tiff(r, out),
     };
     let mut found = found;
@@ -64,6 +74,13 @@ fn tiff<R: Read>(r: &mut R, out: &mut Embedded) {
     if let Err(e) = r.take(PHOTO_HEAD).read_to_end(&mut head) {
         out.problems.push(format!("cannot read the file: {e}"));
         return;
+    }
+    // ORF ("IIRO", "IIRS", "MMOR") and RW2 ("IIU\0") are TIFFs but for
+    // the magic number: read as one.
+    match head.get(..4) {
+        Some(b"IIRO" | b"IIRS" | b"IIU\0") => head[2..4].copy_from_slice(&[42, 0]),
+        Some(b"MMOR") => head[2..4].copy_from_slice(&[0, 42]),
+        _ => {}
     }
     let parsed = exif::parse(head, out);
     let Some(e) = parsed else { return };

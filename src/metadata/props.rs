@@ -22,13 +22,15 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     .collect()
 }
 
-const READ_TYPES: [&str; 10] = [
+const READ_TYPES: [&str; 12] = [
     "image/jpeg",
     "image/tiff",
     "image/png",
     "image/webp",
     "image/heif",
     "image/heic",
+    "image/x-fuji-raf",
+    "image/x-panasonic-rw2",
     "video/mp4",
     "video/quicktime",
     "video/3gpp",
