@@ -91,8 +91,9 @@ fn iso_bmff(head: &[u8]) -> Option<&'static str> {
     }
     let size = u32::from_be_bytes(head.get(0..4)?.try_into().ok()?) as usize;
     let major: [u8; 4] = head.get(8..12)?.try_into().ok()?;
-    let compatible: Vec<&[u8]> =
-        head.get(16..size.clamp(16, head.len()))?.chunks_exact(4).collect();
+    // The compatible brands end where the box (or the head) does.
+    let end = size.min(head.len()).max(16);
+    let compatible: Vec<&[u8]> = head.get(16..end).unwrap_or(&[]).chunks_exact(4).collect();
     let has = |b: &[u8; 4]| compatible.iter().any(|c| c == b);
     Some(match &major {
         b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"hevm" | b"hevs" => {
@@ -130,11 +131,14 @@ fn tiff_family(head: &[u8]) -> Option<&'static str> {
         let b: [u8; 4] = head.get(at..at + 4)?.try_into().ok()?;
         Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
     };
-    match u16_at(2)? {
-        42 => {}
-        43 => return Some("image/tiff"), // BigTIFF
-        0x4f52 | 0x5352 => return Some("image/x-olympus-orf"),
-        0x55 => return Some("image/x-panasonic-rw2"),
+    // ORF's and RW2's magic numbers are ASCII ("IIRO", "MMOR"): a text file
+    // may start so, so the first IFD must also be where a TIFF's would be.
+    let ifd_near = u32_at(4).is_some_and(|o| (8..4096).contains(&o));
+    match head.get(..4)? {
+        b"II*\0" | b"MM\0*" => {}
+        b"II+\0" | b"MM\0+" => return Some("image/tiff"), // BigTIFF
+        b"IIRO" | b"IIRS" | b"MMOR" if ifd_near => return Some("image/x-olympus-orf"),
+        b"IIU\0" if ifd_near => return Some("image/x-panasonic-rw2"),
         _ => return None,
     }
     if head.get(8..10) == Some(b"CR") {
@@ -167,9 +171,9 @@ fn tiff_family(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// Fujifilm's RAF, WARC (a version line), and WACZ (a ZIP holding a `datapackage.json`
-/// among the entries whose local headers the head holds; otherwise it is
-/// left to `infer` as a ZIP).
+/// Fujifilm's RAF, WARC (a version line), and WACZ (a ZIP holding a
+/// stored `datapackage.json` that names a `wacz_version`, among the entries
+/// the head holds; otherwise it is left to `infer` as a ZIP).
 fn archives(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"FUJIFILMCCD-RAW ") {
         return Some("image/x-fuji-raf");
@@ -187,7 +191,13 @@ fn archives(head: &[u8]) -> Option<&'static str> {
         else {
             return None;
         };
-        if head.get(at + 30..at + 30 + name_len) == Some(b"datapackage.json") {
+        let name = head.get(at + 30..at + 30 + name_len);
+        let data_at = at + 30 + name_len + extra_len;
+        let data = head.get(data_at..head.len().min(data_at + size as usize)).unwrap_or(&[]);
+        // A Frictionless data package is a ZIP with a datapackage.json
+        // too: WACZ's names its WACZ version (WACZ 1.1.1, section 5.1).
+        let wacz = data.windows(12).any(|w| w == b"wacz_version");
+        if name == Some(b"datapackage.json") && wacz {
             return Some("application/wacz");
         }
         // A size deferred to a data descriptor (flag bit 3) ends the walk.
@@ -302,6 +312,9 @@ mod tests {
         assert_eq!(ftyp(b"isom", b"isomiso2mp41"), "video/mp4");
         // The compatible brands end where the box does.
         assert_eq!(ftyp(b"mif1", b""), "image/heif");
+        // Cut short: a head of 12 to 15 bytes.
+        assert_eq!(sniff(b"\0\0\0\x14ftypisom"), "video/mp4");
+        assert_eq!(sniff(b"\0\0\0\x14ftypheic\0\0"), "image/heic");
     }
 
     /// A little-endian TIFF whose IFD0 holds the given (tag, type, count,
@@ -337,7 +350,10 @@ mod tests {
         assert_eq!(sniff(&tiff(&[(50706, 1, 4, 0x0104)], b"")), "image/x-adobe-dng");
         assert_eq!(sniff(b"II*\0\x10\0\0\0CR\x02\0\0\0\0\0"), "image/x-canon-cr2");
         assert_eq!(sniff(b"IIRO\x08\0\0\0\0\0"), "image/x-olympus-orf");
-        assert_eq!(sniff(b"IIU\0\x08\0\0\0\0\0"), "image/x-panasonic-rw2");
+        assert_eq!(sniff(b"IIU\0\x18\0\0\0\0\0"), "image/x-panasonic-rw2");
+        // Text that starts like ORF's magic stays text.
+        assert_eq!(sniff(b"MMORPG players reported the outage\n"), "text/plain");
+        assert_eq!(sniff(b"IIROC notice, 29 November\n"), "text/plain");
         assert_eq!(sniff(b"II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0"), "image/tiff");
         // IFD0 beyond the head, or cut short: still a TIFF.
         assert_eq!(sniff(b"MM\0*\xff\xff\xff\xff"), "image/tiff");
@@ -370,8 +386,10 @@ mod tests {
             b
         };
         let mut wacz = entry(b"archive/data.warc", b"WARC/1.1\r\n");
-        wacz.extend(entry(b"datapackage.json", b"{}"));
+        wacz.extend(entry(b"datapackage.json", b"{\"wacz_version\": \"1.1.1\"}"));
         assert_eq!(sniff(&wacz), "application/wacz");
+        // A data package that is not a web archive is a ZIP.
+        assert_eq!(sniff(&entry(b"datapackage.json", b"{}")), "application/zip");
         assert_eq!(sniff(&entry(b"report.txt", b"residents")), "application/zip");
     }
 

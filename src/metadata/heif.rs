@@ -15,6 +15,8 @@ use std::io::{Read, Seek, SeekFrom};
 use super::blocks::{Blocks, MAX_BLOCK};
 use super::isobmff;
 
+/// Extents of all items an `iloc` may list (real files have a few).
+const MAX_EXTENTS: usize = 1 << 16;
 /// XMP items read at most (each at most `MAX_BLOCK`).
 const MAX_XMP_ITEMS: usize = 8;
 
@@ -122,14 +124,24 @@ fn iloc(body: &[u8], items: &mut Items) -> Option<()> {
     let (offset_size, length_size) = (usize::from(sizes[0] >> 4), usize::from(sizes[0] & 15));
     let base_size = usize::from(sizes[1] >> 4);
     let index_size = if v >= 1 { usize::from(sizes[1] & 15) } else { 0 };
+    // ISO/IEC 14496-12 8.11.3: versions 0 to 2, each size 0, 4 or 8.
+    let sized = |n: usize| matches!(n, 0 | 4 | 8);
+    if v > 2 || ![offset_size, length_size, base_size, index_size].into_iter().all(sized) {
+        return None;
+    }
     let count = c.id(v >= 2)?;
+    // Fields may be 0 bytes wide, so an extent may cost no input: the
+    // extents are counted, not the bytes.
+    let mut budget = MAX_EXTENTS;
     for _ in 0..count {
         let id = c.id(v >= 2)?;
         let method = if v >= 1 { c.u16()? & 15 } else { 0 };
         c.u16()?; // data reference index
         let base = c.uint(base_size)?;
         let mut extents = Vec::new();
-        for _ in 0..c.u16()? {
+        let n = usize::from(c.u16()?);
+        budget = budget.checked_sub(n)?;
+        for _ in 0..n {
             c.uint(index_size)?;
             extents.push((c.uint(offset_size)?, c.uint(length_size)?));
         }
@@ -212,8 +224,13 @@ pub fn heif<R: Read + Seek>(r: &mut R) -> Blocks {
     };
     // Of each kind, the items that describe the primary image when some
     // do (a file with several images has metadata for each), else all.
-    let describes_primary =
-        |id: u32| items.describes.iter().any(|(f, t)| *f == id && Some(*t) == items.primary);
+    let of_primary: std::collections::HashSet<u32> = items
+        .describes
+        .iter()
+        .filter(|(_, to)| Some(*to) == items.primary)
+        .map(|(from, _)| *from)
+        .collect();
+    let describes_primary = |id: u32| of_primary.contains(&id);
     let of_kind = |is: &dyn Fn(&[u8; 4], &str) -> bool| {
         let all: Vec<u32> =
             items.info.iter().filter(|(_, t, c)| is(t, c)).map(|(id, _, _)| *id).collect();
@@ -223,12 +240,16 @@ pub fn heif<R: Read + Seek>(r: &mut R) -> Blocks {
     if let Some(id) = of_kind(&|t, _| t == b"Exif").first() {
         match item_bytes(r, &items, *id) {
             // A 32-bit offset to the TIFF header, then the EXIF.
-            Ok(b) => match b.get(..4).map(|o| u32::from_be_bytes([o[0], o[1], o[2], o[3]])) {
-                Some(skip) if b.len() >= 4 + skip as usize => {
-                    out.exif = Some(b[4 + skip as usize..].to_vec());
+            Ok(b) => {
+                let skip = b.get(..4).map(|o| u32::from_be_bytes([o[0], o[1], o[2], o[3]]));
+                let tiff = skip
+                    .and_then(|s| usize::try_from(s).ok()?.checked_add(4))
+                    .and_then(|at| b.get(at..));
+                match tiff {
+                    Some(t) => out.exif = Some(t.to_vec()),
+                    None => out.problems.push("the HEIF Exif item is malformed".into()),
                 }
-                _ => out.problems.push("the HEIF Exif item is malformed".into()),
-            },
+            }
             Err(e) => out.problems.push(format!("the HEIF Exif item: {e}")),
         }
     }
@@ -327,6 +348,14 @@ mod tests {
         let b = heif(&mut std::io::Cursor::new(file(true)));
         assert_eq!(b.exif, None);
         assert!(b.problems.iter().any(|p| p.contains("runs past idat")), "{:?}", b.problems);
+        // Zero-width fields and 65,535 extents an item: refused, not walked.
+        let mut iloc = vec![0, 0, 0, 0, 0x00, 0x00, 0xff, 0xff];
+        for id in 0..0xffffu16 {
+            iloc.extend_from_slice(&id.to_be_bytes());
+            iloc.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        }
+        let mut items = Items::default();
+        assert!(super::iloc(&iloc, &mut items).is_none());
         // Cut anywhere, the file never panics.
         let whole = file(false);
         for n in 0..whole.len() {
