@@ -13,23 +13,7 @@ use std::path::PathBuf;
 
 use crate::crypto::{SecretKey, keyfile};
 use crate::custody_log::{note, proof};
-
-/// The media types the metadata readers read; the first input byte picks
-/// one.
-const READ_TYPES: [&str; 12] = [
-    "image/jpeg",
-    "image/tiff",
-    "image/png",
-    "image/webp",
-    "image/heif",
-    "image/heic",
-    "image/x-fuji-raf",
-    "image/x-panasonic-rw2",
-    "video/mp4",
-    "video/quicktime",
-    "video/3gpp",
-    "text/html",
-];
+use crate::metadata::READ_TYPES;
 
 /// Embedded metadata (EXIF in every container, ISO-BMFF boxes, HTML):
 /// whatever a reader returns obeys the claim rules.

@@ -47,6 +47,24 @@ pub fn reads(media_type: &str) -> bool {
     is_photo(media_type) || is_video(media_type) || media_type == "text/html"
 }
 
+/// One media type for each way a file is read (the property tests and
+/// the fuzzer pick among them).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) const READ_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/tiff",
+    "image/png",
+    "image/webp",
+    "image/heif",
+    "image/heic",
+    "image/x-fuji-raf",
+    "image/x-panasonic-rw2",
+    "video/mp4",
+    "video/quicktime",
+    "video/3gpp",
+    "text/html",
+];
+
 fn is_photo(t: &str) -> bool {
     photo::reads(t)
 }
@@ -274,6 +292,11 @@ fn html<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
 mod tests {
     use super::*;
     use std::io::Cursor;
+
+    #[test]
+    fn every_listed_type_is_read() {
+        assert!(READ_TYPES.iter().all(|t| reads(t)), "{READ_TYPES:?}");
+    }
 
     #[test]
     fn html_head() {

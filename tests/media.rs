@@ -33,6 +33,42 @@ fn media(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap()
 }
 
+/// `exiftool -n -j -G1 -a -r DIR`: every file's tags, by group.
+fn exiftool_json(dir: &Path) -> Vec<Value> {
+    let out = std::process::Command::new("exiftool")
+        .args(["-n", "-j", "-G1", "-a", "-r"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `show --json ITEM`.
+fn show(ta: &TestArchive, item: &Value) -> Value {
+    let out = ta.cmd().args(["--json", "show"]).arg(item.to_string()).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A test picture or clip (ffmpeg's testsrc, then `ffmpeg_args`) at
+/// `file`, with `tags` written into it by exiftool.
+fn made(file: &Path, ffmpeg_args: &[&str], tags: &[String]) {
+    let mut ff: Vec<&std::ffi::OsStr> =
+        ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc"]
+            .iter()
+            .chain(ffmpeg_args)
+            .map(std::ffi::OsStr::new)
+            .collect();
+    ff.push(file.as_os_str());
+    run("ffmpeg", &ff);
+    let mut et: Vec<&std::ffi::OsStr> = ["-q", "-q", "-overwrite_original"]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain(tags.iter().map(std::ffi::OsStr::new))
+        .collect();
+    et.push(file.as_os_str());
+    run("exiftool", &et);
+}
+
 /// The current claims of one kind from `show --json`.
 fn claims_of<'a>(show: &'a Value, kind: &str) -> Vec<&'a Value> {
     show["claims"]
@@ -479,12 +515,7 @@ fn metadata_blocks_match_exiftool() {
     let dir = ta.input("blocks");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/media/make_blocks.sh");
     run("bash", &[script.as_os_str(), dir.as_os_str()]);
-    let out = std::process::Command::new("exiftool")
-        .args(["-n", "-j", "-G1", "-a"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let et: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let et = exiftool_json(&dir);
     assert_eq!(et.len(), 10, "the block set changed");
     let (code, report) = ta.ingest(&[&dir]);
     assert_eq!(code, 0, "{report}");
@@ -493,8 +524,7 @@ fn metadata_blocks_match_exiftool() {
         let path = f["path"].as_str().unwrap();
         let name = Path::new(path).file_name().unwrap().to_str().unwrap().to_owned();
         let et = et.iter().find(|e| e["SourceFile"].as_str().unwrap().ends_with(&name)).unwrap();
-        let show = ta.cmd().args(["--json", "show"]).arg(f["item"].to_string()).output().unwrap();
-        let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+        let show = show(&ta, &f["item"]);
         let claims: Vec<&Value> =
             show["claims"].as_array().unwrap().iter().filter(|c| c["current"] == true).collect();
         for c in &claims {
@@ -664,36 +694,14 @@ fn implausible_embedded_times_are_flagged() {
     ];
     for (name, at, _) in cases {
         let f = dir.join(name);
-        let tag = format!("-DateTimeOriginal={at}");
-        for (tool, args) in [
-            (
-                "ffmpeg",
-                &[
-                    "-nostdin",
-                    "-loglevel",
-                    "error",
-                    "-f",
-                    "lavfi",
-                    "-i",
-                    "testsrc",
-                    "-frames:v",
-                    "1",
-                ][..],
-            ),
-            ("exiftool", &["-q", "-q", "-overwrite_original", &tag][..]),
-        ] {
-            let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-            args.push(f.as_os_str());
-            run(tool, &args);
-        }
+        made(&f, &["-frames:v", "1"], &[format!("-DateTimeOriginal={at}")]);
     }
     let (code, report) = ta.ingest(&[&dir]);
     assert_eq!(code, 0, "{report}");
     for f in report["files"].as_array().unwrap() {
         let path = f["path"].as_str().unwrap();
         let (name, at, want) = cases.iter().find(|c| path.ends_with(c.0)).expect(path);
-        let show = ta.cmd().args(["--json", "show"]).arg(f["item"].to_string()).output().unwrap();
-        let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+        let show = show(&ta, &f["item"]);
         let times = claims_of(&show, "capture-time");
         assert_eq!(times.len(), 1, "{name}: recorded as the file says");
         // As the file says: its local time, the offset unknown.
@@ -733,7 +741,11 @@ fn samples() -> std::path::PathBuf {
     .lines()
     .filter(|l| !l.starts_with('#'))
     .count();
-    let found = walk(&dir).len();
+    let found = walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .count();
     assert_eq!(
         found,
         listed,
@@ -741,16 +753,6 @@ fn samples() -> std::path::PathBuf {
         dir.display()
     );
     dir
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    entries
-        .flat_map(|e| {
-            let p = e.unwrap().path();
-            if p.is_dir() { walk(&p) } else { vec![p] }
-        })
-        .collect()
 }
 
 /// The real-world files custody does not read as exiftool does, and why.
@@ -769,12 +771,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
 fn real_world_files_match_exiftool() {
     let ta = TestArchive::new();
     let dir = samples();
-    let out = std::process::Command::new("exiftool")
-        .args(["-n", "-j", "-G1", "-a", "-r"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let et: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let et = exiftool_json(&dir);
     let (code, report) = ta.ingest(&[&dir]);
     assert_eq!(code, 0, "{report}");
     let mut wrong = Vec::new();
@@ -786,8 +783,7 @@ fn real_world_files_match_exiftool() {
             wrong.push(format!("{name}: exiftool did not read it"));
             continue;
         };
-        let show = ta.cmd().args(["--json", "show"]).arg(f["item"].to_string()).output().unwrap();
-        let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+        let show = show(&ta, &f["item"]);
         let claims: Vec<&Value> = show["claims"]
             .as_array()
             .unwrap()
@@ -860,37 +856,15 @@ fn video_xmp_matches_exiftool() {
             format!("-XMP-exif:GPSLongitude={lon}"),
             "-XMP-dc:Description=the citadel gate".to_owned(),
         ];
-        let ff =
-            ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=d=1", "-c:v", "mpeg4"];
-        for (tool, args) in [
-            ("ffmpeg", ff.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-            (
-                "exiftool",
-                ["-q", "-q", "-overwrite_original"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .chain(tags)
-                    .collect(),
-            ),
-        ] {
-            let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-            args.push(f.as_os_str());
-            run(tool, &args);
-        }
+        made(&f, &["-t", "1", "-c:v", "mpeg4"], &tags);
     }
-    let out = std::process::Command::new("exiftool")
-        .args(["-n", "-j", "-G1", "-a"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let et: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let et = exiftool_json(&dir);
     let (code, report) = ta.ingest(&[&dir]);
     assert_eq!(code, 0, "{report}");
     for f in report["files"].as_array().unwrap() {
         let path = f["path"].as_str().unwrap();
         let et = et.iter().find(|e| e["SourceFile"].as_str() == Some(path)).unwrap();
-        let show = ta.cmd().args(["--json", "show"]).arg(f["item"].to_string()).output().unwrap();
-        let show: Value = serde_json::from_slice(&show.stdout).unwrap();
+        let show = show(&ta, &f["item"]);
         let xmp: Vec<&Value> = show["claims"]
             .as_array()
             .unwrap()

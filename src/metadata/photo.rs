@@ -57,7 +57,7 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
         "image/webp" => blocks::webp(r),
         "image/heic" | "image/heif" | "image/avif" => heif::heif(r),
         "image/x-fuji-raf" => blocks::raf(r),
-        _ => return tiff(r, out),
+        _ => return tiff(media_type, r, out),
     };
     let mut found = found;
     out.problems.append(&mut found.problems);
@@ -69,18 +69,17 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
 
 /// TIFF-based files: the TIFF structure is the whole file, XMP and IPTC
 /// in its tags. Read into memory: the head only.
-fn tiff<R: Read>(r: &mut R, out: &mut Embedded) {
+fn tiff<R: Read>(media_type: &str, r: &mut R, out: &mut Embedded) {
     let mut head = Vec::new();
     if let Err(e) = r.take(PHOTO_HEAD).read_to_end(&mut head) {
         out.problems.push(format!("cannot read the file: {e}"));
         return;
     }
-    // ORF ("IIRO", "IIRS", "MMOR") and RW2 ("IIU\0") are TIFFs but for
-    // the magic number: read as one.
-    match head.get(..4) {
-        Some(b"IIRO" | b"IIRS" | b"IIU\0") => head[2..4].copy_from_slice(&[42, 0]),
-        Some(b"MMOR") => head[2..4].copy_from_slice(&[0, 42]),
-        _ => {}
+    // ORF and RW2 (as `media::sniff` names them) are TIFFs but for the
+    // magic number: read as one, in the byte order the file gives.
+    if matches!(media_type, "image/x-olympus-orf" | "image/x-panasonic-rw2") && head.len() >= 4 {
+        let magic = if head[0] == b'I' { [42, 0] } else { [0, 42] };
+        head[2..4].copy_from_slice(&magic);
     }
     let parsed = exif::parse(head, out);
     let Some(e) = parsed else { return };

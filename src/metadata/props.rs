@@ -22,21 +22,6 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     .collect()
 }
 
-const READ_TYPES: [&str; 12] = [
-    "image/jpeg",
-    "image/tiff",
-    "image/png",
-    "image/webp",
-    "image/heif",
-    "image/heic",
-    "image/x-fuji-raf",
-    "image/x-panasonic-rw2",
-    "video/mp4",
-    "video/quicktime",
-    "video/3gpp",
-    "text/html",
-];
-
 /// No reader panicked (`extract` catches panics and says so), and every
 /// value returned obeys the claim rules.
 fn all_valid(e: &Embedded) -> Result<(), TestCaseError> {
