@@ -62,6 +62,9 @@ pub enum Kind {
     Relation,
     /// An investigator's verdict.
     Verification,
+    /// What the file's C2PA Content Credentials say and whether they
+    /// validate (read at ingest, never asserted by hand).
+    Credentials,
 }
 }
 
@@ -120,6 +123,21 @@ pub enum Precision {
     Day,
     /// Roughly (within a few days).
     Approximate,
+}
+}
+
+named_enum! {
+/// What validating a file's C2PA manifest store found.
+pub enum CredentialState {
+    /// Signature, certificate chain and hard binding hold, and the chain
+    /// ends in one of the trust anchors given at ingest.
+    Trusted,
+    /// Signature and hard binding hold; the signer is not in the trust
+    /// anchors (the usual state offline).
+    Valid,
+    /// The manifest does not validate: the bytes changed after signing, or
+    /// a broken signature or binding (the failure codes say which).
+    Invalid,
 }
 }
 
@@ -279,6 +297,35 @@ pub struct Verification {
     pub notes: Option<String>,
 }
 
+/// A file's C2PA Content Credentials: its active manifest as read and
+/// validated at ingest (`c2pa` crate). Valid or trusted: basis `device`;
+/// invalid: basis `embedded` (what the file says, not what it proves).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// The validation state.
+    pub state: CredentialState,
+    /// The C2PA failure codes (`assertion.dataHash.mismatch`,
+    /// `signingCredential.untrusted`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// The signing certificate's subject (common name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// The signing certificate's issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// When it was signed, from the manifest's time-stamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
+    /// The claim generator (the app or device that made the manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<String>,
+    /// The actions asserted (`c2pa.created`, `c2pa.edited`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+}
+
 /// A claim's value, tagged by kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
@@ -295,6 +342,8 @@ pub enum ClaimValue {
     Relation(Relation),
     /// Verification.
     Verification(Verification),
+    /// C2PA Content Credentials.
+    Credentials(Credentials),
 }
 
 impl ClaimValue {
@@ -347,6 +396,15 @@ impl ClaimValue {
                 Some(format!("method: {}", x.method)),
                 opt("notes:", &x.notes),
             ]),
+            ClaimValue::Credentials(c) => join(vec![
+                Some(format!("content credentials {}", c.state.name())),
+                (!c.failures.is_empty()).then(|| format!("failures {}", c.failures.join(" "))),
+                opt("signer", &c.signer),
+                opt("issuer", &c.issuer),
+                opt("signed", &c.signed_at),
+                opt("generator", &c.generator),
+                (!c.actions.is_empty()).then(|| format!("actions {}", c.actions.join(" "))),
+            ]),
         }
     }
 
@@ -359,6 +417,7 @@ impl ClaimValue {
             ClaimValue::Description(_) => Kind::Description,
             ClaimValue::Relation(_) => Kind::Relation,
             ClaimValue::Verification(_) => Kind::Verification,
+            ClaimValue::Credentials(_) => Kind::Credentials,
         }
     }
 
@@ -405,6 +464,20 @@ impl ClaimValue {
                     Ok(())
                 } else {
                     Err("the related object's digests are not 64 hex digits".into())
+                }
+            }
+            ClaimValue::Credentials(c) => {
+                if let Some(t) = &c.signed_at {
+                    parse_instant(t)?;
+                }
+                match (c.state, c.failures.is_empty()) {
+                    (CredentialState::Invalid, true) => {
+                        Err("invalid content credentials name their failure codes".into())
+                    }
+                    (CredentialState::Trusted, false) => {
+                        Err("trusted content credentials have no failure codes".into())
+                    }
+                    _ => Ok(()),
                 }
             }
             ClaimValue::Description(_) | ClaimValue::Verification(_) => Ok(()),

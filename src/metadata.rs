@@ -10,6 +10,10 @@
 //!   else the 3GPP `loci` box), make and model — read by `isobmff`, a small
 //!   bounded box reader of our own: `nom-exif` misses `loci`, keys inside
 //!   `udta/meta` (as ffmpeg writes them) and version-1 `mvhd`;
+//! - C2PA Content Credentials (`c2pa`): the manifest store the readers
+//!   above saw, or a `.c2pa` sidecar, validated by the `c2pa` crate
+//!   against the trust anchors given; valid, its values are `device`
+//!   values;
 //! - HTML: title (entities decoded with the full HTML5 set, `htmlize`),
 //!   declared charset, declared language.
 //!
@@ -23,6 +27,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 
 mod blocks;
+mod c2pa;
 mod embedded;
 mod exif;
 mod heif;
@@ -33,6 +38,7 @@ mod photo;
 mod props;
 mod xmp;
 
+pub use c2pa::{Anchors, MAX_SIDECAR};
 pub use embedded::Embedded;
 use embedded::{push, push_location};
 
@@ -74,16 +80,32 @@ fn is_video(t: &str) -> bool {
 }
 
 /// Read the embedded metadata of a stored object (the archived bytes, not
-/// the source file, which could have changed since it was hashed).
-pub fn read_object(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str) -> Embedded {
+/// the source file, which could have changed since it was hashed), and
+/// validate its C2PA content credentials — embedded, or the `sidecar`
+/// manifest store found beside the file — against `anchors`.
+pub fn read_object(
+    store: &Store,
+    id: &ObjectId,
+    enc: Encoding,
+    media_type: &str,
+    anchors: &Anchors,
+    sidecar: Option<&[u8]>,
+) -> Embedded {
     if !reads(media_type) {
-        return Embedded::default();
+        let mut out = Embedded::default();
+        if sidecar.is_some() {
+            out.problems.push(format!(
+                "a .c2pa sidecar is beside it, but content credentials of {media_type} files \
+                 are not validated"
+            ));
+        }
+        return out;
     }
-    let problem = |why: String| Embedded { values: Vec::new(), problems: vec![why] };
-    match enc {
+    let problem = |why: String| Embedded { problems: vec![why], ..Embedded::default() };
+    let mut out = match enc {
         Encoding::None => match store.open(id, enc) {
             Ok(f) => extract(media_type, f),
-            Err(e) => problem(format!("cannot reopen the stored object: {e}")),
+            Err(e) => return problem(format!("cannot reopen the stored object: {e}")),
         },
         Encoding::Zstd => {
             // Only the head the reader looks at is decoded.
@@ -93,9 +115,64 @@ pub fn read_object(store: &Store, id: &ObjectId, enc: Encoding, media_type: &str
                 store.open_decoded(id, enc).and_then(|d| d.take(limit).read_to_end(&mut bytes));
             match read {
                 Ok(_) => extract(media_type, std::io::Cursor::new(bytes)),
-                Err(e) => problem(format!("cannot decode the stored object: {e}")),
+                Err(e) => return problem(format!("cannot decode the stored object: {e}")),
             }
         }
+    };
+    if out.c2pa || sidecar.is_some() {
+        credentials(store, id, enc, media_type, anchors, sidecar, &mut out);
+    }
+    out
+}
+
+/// Validate the content credentials of a stored object: from its file,
+/// or (compressed) from a decoded temporary copy.
+fn credentials(
+    store: &Store,
+    id: &ObjectId,
+    enc: Encoding,
+    media_type: &str,
+    anchors: &Anchors,
+    sidecar: Option<&[u8]>,
+    out: &mut Embedded,
+) {
+    if !c2pa::reads(media_type) {
+        out.problems.push(format!(
+            "C2PA content credentials of {media_type} files are not validated; they are kept \
+             with the file"
+        ));
+        return;
+    }
+    let file = match enc {
+        Encoding::None => store.open(id, enc),
+        Encoding::Zstd => tempfile::tempfile().and_then(|mut t| {
+            std::io::copy(&mut store.open_decoded(id, enc)?, &mut t)?;
+            Ok(t)
+        }),
+    };
+    match file.and_then(|f| Ok((f.metadata()?.len(), f))) {
+        Ok((size, f)) => {
+            // The crate's parsers meet hostile bytes too: a panic there
+            // costs the credentials, never the ingest.
+            let mut found = Embedded::default();
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                c2pa::validate(media_type, size, f, sidecar, anchors, &mut found)
+            }));
+            match run {
+                Ok(()) => {
+                    out.values.append(&mut found.values);
+                    out.device.append(&mut found.device);
+                    out.problems.append(&mut found.problems);
+                }
+                Err(_) => out.problems.push(
+                    "the C2PA reader failed on this file; its content credentials were not taken"
+                        .into(),
+                ),
+            }
+        }
+        Err(e) => out
+            .problems
+            .push(format!("C2PA content credentials: cannot read the stored object: {e}")),
     }
 }
 
@@ -122,6 +199,8 @@ pub fn extract<R: Read + Seek>(media_type: &str, mut r: R) -> Embedded {
 // ----------------------------------------------------------------- video
 
 fn video<R: Read + Seek>(r: &mut R, out: &mut Embedded) {
+    // A broken box walk is reported by the `moov` search below.
+    out.c2pa = isobmff::has_top(r, b"uuid", Some(&isobmff::C2PA_UUID)).unwrap_or(false);
     let moov = match isobmff::moov(r) {
         Ok(Some(m)) => m,
         Ok(None) => return,

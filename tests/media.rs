@@ -79,6 +79,11 @@ fn claims_of<'a>(show: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The discrepancy rules `show --json` reports.
+fn rules_of(show: &Value) -> Vec<&str> {
+    show["discrepancies"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect()
+}
+
 fn instant(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
@@ -578,12 +583,7 @@ fn metadata_blocks_match_exiftool() {
                 assert!(f["metadata_problems"].is_null(), "{name}: {problems}");
             }
         }
-        let rules: Vec<&str> = show["discrepancies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["rule"].as_str().unwrap())
-            .collect();
+        let rules: Vec<&str> = rules_of(&show);
         if name == "exif_xmp_disagree.jpg" {
             assert_eq!(rules, ["embedded-blocks-disagree"], "{name}");
         } else {
@@ -712,12 +712,7 @@ fn implausible_embedded_times_are_flagged() {
             "{name}"
         );
         assert_eq!(v["offset_unknown"], true, "{name}");
-        let mut rules: Vec<&str> = show["discrepancies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["rule"].as_str().unwrap())
-            .collect();
+        let mut rules: Vec<&str> = rules_of(&show);
         rules.sort();
         assert_eq!(rules, *want, "{name}");
     }
@@ -880,4 +875,143 @@ fn video_xmp_matches_exiftool() {
             agrees_with_exiftool(path, c, et);
         }
     }
+}
+
+/// What custody records of a file's C2PA content credentials, without and
+/// with trust anchors, against c2pa-python reading the same files: real
+/// files from c2pa-rs (valid, changed after signing, broken signature, an
+/// MP4, a remote manifest given as a sidecar), one we changed after
+/// signing, and one c2pa-python signs here with a `stds.exif` assertion.
+#[test]
+fn c2pa_credentials_match_c2pa_python() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = root.join("tests/data/c2pa");
+    let check = root.join("tests/media/c2pa_check.py");
+    let py = crate::interop::python();
+    let scratch = TestArchive::new();
+    let dir = scratch.input("c2pa");
+    for f in ["C.jpg", "XCA.jpg", "E-sig-CA.jpg", "video1.mp4", "cloud.jpg", "cloud.c2pa"] {
+        std::fs::copy(fixtures.join(f), dir.join(f)).unwrap();
+    }
+    let arg = |p: &Path| p.as_os_str().to_owned();
+    let sign = [
+        arg(&check),
+        "sign".into(),
+        arg(&fixtures.join("unsigned.jpg")),
+        arg(&dir.join("signed.jpg")),
+        arg(&fixtures.join("es256_certs.pem")),
+        arg(&fixtures.join("es256_private.key")),
+    ];
+    run(&py, &sign.iter().map(|a| a.as_os_str()).collect::<Vec<_>>());
+    // Changed after signing: one byte of the image data, past the manifest.
+    let mut b = std::fs::read(fixtures.join("C.jpg")).unwrap();
+    let n = b.len();
+    b[n - 100] ^= 0x55;
+    std::fs::write(dir.join("tampered.jpg"), b).unwrap();
+    let anchors = fixtures.join("trust_anchors.pem");
+    for trust in [None, Some(&anchors)] {
+        let mut read = vec![arg(&check), "read".into(), arg(&dir)];
+        read.extend(trust.map(|t| arg(t)));
+        let out = std::process::Command::new(&py).args(&read).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let python: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ta = TestArchive::new();
+        let mut cmd = ta.cmd();
+        cmd.args(["--json", "ingest", "--key"]).arg(&ta.key).arg(&dir);
+        if let Some(t) = trust {
+            cmd.arg("--c2pa-trust").arg(t);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let files = report["files"].as_array().unwrap();
+        assert_eq!(files.len(), 8, "the sidecar is archived as its own item: {report}");
+        let sidecar = blake3::hash(&std::fs::read(dir.join("cloud.c2pa")).unwrap());
+        for f in files {
+            let path = f["path"].as_str().unwrap();
+            let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+            let show = show(&ta, &f["item"]);
+            let creds = claims_of(&show, "credentials");
+            let rules: Vec<&str> = rules_of(&show);
+            if name.ends_with(".c2pa") {
+                assert!(creds.is_empty(), "{name}");
+                continue;
+            }
+            let want = &python[name];
+            let [c] = &creds[..] else { panic!("{name}: one credentials claim: {show:#}") };
+            let v = &c["value"]["value"];
+            let mut failures: Vec<&str> = v["failures"]
+                .as_array()
+                .map(|a| a.iter().map(|x| x.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            failures.sort();
+            let state = v["state"].as_str().unwrap();
+            assert_eq!(state, want["state"], "{name} ({trust:?}): {v} vs {want}");
+            assert_eq!(failures, *want["failures"].as_array().unwrap(), "{name}: {v} vs {want}");
+            for k in ["signer", "issuer", "signed_at", "actions"] {
+                assert_eq!(v.get(k).unwrap_or(&Value::Null), &want[k], "{name}: {k}");
+            }
+            let invalid = state == "invalid";
+            assert_eq!(c["basis"], if invalid { "embedded" } else { "device" }, "{name}");
+            assert_eq!(rules.contains(&"credentials-invalid"), invalid, "{name}: {rules:?}");
+            assert_eq!(c["raw"]["C2PA validation state"], state, "{name}");
+            // What each file is, beyond agreeing with c2pa-python.
+            let expect = match name {
+                "C.jpg" | "signed.jpg" | "video1.mp4" | "cloud.jpg" if trust.is_none() => "valid",
+                "C.jpg" | "signed.jpg" => "trusted",
+                "video1.mp4" | "cloud.jpg" => "valid",
+                _ => "invalid",
+            };
+            assert_eq!(state, expect, "{name} ({trust:?})");
+            match name {
+                "XCA.jpg" | "tampered.jpg" => {
+                    assert!(failures.contains(&"assertion.dataHash.mismatch"), "{name}")
+                }
+                "E-sig-CA.jpg" => assert!(failures.contains(&"claimSignature.mismatch")),
+                "cloud.jpg" => {
+                    assert_eq!(c["raw"]["C2PA sidecar blake3"], sidecar.to_hex().as_str())
+                }
+                _ => {}
+            }
+            let device = |kind| -> Vec<&Value> {
+                claims_of(&show, kind).into_iter().filter(|c| c["basis"] == "device").collect()
+            };
+            if name != "signed.jpg" {
+                assert!(device("capture-time").is_empty() && device("location").is_empty());
+                continue;
+            }
+            let [t] = &device("capture-time")[..] else { panic!("{show:#}") };
+            assert_eq!(t["value"]["value"]["at"], "2024-11-29T16:42:07+03:00");
+            assert_eq!(t["raw"]["C2PA validation state"], state);
+            let [l] = &device("location")[..] else { panic!("{show:#}") };
+            let l = &l["value"]["value"];
+            assert!(close(&l["lat"], 36.0 + 11.958 / 60.0, 1e-6), "{l}");
+            assert!(close(&l["lon"], 37.0 + 9.72 / 60.0, 1e-6), "{l}");
+            assert_eq!(
+                (l["altitude_m"].as_f64(), l["accuracy_m"].as_f64()),
+                (Some(420.0), Some(8.0))
+            );
+            // The file's own EXIF (2011) and its signed C2PA time disagree.
+            assert!(rules.contains(&"embedded-time-differs"), "{rules:?}");
+        }
+    }
+    // Trust anchors that are not certificates: refused before anything.
+    let bad = scratch.input("bad").join("anchors.pem");
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let out = scratch
+        .cmd()
+        .args(["ingest", "--key"])
+        .arg(&scratch.key)
+        .arg("--c2pa-trust")
+        .arg(&bad)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("anchors.pem") && err.contains("nothing was ingested"), "{err}");
 }

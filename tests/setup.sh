@@ -6,7 +6,7 @@
 # `tests/setup.sh` (what tests/run.sh calls) adds the tools the tests check
 # custody against — zstd, b3sum, unshare, file, ffmpeg/ffprobe, exiftool,
 # ogrinfo (GDAL) — and the Python venv of independent implementations
-# (target/venv: securesystemslib, in-toto-attestation, bagit, …).
+# (target/venv: securesystemslib, in-toto-attestation, bagit, c2pa-python, …).
 #
 # Packages are installed with apt-get when this runs as root or with sudo
 # that needs no password (one `apt-get update` first); otherwise it stops
@@ -57,11 +57,11 @@ command -v cargo > /dev/null || {
 $build_only && exit 0
 
 VENV=target/venv
-check='import securesystemslib.dsse, cryptography, in_toto_attestation.v1.statement, google.protobuf.json_format, bagit, bagit_profile'
+check='import securesystemslib.dsse, cryptography, in_toto_attestation.v1.statement, google.protobuf.json_format, bagit, bagit_profile, c2pa'
 if ! "$VENV/bin/python" -c "$check" 2> /dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet 'securesystemslib[crypto]>=1.0' 'in-toto-attestation>=0.9.3' \
-        'protobuf>=4.21' 'bagit>=1.8' 'bagit_profile>=1.3'
+        'protobuf>=4.21' 'bagit>=1.8' 'bagit_profile>=1.3' 'c2pa-python==0.38.1'
 fi
 
 # Real-world media from other projects' packages (tests/media/samples.txt),

@@ -302,6 +302,12 @@ pub fn parse_fields(
     resolve: &dyn Fn(&str) -> Result<Related, String>,
 ) -> Result<Parsed, Vec<FieldError>> {
     let mut p = Parse { f, only, errs: Vec::new() };
+    if only == Some(Kind::Credentials) {
+        let why = "content credentials are read from a file's C2PA manifest at ingest, not \
+                   asserted by hand (record a verdict with --kind verification)";
+        p.err("kind", why.into());
+        return Err(p.errs);
+    }
     p.misplaced();
     let values: Vec<ClaimValue> = [
         source(&mut p),

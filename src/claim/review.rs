@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Basis, ClaimValue, Kind, distance_m};
+use super::{Basis, ClaimValue, CredentialState, Kind, distance_m};
 use crate::db::ClaimRow;
 
 /// Capture times before this are flagged: no digital camera existed
@@ -56,7 +56,7 @@ pub struct Discrepancy {
     /// Which rule: `embedded-location-far`, `embedded-time-differs`,
     /// `embedded-blocks-disagree`,
     /// `captured-after-posted`, `captured-after-ingest`, `capture-in-future`,
-    /// `capture-before-digital`,
+    /// `capture-before-digital`, `credentials-invalid`,
     /// `authors-disagree`.
     pub rule: &'static str,
     /// The claims involved (numbers).
@@ -187,6 +187,19 @@ pub fn discrepancies(all: &[Reviewed<'_>], now: OffsetDateTime) -> Vec<Discrepan
     for (i, a) in cur.iter().enumerate() {
         if let ClaimValue::CaptureTime(t) = a.value {
             out.extend(implausible(a, t, now));
+        }
+        if let ClaimValue::Credentials(c) = a.value
+            && c.state == CredentialState::Invalid
+        {
+            out.push(Discrepancy {
+                rule: "credentials-invalid",
+                claims: vec![a.id],
+                message: format!(
+                    "the file's C2PA content credentials do not validate ({}): it was changed \
+                     after signing, or the manifest is broken",
+                    c.failures.join(", ")
+                ),
+            });
         }
         for b in &cur[i + 1..] {
             if let Some(d) = pair(a, b) {

@@ -67,6 +67,9 @@ pub struct IngestOptions<'k> {
     pub key: &'k SecretKey,
     /// Worker threads (0 = twice the cores, at most 16).
     pub threads: usize,
+    /// PEM trust anchors for C2PA content credentials (e.g. a copy of the
+    /// C2PA trust list): a signer whose chain ends in one is `trusted`.
+    pub c2pa_trust: Option<PathBuf>,
 }
 
 impl<'k> IngestOptions<'k> {
@@ -79,6 +82,7 @@ impl<'k> IngestOptions<'k> {
             skip_bad_rows: false,
             key,
             threads: 0,
+            c2pa_trust: None,
         }
     }
 }
@@ -246,7 +250,9 @@ pub fn ingest(
 ) -> Result<IngestReport> {
     let started = Instant::now();
     let keyid = crate::trust::signer(&archive.db.read(), opts.key)?;
-    let plan = plan(opts)?;
+    let anchors = anchors(opts.c2pa_trust.as_deref())?;
+    let mut plan = plan(opts)?;
+    add_sidecars(&mut plan);
     let _lock = archive.lock_for_writing()?;
     let archive_id = archive.identity()?.archive_id;
     progress.begin(plan.jobs.len() as u64, plan.jobs.iter().map(|j| j.size).sum());
@@ -261,6 +267,7 @@ pub fn ingest(
         clock,
         jobs: &plan.jobs,
         collector: &plan.collector,
+        anchors: &anchors,
     };
     let outcome = run(db, &ctx, opts.threads, progress, &mut slots, &mut summary);
     progress.finish();
@@ -281,6 +288,77 @@ pub fn ingest(
     summary.seconds = secs;
     summary.mb_per_s = if secs > 0.0 { summary.bytes as f64 / 1e6 / secs } else { 0.0 };
     Ok(IngestReport { files, bad_rows: plan.bad_rows, summary })
+}
+
+/// The C2PA trust anchors in `file`, checked before anything is read.
+fn anchors(file: Option<&Path>) -> Result<metadata::Anchors> {
+    let Some(file) = file else { return Ok(metadata::Anchors::default()) };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::io("cannot read the C2PA trust anchors", file, e))?;
+    metadata::Anchors::from_pem(&text).map_err(|why| {
+        Error::new(
+            ErrorKind::Usage,
+            format!("C2PA trust anchors {} {why}", crate::text::shown(file)),
+        )
+        .hint("give a PEM file of CA certificates (e.g. the C2PA trust list); nothing was ingested")
+    })
+}
+
+/// The C2PA sidecar of a file: the same name with the extension `.c2pa`.
+fn sidecar_of(path: &Path) -> Option<PathBuf> {
+    let ext = path.extension().and_then(|e| e.to_str());
+    (!ext.is_some_and(|e| e.eq_ignore_ascii_case("c2pa"))).then(|| path.with_extension("c2pa"))
+}
+
+/// Every C2PA sidecar beside a file to ingest is archived too, as its own
+/// item with no collector claims (the file's claims name its BLAKE3).
+fn add_sidecars(plan: &mut Plan) {
+    let named: std::collections::HashSet<PathBuf> =
+        plan.jobs.iter().map(|j| j.path.clone()).collect();
+    let mut extra = Vec::new();
+    for job in &plan.jobs {
+        let Some(side) = sidecar_of(&job.path) else { continue };
+        match std::fs::symlink_metadata(&side) {
+            Ok(m) if m.is_file() && !named.contains(&side) && !extra.contains(&side) => {
+                extra.push(side)
+            }
+            _ => {}
+        }
+    }
+    if extra.is_empty() {
+        return;
+    }
+    let claims = plan.collector.len();
+    plan.collector.push(Parsed::default());
+    for path in extra {
+        let size = std::fs::symlink_metadata(&path).map(|m| m.len()).unwrap_or(0);
+        plan.jobs.push(Job { path, size, claims });
+    }
+}
+
+/// The sidecar manifest store beside `path`, if there is one: read whole
+/// (bounded), or a problem.
+fn read_sidecar(path: &Path, problems: &mut Vec<String>) -> Option<Vec<u8>> {
+    let side = sidecar_of(path)?;
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&side);
+    let mut bytes = Vec::new();
+    let read = f.and_then(|f| f.take(metadata::MAX_SIDECAR + 1).read_to_end(&mut bytes));
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            problems.push(format!("the C2PA sidecar {}: {e}", crate::text::shown(&side)));
+            None
+        }
+        Ok(n) if n as u64 > metadata::MAX_SIDECAR => {
+            problems.push(format!(
+                "the C2PA sidecar {} is larger than {} bytes; not read",
+                crate::text::shown(&side),
+                metadata::MAX_SIDECAR
+            ));
+            None
+        }
+        Ok(_) => Some(bytes),
+    }
 }
 
 /// The files to ingest, from the paths or the checked manifest.
@@ -327,7 +405,7 @@ fn run(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = ctx.jobs.get(i) else { break };
-                    let r = store_file(ctx.store, &job.path, &mut buf, progress);
+                    let r = store_file(ctx.store, &job.path, &mut buf, progress, ctx.anchors);
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -411,6 +489,7 @@ struct Ctx<'a> {
     clock: &'a dyn Clock,
     jobs: &'a [Job],
     collector: &'a [Parsed],
+    anchors: &'a metadata::Anchors,
 }
 
 /// One file recorded: (its index, its report, the bytes it counts).
@@ -720,6 +799,7 @@ fn store_file(
     path: &Path,
     buf: &mut [u8],
     progress: &dyn Progress,
+    anchors: &metadata::Anchors,
 ) -> Result<Stored> {
     let mut f = std::fs::OpenOptions::new()
         .read(true)
@@ -771,7 +851,11 @@ fn store_file(
         .hint("ingest it again once nothing is writing to it"));
     }
     let put = store.put(staged, &id, enc)?;
-    let embedded = metadata::read_object(store, &id, put.encoding, &media_type);
+    let mut problems = Vec::new();
+    let sidecar = read_sidecar(path, &mut problems);
+    let mut embedded =
+        metadata::read_object(store, &id, put.encoding, &media_type, anchors, sidecar.as_deref());
+    embedded.problems.append(&mut problems);
     let text = search::index::object_text(store, &id, put.encoding, &media_type);
     Ok(Stored { id, sha256, size, media_type, put, embedded, text })
 }
@@ -796,17 +880,23 @@ impl ItemClaims<'_> {
         collector: &Parsed,
     ) -> Result<(Vec<i64>, Vec<i64>)> {
         let mut corrections = Vec::new();
-        if embedded.values.is_empty() && collector.values.is_empty() {
+        if embedded.values.is_empty() && embedded.device.is_empty() && collector.values.is_empty() {
             return Ok((Vec::new(), corrections));
         }
         let existing = tx.read().claims_of(&self.digest.blake3)?;
         let mut added = Vec::new();
         let item_uuid = Some(self.item_uuid.to_owned());
-        if !existing.iter().any(|c| c.basis == Basis::Embedded.name()) {
-            for (value, raw) in embedded.values {
+        // What the file says, and what its device signed, once per object.
+        for (basis, values) in
+            [(Basis::Embedded, embedded.values), (Basis::Device, embedded.device)]
+        {
+            if existing.iter().any(|c| c.basis == basis.name()) {
+                continue;
+            }
+            for (value, raw) in values {
                 let c = NewClaim {
                     value,
-                    basis: Basis::Embedded,
+                    basis,
                     confidence: None,
                     supersedes: None,
                     item_uuid: item_uuid.clone(),

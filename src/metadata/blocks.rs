@@ -27,6 +27,8 @@ pub struct Blocks {
     pub iptc: Option<Vec<u8>>,
     /// What could not be read.
     pub problems: Vec<String>,
+    /// A C2PA manifest store is embedded (read by `c2pa`, not here).
+    pub c2pa: bool,
 }
 
 const EXIF_HEADER: &[u8] = b"Exif\0\0";
@@ -148,6 +150,14 @@ fn jpeg_walk<R: Read + Seek>(r: &mut R, out: &mut Blocks) -> std::io::Result<()>
         }
         r.read_exact(&mut b)?;
         let len = u64::from(u16::from_be_bytes(b)).saturating_sub(2);
+        if code == 0xEB && len >= 16 {
+            // APP11: "JP", instance, sequence, then a JUMBF superbox.
+            let mut head = [0u8; 16];
+            r.read_exact(&mut head)?;
+            out.c2pa |= &head[..2] == b"JP" && &head[12..16] == b"jumb";
+            skip(r, len - 16)?;
+            continue;
+        }
         if code != 0xE1 && code != 0xED {
             skip(r, len)?;
             continue;
@@ -225,6 +235,10 @@ fn png_walk<R: Read + Seek>(r: &mut R, out: &mut Blocks) -> std::io::Result<()> 
         let kind = [h[4], h[5], h[6], h[7]];
         match &kind {
             b"IEND" => return Ok(()),
+            b"caBX" => {
+                out.c2pa = true;
+                skip(r, len)?;
+            }
             b"eXIf" => {
                 if let Some(b) = block(r, len, "the PNG eXIf chunk", out)? {
                     out.exif.get_or_insert(tiff_part(b));
@@ -300,6 +314,10 @@ fn webp_walk<R: Read + Seek>(r: &mut R, out: &mut Blocks) -> std::io::Result<()>
                 if let Some(b) = block(r, len, "the WebP XMP chunk", out)? {
                     out.xmp.push(b);
                 }
+            }
+            b"C2PA" => {
+                out.c2pa = true;
+                skip(r, len)?;
             }
             _ => skip(r, len)?,
         }

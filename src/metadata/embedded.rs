@@ -14,8 +14,15 @@ use crate::claim::{ClaimValue, Location};
 pub struct Embedded {
     /// Claim values with the raw fields each was read from.
     pub values: Vec<(ClaimValue, BTreeMap<String, String>)>,
+    /// Values recorded by the capturing device or app and proven by its
+    /// signature (validated C2PA content credentials): basis `device`.
+    pub device: Vec<(ClaimValue, BTreeMap<String, String>)>,
     /// Problems met (malformed metadata, out-of-range values).
     pub problems: Vec<String>,
+    /// Whether the file carries a C2PA manifest store (a JPEG APP11 JUMBF
+    /// segment, a PNG `caBX` or WebP `C2PA` chunk, an ISO `uuid` box),
+    /// which `c2pa::validate` then reads from the whole file.
+    pub c2pa: bool,
 }
 
 /// Check a read position and keep it, or say why not.

@@ -206,7 +206,9 @@ fn item_bytes<R: Read + Seek>(r: &mut R, items: &Items, id: u32) -> Result<Vec<u
 
 /// The EXIF, XMP and (never present in HEIF) IPTC blocks of a HEIF file.
 pub fn heif<R: Read + Seek>(r: &mut R) -> Blocks {
-    let mut out = Blocks::default();
+    // A broken box walk is reported by the `meta` search below.
+    let c2pa = isobmff::has_top(r, b"uuid", Some(&isobmff::C2PA_UUID)).unwrap_or(false);
+    let mut out = Blocks { c2pa, ..Blocks::default() };
     let meta = match isobmff::top_level(r, b"meta", None, isobmff::MAX_CHILD) {
         Ok(Some(m)) => m,
         Ok(None) => return out,

@@ -18,6 +18,12 @@ pub const XMP_UUID: [u8; 16] = [
     0xbe, 0x7a, 0xcf, 0xcb, 0x97, 0xa9, 0x42, 0xe8, 0x9c, 0x71, 0x99, 0x94, 0x91, 0xe3, 0xaf, 0xac,
 ];
 
+/// The user type of the top-level `uuid` box that holds a C2PA manifest
+/// store (C2PA 2.x, "Embedding manifests into BMFF-based assets").
+pub const C2PA_UUID: [u8; 16] = [
+    0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c, 0x92, 0x97, 0x58, 0x28, 0x87, 0x7e, 0xc4, 0x81,
+];
+
 /// Seconds from 1904-01-01 (the QuickTime epoch) to 1970-01-01.
 const QT_EPOCH_OFFSET: i64 = 2_082_844_800;
 
@@ -176,6 +182,16 @@ pub fn moov<R: Read + Seek>(r: &mut R) -> Result<Option<Vec<u8>>, String> {
         Some((mut r, start, end)) => moov_children(&mut r, start, end).map(Some),
         None => Ok(None),
     }
+}
+
+/// Whether there is a top-level box of type `kind` (for `uuid`, of that
+/// user type).
+pub fn has_top<R: Read + Seek>(
+    r: &mut R,
+    kind: &[u8; 4],
+    usertype: Option<&[u8; 16]>,
+) -> Result<bool, String> {
+    seek_top(r, kind, usertype).map(|found| found.is_some())
 }
 
 /// The body of the first top-level box of type `kind` (for `uuid`, of

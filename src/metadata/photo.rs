@@ -61,6 +61,7 @@ pub fn photo<R: Read + Seek>(media_type: &str, r: &mut R, out: &mut Embedded) {
     };
     let mut found = found;
     out.problems.append(&mut found.problems);
+    out.c2pa |= found.c2pa;
     if let Some(e) = found.exif.take().and_then(|t| exif::parse(t, out)) {
         exif::claims(&e, out);
     }
@@ -96,7 +97,7 @@ fn tiff<R: Read>(media_type: &str, r: &mut R, out: &mut Embedded) {
 pub(super) fn other_blocks(found: &blocks::Blocks, out: &mut Embedded) {
     for packet in &found.xmp {
         match xmp::read(packet) {
-            Ok(p) => xmp_claims(&p, out),
+            Ok(p) => xmp_claims_of(&p, "XMP", out),
             Err(e) => out.problems.push(e),
         }
     }
@@ -166,8 +167,8 @@ fn place(parts: &[Option<&String>]) -> Option<String> {
 
 /// One XMP packet's or IPTC record's fields, as the claims read them.
 struct Block<'a> {
-    /// "XMP" or "IPTC": the prefix of every raw value.
-    name: &'static str,
+    /// "XMP", "IPTC" or "C2PA stds.exif": the prefix of every raw value.
+    name: &'a str,
     get: &'a dyn Fn(&str) -> Option<&'a String>,
     /// The device fields it names (raw values of each of its claims).
     device: BTreeMap<String, String>,
@@ -239,7 +240,9 @@ impl Block<'_> {
 const XMP_PLACE: [&str; 4] =
     ["Iptc4xmpCore:Location", "photoshop:City", "photoshop:State", "photoshop:Country"];
 
-fn xmp_claims(p: &xmp::Properties, out: &mut Embedded) {
+/// The claims of XMP-style properties (an XMP packet, or a C2PA
+/// `stds.exif` assertion), their raw values named `name key`.
+pub(super) fn xmp_claims_of(p: &xmp::Properties, name: &str, out: &mut Embedded) {
     let get = |k: &str| p.get(k);
     let device_keys = [
         "tiff:Make",
@@ -250,8 +253,8 @@ fn xmp_claims(p: &xmp::Properties, out: &mut Embedded) {
         "aux:Lens",
         "xmp:CreatorTool",
     ];
-    let device = with(BTreeMap::new(), "XMP", device_keys.map(|k| (k, get(k))));
-    let b = Block { name: "XMP", get: &get, device };
+    let device = with(BTreeMap::new(), name, device_keys.map(|k| (k, get(k))));
+    let b = Block { name, get: &get, device };
     b.time_claim(
         &["exif:DateTimeOriginal", "photoshop:DateCreated", "xmp:CreateDate"],
         xmp_time,
@@ -292,7 +295,7 @@ fn xmp_position(b: &Block<'_>, out: &mut Embedded) {
     let alt = get("exif:GPSAltitude").and_then(|v| xmp::rational(v)).zip(sign).map(|(a, s)| a * s);
     let acc = get("exif:GPSHPositioningError").and_then(|v| xmp::rational(v));
     let before = out.values.len();
-    push_location(out, lat, lon, alt, acc, b.raw(&all), "XMP GPS");
+    push_location(out, lat, lon, alt, acc, b.raw(&all), &format!("{} GPS", b.name));
     let name = place(&XMP_PLACE.map(get));
     if let (Some(name), Some((ClaimValue::Location(l), _))) = (name, out.values.get_mut(before)) {
         l.place = Some(name);

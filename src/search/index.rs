@@ -161,6 +161,10 @@ fn add_claim(d: &mut Derived, blake3: &str, r: &Reviewed<'_>) {
             texts.extend(v.notes.as_deref());
         }
         ClaimValue::Relation(x) => texts.extend(x.notes.as_deref()),
+        ClaimValue::Credentials(c) => {
+            terms.push(("credentials", c.state.name().into()));
+            texts.extend([&c.signer, &c.issuer, &c.generator].into_iter().flatten().map(|s| &**s));
+        }
     }
     let original = texts.join("\n");
     if !original.trim().is_empty() {

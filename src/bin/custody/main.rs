@@ -77,6 +77,10 @@ enum Command {
         /// Signing key file of the collector
         #[arg(long, env = "CUSTODY_KEY")]
         key: Option<PathBuf>,
+        /// PEM file of trust anchors for C2PA content credentials (e.g. a copy of the
+        /// C2PA trust list); without it a valid manifest's signer is "not in the trust anchors"
+        #[arg(long, value_name = "FILE")]
+        c2pa_trust: Option<PathBuf>,
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
@@ -460,12 +464,20 @@ fn run(cli: Cli) -> Result<Output, Error> {
             out(render::init(&root, &id), &id, 0)
         }
         Command::Key(k) => run_key(k, &open)?,
-        Command::Ingest { paths, manifest, skip_bad_rows, key, threads, claims } => {
+        Command::Ingest { paths, manifest, skip_bad_rows, key, c2pa_trust, threads, claims } => {
             let claims = collector_claims(&claims.fields()?)?;
             let key = signing_key(key, "ingest")?;
             let mut a = open()?;
             let bar = Bar::new();
-            let opts = IngestOptions { paths, claims, manifest, skip_bad_rows, key: &key, threads };
+            let opts = IngestOptions {
+                paths,
+                claims,
+                manifest,
+                skip_bad_rows,
+                key: &key,
+                threads,
+                c2pa_trust,
+            };
             let r = ingest(&mut a, &opts, &bar)?;
             let code = u8::from(r.summary.skipped > 0 || !r.bad_rows.is_empty());
             out(render::ingest(&r), &r, code)
