@@ -634,7 +634,15 @@ mod tests {
         let order: Vec<&str> = Kind::iter().map(Kind::name).collect();
         assert_eq!(
             order,
-            ["source", "capture-time", "location", "description", "relation", "verification"]
+            [
+                "source",
+                "capture-time",
+                "location",
+                "description",
+                "relation",
+                "verification",
+                "credentials"
+            ]
         );
     }
 
