@@ -21,8 +21,7 @@ use std::io::{Read, Seek};
 
 use c2pa::{Context, Reader, ValidationState};
 
-use super::Embedded;
-use super::embedded::push;
+use super::embedded::{Embedded, push};
 use crate::claim::{ClaimValue, CredentialState, Credentials};
 
 /// The `c2pa` crate release that validates (named in every claim's raw
