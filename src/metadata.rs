@@ -94,10 +94,7 @@ pub fn read_object(
     if !reads(media_type) {
         let mut out = Embedded::default();
         if sidecar.is_some() {
-            out.problems.push(format!(
-                "a .c2pa sidecar is beside it, but content credentials of {media_type} files \
-                 are not validated"
-            ));
+            credentials(store, id, enc, media_type, anchors, sidecar, &mut out);
         }
         return out;
     }

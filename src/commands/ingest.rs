@@ -315,12 +315,14 @@ fn sidecar_of(path: &Path) -> Option<PathBuf> {
 fn add_sidecars(plan: &mut Plan) {
     let named: std::collections::HashSet<PathBuf> =
         plan.jobs.iter().map(|j| j.path.clone()).collect();
-    let mut extra = Vec::new();
+    let mut extra: Vec<(PathBuf, u64)> = Vec::new();
     for job in &plan.jobs {
         let Some(side) = sidecar_of(&job.path) else { continue };
         match std::fs::symlink_metadata(&side) {
-            Ok(m) if m.is_file() && !named.contains(&side) && !extra.contains(&side) => {
-                extra.push(side)
+            Ok(m)
+                if m.is_file() && !named.contains(&side) && !extra.iter().any(|e| e.0 == side) =>
+            {
+                extra.push((side, m.len()))
             }
             _ => {}
         }
@@ -330,8 +332,7 @@ fn add_sidecars(plan: &mut Plan) {
     }
     let claims = plan.collector.len();
     plan.collector.push(Parsed::default());
-    for path in extra {
-        let size = std::fs::symlink_metadata(&path).map(|m| m.len()).unwrap_or(0);
+    for (path, size) in extra {
         plan.jobs.push(Job { path, size, claims });
     }
 }
