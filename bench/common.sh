@@ -3,6 +3,18 @@
 # the corpus (built with ../shared/corpus/make_corpus.sh unless given), the
 # release binary, and the timing helpers.
 SIZE=${1:?usage: bench/SCRIPT.sh SIZE [CORPUS_DIR]}
+# The peers and helpers, installed if missing (as root, or through sudo).
+missing=()
+# make_corpus.sh needs ffmpeg, exiftool and ImageMagick when it builds a corpus.
+tools=(restic:restic b3sum:b3sum /usr/bin/time:time bc:bc)
+[[ -d ${2:-} ]] || tools+=(ffmpeg:ffmpeg exiftool:libimage-exiftool-perl /usr/bin/convert:imagemagick)
+for tool in "${tools[@]}"; do
+    command -v "${tool%%:*}" > /dev/null || missing+=("${tool##*:}")
+done
+if ((${#missing[@]})); then
+    sudo=$([[ $(id -u) == 0 ]] || echo sudo)
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/custody-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

@@ -1,7 +1,9 @@
 //! Custody log scale benchmark (`cargo bench --bench log`): append
 //! 1,000,000 events to a fresh archive in batches, then time inclusion and
 //! consistency proof generation and offline verification at that size, and
-//! report database growth per event. `LOG_BENCH_EVENTS=N` changes the count.
+//! report database growth per event, then stream the whole history as
+//! `custody log` does (time and added peak RSS). `LOG_BENCH_EVENTS=N`
+//! changes the count.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
@@ -9,6 +11,7 @@ use std::time::Instant;
 
 use custody::DigestSet;
 use custody::SystemClock;
+use custody::commands::history::history;
 use custody::commands::proof::{ProveTarget, checkpoint, prove, verify_proof};
 use custody::custody_log::Event;
 use custody::{Archive, InitOptions};
@@ -90,6 +93,21 @@ fn main() {
     assert!(verify_proof(&c.proof, &c.vkey).unwrap().valid);
     let cons_verify_ms = t.elapsed().as_secs_f64() * 1e3;
 
+    // The whole history, streamed as `custody log` does, with the peak
+    // resident memory it adds (VmHWM reset first: Linux clear_refs 5).
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let rss_before = status_kib("VmRSS:");
+    let t = Instant::now();
+    let mut shown = 0u64;
+    let r = history(&a, None, &mut |v| {
+        shown += u64::from(v.event.is_some());
+        Ok(())
+    })
+    .unwrap();
+    let history_s = t.elapsed().as_secs_f64();
+    assert_eq!((shown, r.shown), (r.size, r.size));
+    let peak = status_kib("VmHWM:");
+
     println!("custody log benchmark: {n} events, batches of {batch}");
     println!("| measure | value |");
     println!("|---|---|");
@@ -105,4 +123,23 @@ fn main() {
     println!("| inclusion proof, verify offline (avg) | {verify_ms:.3} ms |");
     println!("| consistency proof {} -> {n}, generate | {cons_ms:.3} ms |", half.size);
     println!("| consistency proof, verify offline | {cons_verify_ms:.3} ms |");
+    let mib = |k: u64| k as f64 / 1024.0;
+    let peak = if reset { format!("{:.1} MiB", mib(peak)) } else { "n/a (no clear_refs)".into() };
+    println!(
+        "| whole history streamed (custody log) | {history_s:.1} s, {:.0} events/s; RSS {:.1} MiB before, peak {peak} during |",
+        n as f64 / history_s,
+        mib(rss_before)
+    );
+}
+
+/// A size line of /proc/self/status (`VmRSS:`, `VmHWM:`), in KiB.
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -88,6 +88,35 @@ pub struct ItemRow {
     pub record_id: i64,
 }
 
+/// What a file looked like on disk (`stat`), as the ingest cache keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// Device (`st_dev`).
+    pub dev: u64,
+    /// Inode (`st_ino`).
+    pub ino: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, ns since 1970.
+    pub mtime_ns: i64,
+    /// Status change time, ns since 1970.
+    pub ctime_ns: i64,
+}
+
+/// An ingested path's cached stat, with the item and object it was last
+/// hashed as (`ingest_paths` joined with `items` and `objects`).
+#[derive(Debug, Clone)]
+pub struct PathRow {
+    /// The file as it was when its read began.
+    pub stat: FileStat,
+    /// Wall clock when its read began, ns since 1970.
+    pub hashed_ns: i64,
+    /// The object it was hashed as.
+    pub object: ObjectRow,
+    /// Its sniffed media type.
+    pub media_type: String,
+}
+
 /// A signed record row.
 #[derive(Debug, Clone)]
 pub struct RecordRow {
@@ -146,6 +175,21 @@ pub struct LeafRow {
     pub kind: String,
     /// What it refers to (index column).
     pub reference: String,
+}
+
+/// A log leaf with the numbers the other views name its rows by (what
+/// `custody log` shows beside each event).
+#[derive(Debug, Clone)]
+pub struct NamedLeaf {
+    /// The leaf.
+    pub leaf: LeafRow,
+    /// The item its `item:` reference names.
+    pub item: Option<i64>,
+    /// The claim (number, kind) its `claim:` reference names.
+    pub claim: Option<(i64, String)>,
+    /// How many findings the logged report of the audit run its `audit:`
+    /// reference names holds (0 when that report is not a JSON array).
+    pub findings: Option<i64>,
 }
 
 /// A stored checkpoint.
@@ -313,7 +357,9 @@ impl Db {
         let mut conn = if read_only { open_read_only(path, &what)? } else { open_rw(path, &what)? };
         // Reading user_version also proves the file is a SQLite database.
         let v = migrate::refuse_newer(&conn, &what).map_err(|e| {
-            if e.kind() == ErrorKind::Database {
+            // A file with SQLite's header that cannot be read is an
+            // operational failure, not a stranger's file.
+            if e.kind() == ErrorKind::Database && !sqlite_header(path) {
                 Error::new(ErrorKind::NotAnArchive, format!("{what} is not a custody database"))
                     .hint("point --archive at a directory made by `custody init`")
             } else {
@@ -364,6 +410,14 @@ impl Db {
             .map_err(sql_err("cannot begin a transaction"))?;
         Ok(Tx(tx))
     }
+}
+
+/// Whether `path` begins with SQLite's file header.
+fn sqlite_header(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && &head == b"SQLite format 3\0"
 }
 
 fn open_rw(path: &Path, what: &str) -> Result<Connection> {
@@ -495,6 +549,29 @@ const CLAIM_COLS: &str =
 
 fn leaf_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LeafRow> {
     Ok(LeafRow { idx: r.get(0)?, event: r.get(1)?, kind: r.get(2)?, reference: r.get(3)? })
+}
+
+/// Leaves joined with the rows their references name, one index lookup
+/// each (`substr` of the reference against a unique column).
+const NAMED_LEAF_SQL: &str = "SELECT l.idx, l.event, l.kind, l.ref, i.id, c.id, c.kind, \
+         CASE WHEN json_valid(r.report) THEN json_array_length(r.report) ELSE 0 END, r.id \
+     FROM log_leaves l \
+     LEFT JOIN items i ON substr(l.ref, 1, 5) = 'item:' AND i.item_uuid = substr(l.ref, 6) \
+     LEFT JOIN claims c ON substr(l.ref, 1, 6) = 'claim:' AND c.claim_uuid = substr(l.ref, 7) \
+     LEFT JOIN audit_runs r ON substr(l.ref, 1, 6) = 'audit:' \
+         AND r.id = CAST(substr(l.ref, 7) AS INTEGER)";
+
+fn named_leaf(r: &rusqlite::Row<'_>) -> rusqlite::Result<NamedLeaf> {
+    let claim = match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<String>>(6)?) {
+        (Some(id), Some(kind)) => Some((id, kind)),
+        _ => None,
+    };
+    Ok(NamedLeaf {
+        leaf: leaf_row(r)?,
+        item: r.get(4)?,
+        claim,
+        findings: r.get::<_, Option<i64>>(8)?.and(r.get(7)?),
+    })
 }
 
 fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
@@ -646,6 +723,42 @@ impl Reader<'_> {
         )
     }
 
+    /// The cached stat of an ingested path, if its item and object are
+    /// still what the row names.
+    pub fn ingest_path(&self, path: &[u8]) -> Result<Option<PathRow>> {
+        self.one(
+            "SELECT p.dev, p.ino, p.size, p.mtime_ns, p.ctime_ns, p.hashed_ns, i.media_type, \
+                 o.blake3, o.sha256, o.size, o.encoding, o.stored_size, o.stored_at, \
+                 o.last_checked_at \
+             FROM ingest_paths p JOIN items i ON i.id = p.item_id \
+                 JOIN objects o ON o.blake3 = i.blake3 \
+             WHERE p.path = ?1 AND i.original_path = p.path",
+            [path],
+            |r| {
+                Ok(PathRow {
+                    stat: FileStat {
+                        dev: r.get::<_, i64>(0)? as u64,
+                        ino: r.get::<_, i64>(1)? as u64,
+                        size: r.get::<_, i64>(2)? as u64,
+                        mtime_ns: r.get(3)?,
+                        ctime_ns: r.get(4)?,
+                    },
+                    hashed_ns: r.get(5)?,
+                    media_type: r.get(6)?,
+                    object: ObjectRow {
+                        blake3: r.get(7)?,
+                        sha256: r.get(8)?,
+                        size: r.get(9)?,
+                        encoding: r.get(10)?,
+                        stored_size: r.get(11)?,
+                        stored_at: r.get(12)?,
+                        last_checked_at: r.get(13)?,
+                    },
+                })
+            },
+        )
+    }
+
     /// One record by id.
     pub fn record(&self, id: i64) -> Result<Option<RecordRow>> {
         self.one(&format!("SELECT {RECORD_COLS} FROM records WHERE id = ?1"), [id], record_row)
@@ -694,6 +807,25 @@ impl Reader<'_> {
         )
     }
 
+    /// Up to `limit` leaves from `start`, with the rows they name.
+    pub fn named_leaves(&self, start: u64, limit: u64) -> Result<Vec<NamedLeaf>> {
+        self.all(
+            &format!("{NAMED_LEAF_SQL} WHERE l.idx >= ?1 ORDER BY l.idx LIMIT ?2"),
+            params![start as i64, limit as i64],
+            named_leaf,
+        )
+    }
+
+    /// Leaves that refer to `reference` or to object `blake3`, with the
+    /// rows they name.
+    pub fn named_leaves_about(&self, reference: &str, blake3: &str) -> Result<Vec<NamedLeaf>> {
+        self.all(
+            &format!("{NAMED_LEAF_SQL} WHERE l.ref = ?1 OR l.blake3 = ?2 ORDER BY l.idx"),
+            params![reference, blake3],
+            named_leaf,
+        )
+    }
+
     /// Leaves that refer to `reference` or to object `blake3`.
     pub fn log_leaves_about(&self, reference: &str, blake3: &str) -> Result<Vec<LeafRow>> {
         self.all(
@@ -739,6 +871,18 @@ impl Reader<'_> {
                 })
             },
         )
+    }
+
+    /// How far audits have got over the objects: (objects, never checked,
+    /// least and most recent last check).
+    pub fn check_coverage(&self) -> Result<(i64, i64, Option<String>, Option<String>)> {
+        let row = self.one(
+            "SELECT count(*), count(*) - count(last_checked_at), min(last_checked_at), \
+                 max(last_checked_at) FROM objects",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        Ok(row.unwrap_or((0, 0, None, None)))
     }
 
     /// Audit runs, oldest first.
@@ -908,6 +1052,33 @@ impl Tx<'_> {
                 params![o.blake3, o.sha256, o.size, o.encoding, o.stored_size, o.stored_at],
             )
             .map_err(sql_err("cannot record the object"))?;
+        Ok(())
+    }
+
+    /// Remember how an ingested path looked when its read began (`hashed_ns`)
+    /// and the item it was recorded as.
+    pub fn put_ingest_path(
+        &self,
+        path: &[u8],
+        item_id: i64,
+        stat: &FileStat,
+        hashed_ns: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO ingest_paths (path, item_id, dev, ino, size, mtime_ns, \
+                 ctime_ns, hashed_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                path,
+                item_id,
+                stat.dev as i64,
+                stat.ino as i64,
+                stat.size as i64,
+                stat.mtime_ns,
+                stat.ctime_ns,
+                hashed_ns
+            ],
+        )
+        .map_err(sql_err("cannot record the ingested path's metadata"))?;
         Ok(())
     }
 

@@ -19,6 +19,11 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
+/// Threads for CPU-bound work: one per core.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// Worker threads for I/O-heavy work: `requested`, or by default twice the
 /// cores (a worker waiting on a read or an fsync leaves its core to another),
 /// at most 16.

@@ -230,34 +230,76 @@ pub fn open<P: serde::de::DeserializeOwned>(
     bytes: &[u8],
     lookup: impl Fn(&str) -> Option<PublicKey>,
 ) -> Result<Verified<P>, VerifyError> {
-    let env: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-    if env.payload_type != PAYLOAD_TYPE {
-        return Err(VerifyError::Malformed(format!("payload type {:?}", env.payload_type)));
+    let sealed = Sealed::parse(bytes, lookup)?;
+    let ok = sealed.verify();
+    sealed.open(ok)
+}
+
+/// An envelope taken apart as far as `open`'s steps 1–3, its signature not
+/// yet verified: so that many can be verified at once
+/// (`crypto::verify_many`) and each then opened with its verdict.
+pub struct Sealed {
+    payload: Vec<u8>,
+    signed: Vec<u8>,
+    keyid: String,
+    key: PublicKey,
+    sig: Vec<u8>,
+}
+
+impl Sealed {
+    /// Steps 1–3 of `open`.
+    pub fn parse(
+        bytes: &[u8],
+        lookup: impl Fn(&str) -> Option<PublicKey>,
+    ) -> Result<Sealed, VerifyError> {
+        let env: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        if env.payload_type != PAYLOAD_TYPE {
+            return Err(VerifyError::Malformed(format!("payload type {:?}", env.payload_type)));
+        }
+        let payload = B64
+            .decode(&env.payload)
+            .map_err(|_| VerifyError::Malformed("payload is not base64".into()))?;
+        let first =
+            env.signatures.first().ok_or_else(|| VerifyError::Malformed("no signatures".into()))?;
+        let Some((sig, key)) = env.signatures.iter().find_map(|s| lookup(&s.keyid).map(|k| (s, k)))
+        else {
+            return Err(VerifyError::UnknownKey(first.keyid.clone()));
+        };
+        let raw = B64.decode(&sig.sig).map_err(|_| VerifyError::BadSignature(sig.keyid.clone()))?;
+        let signed = pae(&env.payload_type, &payload);
+        Ok(Sealed { payload, signed, keyid: sig.keyid.clone(), key, sig: raw })
     }
-    let payload = B64
-        .decode(&env.payload)
-        .map_err(|_| VerifyError::Malformed("payload is not base64".into()))?;
-    let first =
-        env.signatures.first().ok_or_else(|| VerifyError::Malformed("no signatures".into()))?;
-    let Some((sig, key)) = env.signatures.iter().find_map(|s| lookup(&s.keyid).map(|k| (s, k)))
-    else {
-        return Err(VerifyError::UnknownKey(first.keyid.clone()));
-    };
-    let raw = B64.decode(&sig.sig).map_err(|_| VerifyError::BadSignature(sig.keyid.clone()))?;
-    if !key.verify(&pae(&env.payload_type, &payload), &raw) {
-        return Err(VerifyError::BadSignature(sig.keyid.clone()));
+
+    /// The signature to verify: its key, the PAE it signs, its bytes.
+    pub fn signature(&self) -> crate::crypto::SignedMessage<'_> {
+        crate::crypto::SignedMessage { key: &self.key, msg: &self.signed, sig: &self.sig }
     }
-    let statement: Statement<P> = serde_json::from_slice(&payload).map_err(|e| {
-        VerifyError::Malformed(format!("payload is not the expected statement: {e}"))
-    })?;
-    if statement.statement_type != STATEMENT_TYPE {
-        return Err(VerifyError::Malformed(format!(
-            "statement type {:?}",
-            statement.statement_type
-        )));
+
+    /// Step 4 of `open` on its own: strict verification.
+    pub fn verify(&self) -> bool {
+        self.key.verify(&self.signed, &self.sig)
     }
-    Ok(Verified { statement, keyid: sig.keyid.clone() })
+
+    /// Steps 4–5 of `open`, given the verdict on `signature()`.
+    pub fn open<P: serde::de::DeserializeOwned>(
+        self,
+        verified: bool,
+    ) -> Result<Verified<P>, VerifyError> {
+        if !verified {
+            return Err(VerifyError::BadSignature(self.keyid));
+        }
+        let statement: Statement<P> = serde_json::from_slice(&self.payload).map_err(|e| {
+            VerifyError::Malformed(format!("payload is not the expected statement: {e}"))
+        })?;
+        if statement.statement_type != STATEMENT_TYPE {
+            return Err(VerifyError::Malformed(format!(
+                "statement type {:?}",
+                statement.statement_type
+            )));
+        }
+        Ok(Verified { statement, keyid: self.keyid })
+    }
 }
 
 #[cfg(test)]

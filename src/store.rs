@@ -29,6 +29,11 @@ use tempfile::NamedTempFile;
 use crate::error::{Error, Result};
 use crate::id::{Encoding, ObjectId};
 
+/// A stored file at least this large is hashed on every core as it is read
+/// back (BLAKE3's tree hashing, through rayon): one large video would
+/// otherwise be read at one core's hashing speed.
+const PARALLEL_HASH: u64 = 16 << 20;
+
 /// Bytes being written, not yet named; dropped, they vanish.
 pub struct Staged {
     file: NamedTempFile,
@@ -229,13 +234,12 @@ impl Store {
         sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<ReadBack> {
         let file = match self.open(id, enc) {
-            Ok(f) => {
-                let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::Sequential);
-                f
-            }
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadBack::Missing),
             Err(e) => return Err(e),
         };
+        let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::Sequential);
+        let large = file.metadata().is_ok_and(|m| m.len() >= PARALLEL_HASH);
         let mut reader = match codec::decoder(file, enc) {
             Ok(r) => r,
             Err(e) => return Ok(ReadBack::Damaged(e.to_string(), 0)),
@@ -253,7 +257,11 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             };
-            b3.update(&buf[..n]);
+            if large {
+                b3.update_rayon(&buf[..n]);
+            } else {
+                b3.update(&buf[..n]);
+            }
             if let Some(s) = sha.as_mut() {
                 s.update(&buf[..n]);
             }

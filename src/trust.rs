@@ -1,6 +1,7 @@
 //! Trust: which key may sign what, and when. The registered keys as the
 //! checks need them (public key by id, revocations, owners), opening a
-//! stored record with them (a failure is the finding that describes it),
+//! stored record with them (a failure is the finding that describes it;
+//! `Verdicts` verifies many records' signatures at once beforehand),
 //! whether a signature falls at or after its key's revocation, and whether
 //! a key may sign now. Shared by the audit, `show` and every command that
 //! signs.
@@ -12,11 +13,11 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use crate::crypto::{PublicKey, SecretKey};
+use crate::crypto::{PublicKey, SecretKey, verify_many};
 use crate::db::{KeyRow, Reader, RecordRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::{Code, Finding};
-use crate::record::{self, Verified, VerifyError};
+use crate::record::{Sealed, Verified, VerifyError};
 
 /// A key's revocation: from when (parsed), as stored, and why.
 #[derive(Debug, Clone)]
@@ -102,12 +103,43 @@ pub struct RecordOf<'a> {
     pub whose: &'a str,
 }
 
+/// The verdicts on records' signatures, by record id, reached many at a
+/// time (`crypto::verify_many`, the same verdicts as one by one).
+#[derive(Default)]
+pub struct Verdicts(HashMap<i64, bool>);
+
+impl Verdicts {
+    /// Verify the signatures of `records` (those whose envelope parses as
+    /// far as a signature by a known key) on `threads` threads.
+    pub fn of<'r>(
+        records: impl Iterator<Item = &'r RecordRow>,
+        keys: &Keys,
+        threads: usize,
+    ) -> Verdicts {
+        let sealed: Vec<(i64, Sealed)> = records
+            .filter_map(|r| {
+                Sealed::parse(&r.envelope, |k| keys.public.get(k).copied()).ok().map(|s| (r.id, s))
+            })
+            .collect();
+        let signatures: Vec<_> = sealed.iter().map(|(_, s)| s.signature()).collect();
+        let verdicts = verify_many(&signatures, threads);
+        Verdicts(sealed.iter().map(|(id, _)| *id).zip(verdicts).collect())
+    }
+
+    /// The verdict on record `id`'s signature, if it was reached.
+    pub fn get(&self, id: i64) -> Option<bool> {
+        self.0.get(&id).copied()
+    }
+}
+
 /// Open the record a row names with the archive's keys: a missing record,
 /// an unknown key, a bad signature or a malformed envelope is the finding
-/// that describes it.
+/// that describes it. `verdict`: the signature's, reached beforehand from
+/// these same bytes (`Verdicts`); without one it is verified here.
 pub fn open_record<P: serde::de::DeserializeOwned>(
     rec: Option<&RecordRow>,
     keys: &Keys,
+    verdict: Option<bool>,
     of: &RecordOf<'_>,
 ) -> std::result::Result<Verified<P>, Box<Finding>> {
     let Some(rec) = rec else {
@@ -122,7 +154,11 @@ pub fn open_record<P: serde::de::DeserializeOwned>(
             ),
         )));
     };
-    record::open::<P>(&rec.envelope, |k| keys.public.get(k).copied()).map_err(|e| {
+    let opened = Sealed::parse(&rec.envelope, |k| keys.public.get(k).copied()).and_then(|s| {
+        let ok = verdict.unwrap_or_else(|| s.verify());
+        s.open::<P>(ok)
+    });
+    opened.map_err(|e| {
         let (code, repair) = match &e {
             VerifyError::UnknownKey(_) => (
                 Code::UnknownKey,

@@ -548,3 +548,159 @@ echo "objects: $(find "{small}/a/objects" -type f | wc -l) tmp: $(find "{small}/
     assert!(stdout.contains("objects: 0 tmp: 0"), "{stdout}");
     let _ = findings; // (used by other modules)
 }
+
+/// Re-ingesting a folder reads only what may have changed: a file whose
+/// size, times, device and inode are as when it was last hashed (long
+/// enough before that read) is not read; one whose times changed, or were
+/// too close to the read to prove anything, is read for BLAKE3 alone; one
+/// with other bytes is read whole; one whose object left the store is
+/// read whole and restores it; `--rehash` reads everything.
+#[test]
+fn a_reingest_reads_only_what_may_have_changed() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    let names = ["a.bin", "b.bin", "c.bin", "d.bin"];
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(dir.join(name), noise(100_000, 41 + 2 * i as u64)).unwrap();
+    }
+    let summary = |r: &serde_json::Value, field: &str| r["summary"][field].as_u64().unwrap();
+    let reads = |r: &serde_json::Value| -> Vec<String> {
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["read"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let (code, first) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(summary(&first, "added"), 4);
+    // Written just before they were read: their times prove nothing yet
+    // (racily clean), so they are read again, for BLAKE3 alone.
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(reads(&r), ["recognised"; 4], "{r}");
+    assert_eq!((summary(&r, "recognised"), summary(&r, "bytes")), (4, 400_000));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (_, r) = ta.ingest(&[&dir]);
+    assert_eq!(reads(&r), ["recognised"; 4], "{r}");
+    // Now last hashed well after they were written: not read at all.
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(reads(&r), ["unchanged"; 4], "{r}");
+    assert_eq!((summary(&r, "unchanged"), summary(&r, "bytes")), (4, 0));
+    assert_eq!(summary(&r, "added"), 0);
+
+    // a: the same bytes, touched. b: other bytes of the same size, its old
+    // modification time put back (only its ctime tells). c: its object
+    // moved out of the store (the README's repair flow). d: left alone.
+    let open = |n: &str| std::fs::File::options().write(true).open(dir.join(n)).unwrap();
+    open("a.bin").set_modified(std::time::SystemTime::now()).unwrap();
+    let old = std::fs::metadata(dir.join("b.bin")).unwrap().modified().unwrap();
+    std::fs::write(dir.join("b.bin"), noise(100_000, 99)).unwrap();
+    open("b.bin").set_modified(old).unwrap();
+    let c_hash = first["files"][2]["blake3"].as_str().unwrap();
+    std::fs::rename(ta.object_path(c_hash), ta.dir.path().join("quarantined")).unwrap();
+    let (code, r) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{r}");
+    let files = r["files"].as_array().unwrap();
+    assert_eq!(
+        (files[0]["status"].as_str(), files[0]["read"].as_str()),
+        (Some("already_archived"), Some("recognised")),
+        "{r}"
+    );
+    assert_eq!(files[1]["status"], "added", "{r}");
+    assert_eq!(
+        (files[2]["restored"].as_bool(), files[2]["read"].as_str()),
+        (Some(true), Some("whole")),
+        "{r}"
+    );
+    assert_eq!(files[3]["read"], "unchanged", "{r}");
+    assert_eq!(summary(&r, "bytes"), 300_000);
+    assert_eq!(ta.audit(&[]).0, 0);
+
+    // --rehash: every file read whole; the human summary says what a plain
+    // re-ingest skips.
+    let out = ta
+        .cmd()
+        .args(["--json", "ingest", "--rehash", "--key"])
+        .arg(&ta.key)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reads(&r), ["whole"; 4], "{r}");
+    assert_eq!(
+        (summary(&r, "unchanged"), summary(&r, "recognised"), summary(&r, "bytes")),
+        (0, 0, 400_000)
+    );
+    ta.ingest_cmd(&ta.key)
+        .arg(&dir)
+        .assert()
+        .success()
+        .stdout(contains("not read (unchanged since last hashed)"));
+}
+
+/// `--limit` reads the least recently checked objects first, so repeated
+/// short audits cover the archive; `--status` says how far they have got,
+/// and stays unclean (exit 1) while an object has never been found intact
+/// or the last audit's findings are open.
+#[test]
+fn short_audits_cover_the_archive_oldest_first_and_status_says_how_far() {
+    let ta = TestArchive::new();
+    let dir = ta.input("in");
+    for i in 0..4u64 {
+        std::fs::write(dir.join(format!("{i}.bin")), noise(5_000, 101 + 2 * i)).unwrap();
+    }
+    let (code, first) = ta.ingest(&[&dir]);
+    assert_eq!(code, 0, "{first}");
+    let status = || {
+        let out = ta.cmd().args(["--json", "audit", "--status"]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v)
+    };
+    let (code, s) = status();
+    assert_eq!(
+        (code, s["objects"].as_u64(), s["never_checked"].as_u64()),
+        (1, Some(4), Some(4)),
+        "{s}"
+    );
+    assert!(s["last_run"].is_null(), "{s}");
+
+    let mut seen = std::collections::BTreeSet::new();
+    for left in [2, 0] {
+        let (code, r) = ta.audit(&["--limit", "2"]);
+        assert_eq!((code, r["objects_checked"].as_u64()), (0, Some(2)), "{r}");
+        let (_, s) = status();
+        assert_eq!(s["never_checked"].as_u64(), Some(left), "{s}");
+        seen.insert(s["newest_check"].as_str().unwrap().to_owned());
+    }
+    let (code, s) = status();
+    assert_eq!((code, s["last_run"]["findings"].as_u64()), (0, Some(0)), "{s}");
+    assert!(s["oldest_check"].as_str().unwrap() <= s["newest_check"].as_str().unwrap(), "{s}");
+
+    // A damaged object: the audit finds it; it keeps the time it was last
+    // found intact (the oldest check now), and the finding stays open.
+    let victim = first["files"][1]["blake3"].as_str().unwrap();
+    let path = ta.object_path(victim);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(ta.audit(&[]).0, 1);
+    let (code, s) = status();
+    assert_eq!(
+        (code, s["never_checked"].as_u64(), s["last_run"]["findings"].as_u64()),
+        (1, Some(0), Some(1)),
+        "{s}"
+    );
+    assert!(s["oldest_check"].as_str() < s["newest_check"].as_str(), "{s}");
+    ta.cmd().args(["audit", "--status"]).assert().code(1).stdout(contains("1 findings still open"));
+    ta.cmd().args(["audit", "--status", "--deep"]).assert().code(2);
+    ta.cmd().args(["audit", "--budget", "10"]).assert().code(2).stderr(contains("not a duration"));
+    let (code, r) = ta.audit(&["--budget", "1h"]);
+    assert_eq!(
+        (code, r["budget_reached"].as_bool(), r["objects_checked"].as_u64()),
+        (1, Some(false), Some(4)),
+        "{r}"
+    );
+}

@@ -400,6 +400,10 @@ fn reruns_complete_without_doing_anything_twice() {
     assert_eq!(count(&ta, "claims"), 1, "the re-run signed nothing");
 }
 
+/// A full disk stops the ingest with nothing half-recorded; an audit on
+/// the full disk still reports (and says it could not record itself), one
+/// on a disk too full to open the database says what to check; once there
+/// is room the archive audits clean and the ingest resumes.
 #[test]
 fn a_full_disk_leaves_an_archive_that_audits_clean_and_resumes() {
     // A 3 MiB tmpfs: the first files fit, the later ones do not.
@@ -419,9 +423,19 @@ set +e
 "{bin}" --archive "{small}/a" ingest --key "{key}" "{big}" >/dev/null 2>"{out}/err"
 echo "rc=$?"
 cat "{out}/err"
+mount -o remount,size=4m "{small}"
+dd if=/dev/zero of="{small}/fill" bs=64k 2>/dev/null
+truncate -s -48K "{small}/fill"
+"{bin}" --archive "{small}/a" audit
+echo "nearly_full_rc=$?"
+dd if=/dev/zero of="{small}/fill2" bs=4k 2>/dev/null
+"{bin}" --archive "{small}/a" audit 2>&1
+echo "full_rc=$?"
+rm "{small}/fill" "{small}/fill2"
+mount -o remount,size=16m "{small}"
 "{bin}" --archive "{small}/a" --json audit > "{out}/audit.json"
 echo "audit_rc=$?"
-mount -o remount,size=16m "{small}"
+head -c 2000 "{out}/audit.json"; echo
 "{bin}" --archive "{small}/a" ingest --key "{key}" "{big}" > /dev/null 2>&1
 echo "resume_rc=$?"
 "{bin}" --archive "{small}/a" --json audit > "{out}/audit2.json"
@@ -440,6 +454,13 @@ grep -o '"items_checked": [0-9]*' "{out}/audit2.json"
     assert!(out.status.success(), "{stdout} {}", stderr(&out));
     assert!(stdout.contains("rc=2"), "{stdout}");
     assert!(stdout.contains("no space left on device"), "{stdout}");
+    assert!(
+        stdout.contains("0 findings")
+            && stdout.contains("this audit could not be recorded: no space left on device")
+            && stdout.contains("nearly_full_rc=0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("is the disk full") && stdout.contains("full_rc=2"), "{stdout}");
     assert!(stdout.contains("audit_rc=0"), "the audit after a full disk is clean: {stdout}");
     assert!(stdout.contains("resume_rc=0") && stdout.contains("audit2_rc=0"), "{stdout}");
     assert!(stdout.contains("\"items_checked\": 14"), "{stdout}");

@@ -72,6 +72,10 @@ fn released_migrations_are_never_edited() {
             "0008_search_flags_after_ingest.sql",
             "474774f06c0858a4222a1773a19208280c202fdf66df97344d9ecbcf8ee68471",
         ),
+        (
+            "0009_ingest_paths.sql",
+            "9cbaa967bf89d548b952c18cf10052c0cb751f8d1f13970cb03c8b5cd402e153",
+        ),
     ];
     for (name, digest) in pinned {
         let bytes = std::fs::read(root.join("schema").join(name)).unwrap();

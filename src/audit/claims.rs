@@ -13,7 +13,7 @@ use crate::claim::{CLAIM_PREDICATE, ClaimPredicate};
 use crate::db::{ClaimRow, ObjectRow, RecordRow};
 use crate::finding::{Code, Finding};
 use crate::record::{RecordKind, Verified};
-use crate::trust::{Keys, RecordOf, open_record, revoked_before};
+use crate::trust::{Keys, RecordOf, Verdicts, open_record, revoked_before};
 
 /// What every claim is checked against.
 pub struct ClaimContext<'a> {
@@ -25,6 +25,8 @@ pub struct ClaimContext<'a> {
     pub by_uuid: &'a HashMap<&'a str, &'a ClaimRow>,
     /// Who supersedes whom among them.
     pub supersessions: &'a Supersessions<'a, ClaimRow>,
+    /// Verdicts on records' signatures reached beforehand.
+    pub verdicts: &'a Verdicts,
 }
 
 /// Check a claim; returns the signed predicate when its signature verified
@@ -43,7 +45,8 @@ pub fn check_claim(
         record: "signed record",
         whose: "a claim",
     };
-    let v = match open_record::<ClaimPredicate>(rec, cx.keys, &of) {
+    let verdict = rec.and_then(|r| cx.verdicts.get(r.id));
+    let v = match open_record::<ClaimPredicate>(rec, cx.keys, verdict, &of) {
         Ok(v) => v,
         Err(f) => return (None, vec![*f]),
     };

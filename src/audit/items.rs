@@ -14,15 +14,17 @@ use crate::db::{ItemRow, ObjectRow, RecordRow, TransferRow};
 use crate::finding::{Code, Finding};
 use crate::record::{INGEST_PREDICATE, IngestPredicate, RecordKind, Verified};
 use crate::text::lossy;
-use crate::trust::{Keys, RecordOf, open_record, revoked_before};
+use crate::trust::{Keys, RecordOf, Verdicts, open_record, revoked_before};
 
 /// Check an item against its signed ingest record (`rec: None`: the record
-/// the item names is missing); returns its findings.
+/// the item names is missing; `verdicts` may hold its signature's);
+/// returns its findings.
 pub fn check_item(
     item: &ItemRow,
     rec: Option<&RecordRow>,
     object: Option<&ObjectRow>,
     keys: &Keys,
+    verdicts: &Verdicts,
     archive_id: &str,
 ) -> Vec<Finding> {
     let subject = format!("item {}", item.id);
@@ -33,7 +35,8 @@ pub fn check_item(
         record: "ingest record",
         whose: "an item",
     };
-    let v = match open_record::<IngestPredicate>(rec, keys, &of) {
+    let verdict = rec.and_then(|r| verdicts.get(r.id));
+    let v = match open_record::<IngestPredicate>(rec, keys, verdict, &of) {
         Ok(v) => v,
         Err(f) => return vec![*f],
     };
@@ -242,7 +245,7 @@ pub fn check_transfers(transfers: &[TransferRow], keys: &Keys) -> Vec<Finding> {
             record: "transfer record",
             whose: "an import",
         };
-        match open_record::<serde_json::Value>(Some(&rec), keys, &of) {
+        match open_record::<serde_json::Value>(Some(&rec), keys, None, &of) {
             Err(f) => out.push(*f),
             Ok(v) => {
                 let bag = v.statement.predicate.get("bag_id").and_then(|b| b.as_str());

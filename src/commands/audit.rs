@@ -7,12 +7,14 @@
 //! errors are operational failures (the database is gone…).
 //!
 //! Objects are read by `threads` workers (default twice the cores, at most
-//! 16), least recently checked first, each streaming through a fixed
-//! buffer (bounded memory).
+//! 16), least recently checked first (all, `limit` of them, or as many as
+//! a time `budget` allows: repeated runs cover every object), each
+//! streaming through a fixed buffer (bounded memory). Signed records are
+//! verified in batches on every core before their rows are checked.
+//! `status` reads how far the audits have got.
 //!
 //! Must not: repair, delete or rewrite anything it checks.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,9 +37,13 @@ use crate::custody_log::{self, Event, note};
 use crate::db::{AuditRun, ObjectRow, Reader};
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
-use crate::progress::{Progress, workers};
+use crate::progress::{Progress, cores, workers};
 use crate::store::Store;
-use crate::trust::Keys;
+use crate::trust::{Keys, Verdicts};
+
+/// Signed records are verified this many at a time (in batches, on every
+/// core) before their rows are checked one by one.
+const VERIFY_CHUNK: usize = 8192;
 
 /// Options for `audit`.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +56,10 @@ pub struct AuditOptions {
     /// other check still covers the whole archive). Repeated runs cover
     /// every object in turn.
     pub limit: Option<usize>,
+    /// Stop re-reading objects once this much time has passed since the
+    /// audit began (least recently checked first, as with `limit`; the
+    /// objects read are marked checked, so repeated runs cover them all).
+    pub budget: Option<std::time::Duration>,
     /// A checkpoint kept outside the archive (a file holding the signed
     /// note): the log must be a consistent extension of it.
     pub against: Option<PathBuf>,
@@ -67,6 +77,9 @@ pub struct AuditReport {
     pub objects_checked: u64,
     /// Objects in the archive (more than `objects_checked` with a limit).
     pub objects_total: u64,
+    /// True when the time budget ran out before every object of the
+    /// sample was read.
+    pub budget_reached: bool,
     /// Original bytes hashed.
     pub bytes_checked: u64,
     /// Items checked.
@@ -91,9 +104,13 @@ pub struct AuditReport {
     pub mb_per_s: f64,
     /// The audit run's row id (0 when it could not be recorded).
     pub run_id: i64,
-    /// False when the archive is read-only: the audit ran, but neither its
-    /// run, its fixity-check event nor a checkpoint could be recorded.
+    /// False when the archive is read-only or its disk is full: the audit
+    /// ran, but neither its run, its fixity-check event nor a checkpoint
+    /// could be recorded.
     pub recorded: bool,
+    /// Why not, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_recorded: Option<String>,
 }
 
 impl AuditReport {
@@ -157,9 +174,12 @@ pub fn audit(
     let against = against_note.as_ref().map(|note| Against { note, pinned: pinned.as_ref() });
     let reads = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
+    let deadline = opts.budget.map(|b| started + b);
+    let (next_ref, reads_ref) = (&next, &reads);
     let rows = std::thread::scope(|s| {
         for _ in 0..workers(opts.threads).min(sample.len().max(1)) {
-            s.spawn(|| read_objects(&archive.store, sample, opts.deep, &next, &reads, progress));
+            let work = Work { store: &archive.store, sample, deep: opts.deep, deadline };
+            s.spawn(move || work.read_objects(next_ref, reads_ref, progress));
         }
         let cx = RowContext { q: &q, store: &archive.store, archive_id: &archive_id };
         cx.check(&tables, log_key.as_ref(), against.as_ref())
@@ -170,6 +190,72 @@ pub fn audit(
     let run =
         Run { started, started_at: &started_at, archive_id: &archive_id, sample, deep: opts.deep };
     run.record(archive, reads, rows, tables.objects.len() as u64)
+}
+
+/// How far the audits have got: what `custody audit --status` shows. A
+/// read only: nothing is checked, nothing recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditStatus {
+    /// Objects in the archive.
+    pub objects: u64,
+    /// Objects no audit has found intact yet (new since the last audit):
+    /// read first by the next one. A damaged or missing object keeps the
+    /// time it was last found intact, so it is among the oldest next time.
+    pub never_checked: u64,
+    /// The least recent time an object was found intact.
+    pub oldest_check: Option<String>,
+    /// The most recent.
+    pub newest_check: Option<String>,
+    /// The last recorded audit run.
+    pub last_run: Option<LastRun>,
+}
+
+/// The last audit run, as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastRun {
+    /// Its row id.
+    pub run_id: i64,
+    /// When it finished.
+    pub finished_at: String,
+    /// Its findings, still open until an audit finds them gone.
+    pub findings: u64,
+    /// How many of each kind.
+    pub by_code: std::collections::BTreeMap<String, u64>,
+}
+
+impl AuditStatus {
+    /// True when every object has been found intact and the last run had
+    /// no findings.
+    pub fn is_clean(&self) -> bool {
+        self.never_checked == 0 && self.last_run.as_ref().is_some_and(|r| r.findings == 0)
+    }
+}
+
+/// How far the audits have got.
+pub fn status(archive: &Archive) -> Result<AuditStatus> {
+    let q = archive.db.read();
+    let (objects, never, oldest, newest) = q.check_coverage()?;
+    let last_run = q.audit_runs()?.pop().map(|r| {
+        let mut by_code = std::collections::BTreeMap::new();
+        let findings: Vec<serde_json::Value> = serde_json::from_str(&r.report).unwrap_or_default();
+        for f in &findings {
+            let code = f["code"].as_str().unwrap_or("unreadable").to_owned();
+            *by_code.entry(code).or_insert(0) += 1;
+        }
+        LastRun {
+            run_id: r.id,
+            finished_at: r.finished_at,
+            findings: r.findings.max(0) as u64,
+            by_code,
+        }
+    });
+    Ok(AuditStatus {
+        objects: objects.max(0) as u64,
+        never_checked: never.max(0) as u64,
+        oldest_check: oldest,
+        newest_check: newest,
+        last_run,
+    })
 }
 
 /// A checkpoint file given by the user: a signed note holding a checkpoint
@@ -200,27 +286,35 @@ fn pinned_vkey(vkey: Option<&str>) -> Result<Option<PublicKey>> {
         })
 }
 
-/// One worker: take the next object of `sample` until none is left, each
-/// read through one fixed buffer.
-fn read_objects(
-    store: &Store,
-    sample: &[ObjectRow],
+/// The objects to re-read, shared by the workers.
+#[derive(Clone, Copy)]
+struct Work<'a> {
+    store: &'a Store,
+    sample: &'a [ObjectRow],
     deep: bool,
-    next: &AtomicUsize,
-    reads: &Mutex<Reads>,
-    progress: &dyn Progress,
-) {
-    let mut buf = vec![0u8; 1 << 20];
-    let mut mine = Vec::new();
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(row) = sample.get(i) else { break };
-        let (f, n) = check_object(store, row, deep, &mut buf);
-        progress.advance(row.size.max(0) as u64);
-        mine.push((i, f, n));
-    }
-    if let Ok(mut all) = reads.lock() {
-        all.extend(mine);
+    /// No object is begun after this.
+    deadline: Option<Instant>,
+}
+
+impl Work<'_> {
+    /// One worker: take the next object of the sample until none is left
+    /// (or the time budget is spent), each read through one fixed buffer.
+    fn read_objects(self, next: &AtomicUsize, reads: &Mutex<Reads>, progress: &dyn Progress) {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut mine = Vec::new();
+        loop {
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(row) = self.sample.get(i) else { break };
+            let (f, n) = check_object(self.store, row, self.deep, &mut buf);
+            progress.advance(row.size.max(0) as u64);
+            mine.push((i, f, n));
+        }
+        if let Ok(mut all) = reads.lock() {
+            all.extend(mine);
+        }
     }
 }
 
@@ -247,33 +341,45 @@ impl RowContext<'_> {
         // Objects whose items or claims have findings: their index rows
         // echo evidence that does not hold, so they are not judged again.
         let mut tainted = std::collections::BTreeSet::new();
-        for item in &tables.items {
-            let f = check_item(
-                item,
-                rows.records.get(&item.record_id).copied(),
-                rows.objects.get(item.blake3.as_str()).copied(),
-                &keys,
-                self.archive_id,
-            );
-            if !f.is_empty() {
-                tainted.insert(item.blake3.clone());
+        let record_of = |id: i64| rows.records.get(&id).copied();
+        for chunk in tables.items.chunks(VERIFY_CHUNK) {
+            let verdicts =
+                Verdicts::of(chunk.iter().filter_map(|i| record_of(i.record_id)), &keys, cores());
+            for item in chunk {
+                let object = rows.objects.get(item.blake3.as_str()).copied();
+                let f = check_item(
+                    item,
+                    record_of(item.record_id),
+                    object,
+                    &keys,
+                    &verdicts,
+                    self.archive_id,
+                );
+                if !f.is_empty() {
+                    tainted.insert(item.blake3.clone());
+                }
+                findings.extend(f);
             }
-            findings.extend(f);
         }
         let supersessions = Supersessions::of(&tables.claims);
-        let cx = ClaimContext {
-            keys: &keys,
-            archive_id: self.archive_id,
-            by_uuid: &rows.claims,
-            supersessions: &supersessions,
-        };
-        for c in &tables.claims {
-            let rec = rows.records.get(&c.record_id).copied();
-            let f = check_claim(c, rec, rows.objects.get(c.blake3.as_str()).copied(), &cx).1;
-            if !f.is_empty() {
-                tainted.insert(c.blake3.clone());
+        for chunk in tables.claims.chunks(VERIFY_CHUNK) {
+            let verdicts =
+                Verdicts::of(chunk.iter().filter_map(|c| record_of(c.record_id)), &keys, cores());
+            let cx = ClaimContext {
+                keys: &keys,
+                archive_id: self.archive_id,
+                by_uuid: &rows.claims,
+                supersessions: &supersessions,
+                verdicts: &verdicts,
+            };
+            for c in chunk {
+                let object = rows.objects.get(c.blake3.as_str()).copied();
+                let f = check_claim(c, record_of(c.record_id), object, &cx).1;
+                if !f.is_empty() {
+                    tainted.insert(c.blake3.clone());
+                }
+                findings.extend(f);
             }
-            findings.extend(f);
         }
         // A claim record whose row is gone (a deleted claim) taints its object too.
         let claimed: std::collections::HashSet<i64> =
@@ -322,6 +428,16 @@ impl RowContext<'_> {
     }
 }
 
+/// Objects re-read, their original bytes, objects in the archive, and
+/// the run's findings.
+#[derive(Clone, Copy)]
+struct Counts {
+    read: u64,
+    bytes: u64,
+    total: u64,
+    findings: u64,
+}
+
 /// An audit run, to be recorded.
 struct Run<'a> {
     started: Instant,
@@ -343,25 +459,50 @@ impl Run<'_> {
     ) -> Result<AuditReport> {
         let mut findings = Vec::new();
         let mut bytes = 0;
-        let mut damaged = HashSet::new();
+        let read = reads.len() as u64;
+        let mut clean = Vec::with_capacity(reads.len());
         for (i, f, n) in reads {
             bytes += n;
-            if let Some(f) = f {
-                damaged.insert(i);
-                findings.push(f);
+            match f {
+                Some(f) => findings.push(f),
+                None => clean.extend(self.sample.get(i).map(|o| o.blake3.clone())),
             }
         }
         findings.append(&mut rows.findings);
+        let counts = Counts { read, bytes, total: objects_total, findings: findings.len() as u64 };
+        let unrecorded = |findings, why: String| AuditReport {
+            recorded: false,
+            not_recorded: Some(why),
+            ..self.report(findings, counts, &rows, None, 0)
+        };
         if archive.is_read_only() {
-            let report = self.report(findings, bytes, &rows, objects_total, None, 0);
-            return Ok(AuditReport { recorded: false, ..report });
+            return Ok(unrecorded(findings, "the archive is read-only".into()));
         }
         let report_json = serde_json::to_string(&findings).unwrap_or_default();
+        match self.commit(archive, &report_json, counts, &rows, &clean) {
+            Ok((checkpoint, run_id)) => {
+                Ok(self.report(findings, counts, &rows, checkpoint, run_id))
+            }
+            // The findings stand; only their record could not be written.
+            Err(e) if e.kind() == ErrorKind::NoSpace => {
+                Ok(unrecorded(findings, format!("{e}: free some space and audit again")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// In one transaction: mark the intact objects checked, insert the run,
+    /// log its fixity-check event and sign a checkpoint (when the log is
+    /// sound). Returns (the checkpoint, the run's id).
+    fn commit(
+        &self,
+        archive: &mut Archive,
+        report_json: &str,
+        counts: Counts,
+        rows: &RowChecks,
+        clean: &[String],
+    ) -> Result<(Option<String>, i64)> {
         let finished_at = archive.now();
-        let clean: Vec<String> = (self.sample.iter().enumerate())
-            .filter(|(i, _)| !damaged.contains(i))
-            .map(|(_, o)| o.blake3.clone())
-            .collect();
         let key = match rows.sound {
             true => Some(custody_log::log_key(
                 &archive.db.read(),
@@ -372,20 +513,20 @@ impl Run<'_> {
             false => None,
         };
         let tx = archive.db.tx()?;
-        tx.mark_checked(&clean, &finished_at)?;
+        tx.mark_checked(clean, &finished_at)?;
         let run_id = tx.insert_audit_run(&AuditRun {
             started_at: self.started_at,
             finished_at: &finished_at,
             deep: self.deep,
-            objects_checked: self.sample.len() as u64,
-            bytes_checked: bytes,
+            objects_checked: counts.read,
+            bytes_checked: counts.bytes,
             records_checked: rows.records,
-            findings: findings.len() as u64,
-            report: &report_json,
+            findings: counts.findings,
+            report: report_json,
         })?;
         let mut checkpoint = None;
         if let Some(key) = key {
-            let event = Event::fixity_check(&finished_at, self.archive_id, run_id, &report_json);
+            let event = Event::fixity_check(&finished_at, self.archive_id, run_id, report_json);
             custody_log::append(&tx, &event)?;
             let size = tx.read().log_size()?;
             let (_, note) =
@@ -393,23 +534,24 @@ impl Run<'_> {
             checkpoint = Some(note.to_text());
         }
         tx.commit()?;
-        Ok(self.report(findings, bytes, &rows, objects_total, checkpoint, run_id))
+        Ok((checkpoint, run_id))
     }
 
     fn report(
         &self,
         findings: Vec<Finding>,
-        bytes: u64,
+        counts: Counts,
         rows: &RowChecks,
-        objects_total: u64,
         checkpoint: Option<String>,
         run_id: i64,
     ) -> AuditReport {
         let secs = self.started.elapsed().as_secs_f64();
+        let bytes = counts.bytes;
         AuditReport {
             findings,
-            objects_checked: self.sample.len() as u64,
-            objects_total,
+            objects_checked: counts.read,
+            objects_total: counts.total,
+            budget_reached: counts.read < self.sample.len() as u64,
             bytes_checked: bytes,
             items_checked: rows.items,
             records_checked: rows.records,
@@ -422,6 +564,7 @@ impl Run<'_> {
             mb_per_s: if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 },
             run_id,
             recorded: true,
+            not_recorded: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `log`: the custody history — every custody event of the archive (or of
 //! one item's object) in log order, who did it, the stored checkpoints
-//! and who cosigned them, and the log's verifier key. (`timeline`, the
-//! chronology of the events the evidence shows, is another verb.)
+//! and who cosigned them, and the log's verifier key, streamed a page of
+//! leaves at a time. (`timeline`, the chronology of the events the
+//! evidence shows, is another verb.)
 //!
 //! Must not: write to the archive.
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::archive::{Archive, Target};
 use crate::custody_log::{self, Event, EventKind, note};
-use crate::db::Reader;
+use crate::db::NamedLeaf;
 use crate::error::Result;
 
 /// One event as shown.
@@ -64,11 +65,11 @@ pub struct CheckpointView {
     pub cosigned_by: Vec<String>,
 }
 
-/// What `log` shows.
+/// What `log` shows besides its events, which it hands over one at a time.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryReport {
-    /// Events (all, or those about one item's object), oldest first.
-    pub events: Vec<EventView>,
+    /// Events shown (all, or those about one item's object).
+    pub shown: u64,
     /// Leaves in the log.
     pub size: u64,
     /// Stored checkpoints (whole-archive view only).
@@ -77,86 +78,74 @@ pub struct HistoryReport {
     pub vkey: String,
 }
 
-/// The rows events refer to, by the ids events name them by.
-struct Names {
-    items: HashMap<String, i64>,
-    claims: HashMap<String, (i64, String)>,
-    keys: HashMap<String, (String, Option<String>)>,
-    runs: HashMap<String, u64>,
-}
+/// Leaves read per query: what the history holds in memory at once.
+const PAGE: u64 = 2048;
 
-impl Names {
-    fn read(q: &Reader<'_>) -> Result<Names> {
-        Ok(Names {
-            items: q.items()?.into_iter().map(|i| (i.item_uuid, i.id)).collect(),
-            claims: q.claims()?.into_iter().map(|c| (c.claim_uuid, (c.id, c.kind))).collect(),
-            keys: q.keys()?.into_iter().map(|k| (k.keyid, (k.owner, k.revoke_reason))).collect(),
-            runs: q
-                .audit_runs()?
-                .into_iter()
-                .map(|r| {
-                    // The logged report, not the column, says how many.
-                    let n = serde_json::from_str::<Vec<serde_json::Value>>(&r.report)
-                        .map_or(0, |v| v.len() as u64);
-                    (r.id.to_string(), n)
-                })
-                .collect(),
-        })
-    }
+/// Registered keys by id: (owner, why revoked). Keys are few.
+type KeyNames = HashMap<String, (String, Option<String>)>;
 
-    fn about(&self, e: &Event) -> About {
-        let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
-        let mut a = About::default();
-        match (kind, e.kind) {
-            ("item", _) => a.item = self.items.get(id).copied(),
-            ("claim", _) => {
-                if let Some((n, k)) = self.claims.get(id) {
-                    a.claim = Some(*n);
-                    a.claim_kind = Some(k.clone());
-                }
-            }
-            ("key", kind) => {
-                if let Some((owner, reason)) = self.keys.get(id) {
-                    a.key_owner = Some(owner.clone());
-                    if kind == EventKind::KeyRevocation {
-                        a.revoke_reason = reason.clone();
-                    }
-                }
-            }
-            ("audit", _) => a.findings = self.runs.get(id).copied(),
-            _ => {}
+fn view(leaf: NamedLeaf, keys: &KeyNames) -> EventView {
+    let event = Event::parse(&leaf.leaf.event).ok();
+    let actor_name = event
+        .as_ref()
+        .and_then(|e| e.actor.as_ref())
+        .and_then(|a| keys.get(a))
+        .map(|k| k.0.clone());
+    let mut about = About {
+        item: leaf.item,
+        claim: leaf.claim.as_ref().map(|c| c.0),
+        claim_kind: leaf.claim.map(|c| c.1),
+        findings: leaf.findings.map(|n| n.max(0) as u64),
+        ..About::default()
+    };
+    if let Some(e) = &event
+        && let Some(("key", id)) = e.reference.split_once(':')
+        && let Some((owner, reason)) = keys.get(id)
+    {
+        about.key_owner = Some(owner.clone());
+        if e.kind == EventKind::KeyRevocation {
+            about.revoke_reason = reason.clone();
         }
-        a
     }
+    EventView { index: leaf.leaf.idx as u64, event, actor_name, about }
 }
 
-/// The custody history of the archive, or of one item's object.
-pub fn history(archive: &Archive, reference: Option<&str>) -> Result<HistoryReport> {
+/// The custody history of the archive, or of one item's object: each event
+/// in log order is handed to `each` (read a page at a time, so memory does
+/// not grow with the log); an error from `each` stops it.
+pub fn history(
+    archive: &Archive,
+    reference: Option<&str>,
+    each: &mut dyn FnMut(EventView) -> Result<()>,
+) -> Result<HistoryReport> {
     let q = archive.db.read();
-    let names = Names::read(&q)?;
-    let rows = match reference {
-        None => q.log_leaves(0, u64::MAX >> 1)?,
+    let keys: KeyNames =
+        q.keys()?.into_iter().map(|k| (k.keyid, (k.owner, k.revoke_reason))).collect();
+    let mut shown = 0u64;
+    match reference {
+        None => {
+            let mut start = 0;
+            loop {
+                let page = q.named_leaves(start, PAGE)?;
+                let Some(last) = page.last() else { break };
+                start = last.leaf.idx as u64 + 1;
+                for leaf in page {
+                    each(view(leaf, &keys))?;
+                    shown += 1;
+                }
+            }
+        }
         Some(r) => {
             let (blake3, item_ref) = match archive.resolve(r)? {
                 Target::Item(it) => (it.blake3, format!("item:{}", it.item_uuid)),
                 Target::Object(o) => (o.blake3.clone(), format!("object:{}", o.blake3)),
             };
-            q.log_leaves_about(&item_ref, &blake3)?
+            for leaf in q.named_leaves_about(&item_ref, &blake3)? {
+                each(view(leaf, &keys))?;
+                shown += 1;
+            }
         }
-    };
-    let events = rows
-        .into_iter()
-        .map(|r| {
-            let event = Event::parse(&r.event).ok();
-            let actor_name = event
-                .as_ref()
-                .and_then(|e| e.actor.as_ref())
-                .and_then(|a| names.keys.get(a))
-                .map(|k| k.0.clone());
-            let about = event.as_ref().map(|e| names.about(e)).unwrap_or_default();
-            EventView { index: r.idx as u64, event, actor_name, about }
-        })
-        .collect();
+    }
     let mut checkpoints = Vec::new();
     if reference.is_none() {
         let cos = q.cosignatures()?;
@@ -179,5 +168,5 @@ pub fn history(archive: &Archive, reference: Option<&str>) -> Result<HistoryRepo
         ),
         None => String::new(),
     };
-    Ok(HistoryReport { events, size: q.log_size()?, checkpoints, vkey })
+    Ok(HistoryReport { shown, size: q.log_size()?, checkpoints, vkey })
 }

@@ -11,7 +11,11 @@
 //! committing whatever has arrived in one transaction (group commit). An
 //! object is fsynced and renamed into place before its row is written, so
 //! a crash leaves at worst an orphan object that the next run adopts.
-//! Re-running the same ingest is idempotent.
+//! Re-running the same ingest is idempotent, and cheap: a path whose
+//! size, times, device and inode are as when it was last hashed (and whose
+//! object is in the store) is not read again; one whose metadata changed
+//! is read for BLAKE3 alone first, and only read whole if that is not the
+//! object it was (`ingest_paths`, the racy-timestamp rule in `racy`).
 //!
 //! Must not: follow symlinks, write a row before its object is durable, or
 //! let one unreadable file stop the batch.
@@ -20,7 +24,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -36,7 +40,7 @@ use crate::claim::sign::{NewClaim, Signer, made_by, sign_claim};
 use crate::clock::{Clock, rfc3339};
 use crate::crypto::{DualHasher, SecretKey};
 use crate::custody_log::{self, Event};
-use crate::db::{Db, NewItem, ObjectRow, Tx};
+use crate::db::{Db, FileStat, NewItem, ObjectRow, PathRow, Tx};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::{DigestSet, Encoding, ObjectId, Sha256Digest};
 use crate::manifest::RowError;
@@ -70,6 +74,9 @@ pub struct IngestOptions<'k> {
     /// PEM trust anchors for C2PA content credentials (e.g. a copy of the
     /// C2PA trust list): a signer whose chain ends in one is `trusted`.
     pub c2pa_trust: Option<PathBuf>,
+    /// Read every file whole, even one whose metadata says it is unchanged
+    /// since it was last hashed here.
+    pub rehash: bool,
 }
 
 impl<'k> IngestOptions<'k> {
@@ -83,6 +90,7 @@ impl<'k> IngestOptions<'k> {
             key,
             threads: 0,
             c2pa_trust: None,
+            rehash: false,
         }
     }
 }
@@ -122,12 +130,29 @@ pub enum Outcome {
         blake3: String,
         /// True if the object's file was missing and was stored again.
         restored: bool,
+        /// How much of it was read to know that.
+        read: Reading,
     },
     /// Not ingested.
     Skipped {
         /// Why.
         reason: String,
     },
+}
+
+/// How a file's bytes were taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reading {
+    /// Read whole: BLAKE3, SHA-256, compression, embedded metadata.
+    Whole,
+    /// Read again for BLAKE3 alone (its metadata had changed, or was too
+    /// close to its last read to prove anything) and recognised as the
+    /// object last hashed at this path: no SHA-256, no compression.
+    Recognised,
+    /// Not read: its size, times, device and inode are as when it was
+    /// last hashed at this path, and that object is in the store.
+    Unchanged,
 }
 
 /// One file's line in the report.
@@ -188,6 +213,10 @@ pub struct IngestSummary {
     pub already_archived: u64,
     /// Missing object files stored again from an already-archived file.
     pub restored: u64,
+    /// Already-archived files not read: unchanged since they were hashed.
+    pub unchanged: u64,
+    /// Already-archived files read for BLAKE3 alone and recognised.
+    pub recognised: u64,
     /// Files skipped (symlinks, unreadable, changed while read…).
     pub skipped: u64,
     /// Claims recorded (embedded and the collector's).
@@ -219,6 +248,8 @@ struct Job {
     size: u64,
     /// Index of the collector's claims for this file.
     claims: usize,
+    /// How the path looked when it was last hashed, and as what.
+    cached: Option<PathRow>,
 }
 
 /// What to ingest: the files, those skipped while walking, the collector's
@@ -240,6 +271,33 @@ struct Stored {
     embedded: Embedded,
     /// Its visible text, when it is a text object.
     text: Option<String>,
+    read: Reading,
+    /// The file as it was when its read began, and when that was (ns):
+    /// what the ingest cache keeps (none when it was not read).
+    stat: Option<(FileStat, i64)>,
+}
+
+impl Stored {
+    /// The object last hashed at a path, taken as it is recorded.
+    fn cached(
+        c: &PathRow,
+        id: ObjectId,
+        enc: Encoding,
+        read: Reading,
+        stat: Option<(FileStat, i64)>,
+    ) -> Result<Stored> {
+        Ok(Stored {
+            id,
+            sha256: c.object.sha256.parse()?,
+            size: c.object.size as u64,
+            media_type: c.media_type.clone(),
+            put: Put { encoding: enc, stored_size: c.object.stored_size as u64, written: false },
+            embedded: Embedded::default(),
+            text: None,
+            read,
+            stat,
+        })
+    }
 }
 
 /// Ingest files and folders into the archive.
@@ -255,6 +313,12 @@ pub fn ingest(
     add_sidecars(&mut plan);
     let _lock = archive.lock_for_writing()?;
     let archive_id = archive.identity()?.archive_id;
+    if !opts.rehash {
+        let db = archive.db.read();
+        for job in &mut plan.jobs {
+            job.cached = db.ingest_path(job.path.as_os_str().as_bytes())?;
+        }
+    }
     progress.begin(plan.jobs.len() as u64, plan.jobs.iter().map(|j| j.size).sum());
     let mut slots: Vec<Option<FileReport>> = vec![None; plan.jobs.len()];
     let mut summary = IngestSummary::default();
@@ -333,7 +397,7 @@ fn add_sidecars(plan: &mut Plan) {
     let claims = plan.collector.len();
     plan.collector.push(Parsed::default());
     for (path, size) in extra {
-        plan.jobs.push(Job { path, size, claims });
+        plan.jobs.push(Job { path, size, claims, cached: None });
     }
 }
 
@@ -380,7 +444,7 @@ fn plan(opts: &IngestOptions<'_>) -> Result<Plan> {
     let mut collector = Vec::with_capacity(m.rows.len());
     for (i, row) in m.rows.into_iter().enumerate() {
         let size = std::fs::metadata(&row.path).map(|md| md.len()).unwrap_or(0);
-        jobs.push(Job { path: row.path, size, claims: i });
+        jobs.push(Job { path: row.path, size, claims: i, cached: None });
         collector.push(row.claims);
     }
     Ok(Plan { jobs, skipped: Vec::new(), collector, bad_rows: m.errors })
@@ -406,7 +470,7 @@ fn run(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = ctx.jobs.get(i) else { break };
-                    let r = store_file(ctx.store, &job.path, &mut buf, progress, ctx.anchors);
+                    let r = acquire(ctx, job, &mut buf, progress);
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -543,9 +607,11 @@ fn tally(done: Vec<Done>, slots: &mut [Option<FileReport>], summary: &mut Ingest
                     summary.new_objects += 1;
                 }
             }
-            Outcome::AlreadyArchived { restored, .. } => {
+            Outcome::AlreadyArchived { restored, read, .. } => {
                 summary.already_archived += 1;
                 summary.restored += u64::from(*restored);
+                summary.unchanged += u64::from(*read == Reading::Unchanged);
+                summary.recognised += u64::from(*read == Reading::Recognised);
             }
             Outcome::Skipped { .. } => {}
         }
@@ -588,13 +654,15 @@ fn record_file(
     let path = &ctx.jobs[i].path;
     let digest = DigestSet { blake3: st.id.to_hex(), sha256: st.sha256.to_hex() };
     let blake3 = digest.blake3.clone();
+    let path_bytes = path.as_os_str().as_bytes();
     let (outcome, item_uuid) =
-        if let Some(existing) = tx.read().find_item(&blake3, path.as_os_str().as_bytes(), "")? {
+        if let Some(existing) = tx.read().find_item(&blake3, path_bytes, "")? {
             let restored = seen.is_repair(&blake3, st.put.written);
             if restored {
                 custody_log::append(tx, &Event::repair(now, ctx.keyid, &digest))?;
             }
-            let outcome = Outcome::AlreadyArchived { item: existing.id, blake3, restored };
+            let outcome =
+                Outcome::AlreadyArchived { item: existing.id, blake3, restored, read: st.read };
             (outcome, existing.item_uuid)
         } else {
             let object_known = tx.read().object(&blake3)?.is_some();
@@ -620,6 +688,14 @@ fn record_file(
             // worker happened to move the bytes into place first.
             (Outcome::Added { item, blake3, deduplicated: object_known }, item_uuid)
         };
+    let item = match &outcome {
+        Outcome::Added { item, .. } | Outcome::AlreadyArchived { item, .. } => *item,
+        Outcome::Skipped { .. } => 0,
+    };
+    if let Some((stat, hashed_ns)) = &st.stat {
+        tx.put_ingest_path(path_bytes, item, stat, *hashed_ns)?;
+    }
+    let untouched = matches!(outcome, Outcome::AlreadyArchived { restored: false, .. });
     let mut report = FileReport::new(path, outcome);
     let signer = Signer { archive_id: ctx.archive_id, key: ctx.key, keyid: ctx.keyid, now };
     let name = path.file_name().map(|n| n.as_bytes()).unwrap_or_default();
@@ -628,8 +704,13 @@ fn record_file(
     let collector = &ctx.collector[ctx.jobs[i].claims];
     report.metadata_problems = st.embedded.problems.clone();
     (report.claims, report.corrections) = claims.record(tx, st.embedded, collector)?;
-    search::index::object(tx, &digest.blake3, || st.text)?;
-    Ok((i, report, st.size))
+    // An item already archived, with its object in place and no new claim,
+    // changes nothing the search index derives from.
+    if !(untouched && report.claims.is_empty()) {
+        search::index::object(tx, &digest.blake3, || st.text)?;
+    }
+    let read = if st.read == Reading::Unchanged { 0 } else { st.size };
+    Ok((i, report, read))
 }
 
 /// Record a new item: its object row (no-op if known), its signed ingest
@@ -772,7 +853,7 @@ fn walk(paths: &[PathBuf]) -> Result<(Vec<Job>, Vec<FileReport>)> {
                 skipped.push(FileReport::skipped(e.path(), "not a regular file".into()));
             } else {
                 let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-                jobs.push(Job { path: e.into_path(), size, claims: 0 });
+                jobs.push(Job { path: e.into_path(), size, claims: 0, cached: None });
             }
         }
     }
@@ -793,6 +874,143 @@ fn fill(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Timestamps this close to (or after) the start of a file's last read
+/// cannot prove it unchanged since: a write within the same tick of a
+/// coarse file-system clock (FAT's is 2 s) leaves them as they were (git's
+/// "racily clean" rule). Such a file is read again, for BLAKE3 alone.
+const RACY_NS: i64 = 2_000_000_000;
+
+/// Whether a file's cached times are too close to its read to trust.
+fn racy(stat: &FileStat, hashed_ns: i64) -> bool {
+    stat.mtime_ns.max(stat.ctime_ns) > hashed_ns.saturating_sub(RACY_NS)
+}
+
+/// A file's `stat` as the ingest cache keeps it.
+fn file_stat(m: &std::fs::Metadata) -> FileStat {
+    FileStat {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.len(),
+        mtime_ns: m.mtime().saturating_mul(1_000_000_000).saturating_add(m.mtime_nsec()),
+        ctime_ns: m.ctime().saturating_mul(1_000_000_000).saturating_add(m.ctime_nsec()),
+    }
+}
+
+/// Wall-clock time in ns since 1970 (compared with file times, which the
+/// archive's clock knows nothing of).
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Take one file in: the object last hashed at its path when the file
+/// still is that object, else one whole read.
+fn acquire(ctx: &Ctx<'_>, job: &Job, buf: &mut [u8], progress: &dyn Progress) -> Result<Stored> {
+    if let Some(c) = &job.cached
+        && let Some(st) = cached_copy(ctx.store, &job.path, c, buf, progress)?
+    {
+        return Ok(st);
+    }
+    store_file(ctx.store, &job.path, buf, progress, ctx.anchors)
+}
+
+/// The object `c` names, when `path` still holds it: unchanged on disk
+/// (not read), or read for BLAKE3 alone and hashing to it. `None` (read it
+/// whole) when the object is not in the store as recorded — a skip must
+/// never stand in the way of a repair — when a C2PA sidecar is beside it
+/// (what it says is read with the file), or when the bytes differ.
+fn cached_copy(
+    store: &Store,
+    path: &Path,
+    c: &PathRow,
+    buf: &mut [u8],
+    progress: &dyn Progress,
+) -> Result<Option<Stored>> {
+    let (Ok(id), Some(enc)) =
+        (c.object.blake3.parse::<ObjectId>(), Encoding::parse(&c.object.encoding))
+    else {
+        return Ok(None);
+    };
+    if store.find(&id) != Some((enc, c.object.stored_size as u64))
+        || sidecar_of(path).is_some_and(|s| std::fs::symlink_metadata(s).is_ok())
+    {
+        return Ok(None);
+    }
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io("cannot stat", path, e))?;
+    if !meta.is_file() || meta.len() != c.object.size as u64 {
+        return Ok(None);
+    }
+    if file_stat(&meta) == c.stat && !racy(&c.stat, c.hashed_ns) {
+        progress.advance(meta.len());
+        return Stored::cached(c, id, enc, Reading::Unchanged, None).map(Some);
+    }
+    let hashed_ns = now_ns();
+    let mut f = open_file(path)?;
+    let before = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut size = 0u64;
+    loop {
+        let n = fill(&mut f, buf).map_err(|e| Error::io("cannot read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    unchanged_while_read(path, &f, &before, size)?;
+    if ObjectId(*hasher.finalize().as_bytes()) != id {
+        return Ok(None);
+    }
+    progress.advance(size);
+    Stored::cached(c, id, enc, Reading::Recognised, Some((file_stat(&before), hashed_ns))).map(Some)
+}
+
+/// Open a file to ingest: never through a symlink, only a regular file.
+fn open_file(path: &Path) -> Result<File> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    let m = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
+    if !m.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a regular file", crate::text::shown(path)),
+        ));
+    }
+    Ok(f)
+}
+
+/// The file must be as it was when its read began (`before`), and `size`
+/// bytes long: else it was being written, and what was read is no copy.
+fn unchanged_while_read(
+    path: &Path,
+    f: &File,
+    before: &std::fs::Metadata,
+    size: u64,
+) -> Result<()> {
+    let after = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
+    if size != before.len()
+        || after.len() != before.len()
+        || after.modified().ok() != before.modified().ok()
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} changed while it was read ({} bytes at start, {} read, {} now)",
+                crate::text::shown(path),
+                before.len(),
+                size,
+                after.len()
+            ),
+        )
+        .hint("ingest it again once nothing is writing to it"));
+    }
+    Ok(())
+}
+
 /// One streaming pass over one file: hash both digests, write plain or
 /// zstd into a staged file, check the file did not change, store it.
 fn store_file(
@@ -802,18 +1020,9 @@ fn store_file(
     progress: &dyn Progress,
     anchors: &metadata::Anchors,
 ) -> Result<Stored> {
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| Error::io("cannot read", path, e))?;
+    let hashed_ns = now_ns();
+    let mut f = open_file(path)?;
     let before = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
-    if !before.is_file() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("{} is not a regular file", crate::text::shown(path)),
-        ));
-    }
     let read_err = |e| Error::io("cannot read", path, e);
     let mut n = fill(&mut f, buf).map_err(read_err)?;
     let media_type = media::sniff(&buf[..n.min(8192)]);
@@ -834,23 +1043,7 @@ fn store_file(
     }
     out.finish().map_err(tmp_err)?;
     let (id, sha256, size) = hasher.finish();
-    let after = f.metadata().map_err(|e| Error::io("cannot stat", path, e))?;
-    if size != before.len()
-        || after.len() != before.len()
-        || after.modified().ok() != before.modified().ok()
-    {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "{} changed while it was read ({} bytes at start, {} read, {} now)",
-                crate::text::shown(path),
-                before.len(),
-                size,
-                after.len()
-            ),
-        )
-        .hint("ingest it again once nothing is writing to it"));
-    }
+    unchanged_while_read(path, &f, &before, size)?;
     let put = store.put(staged, &id, enc)?;
     let mut problems = Vec::new();
     let sidecar = read_sidecar(path, &mut problems);
@@ -858,7 +1051,8 @@ fn store_file(
         metadata::read_object(store, &id, put.encoding, &media_type, anchors, sidecar.as_deref());
     embedded.problems.append(&mut problems);
     let text = search::index::object_text(store, &id, put.encoding, &media_type);
-    Ok(Stored { id, sha256, size, media_type, put, embedded, text })
+    let stat = Some((file_stat(&before), hashed_ns));
+    Ok(Stored { id, sha256, size, media_type, put, embedded, text, read: Reading::Whole, stat })
 }
 
 /// The claims one ingested file gets, signed for one item.

@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::id::{Encoding, ObjectId};
 use crate::store::ReadBack;
 use crate::text::{exact, lossy};
-use crate::trust::Keys;
+use crate::trust::{Keys, Verdicts};
 
 /// An object as shown.
 #[derive(Debug, Clone, Serialize)]
@@ -116,11 +116,17 @@ impl<'a> Viewer<'a> {
 
     fn item(&self, it: ItemRow, object: Option<&ObjectRow>) -> Result<ItemView> {
         let record = self.archive.db.read().record(it.record_id)?;
-        let problems: Vec<String> =
-            check_item(&it, record.as_ref(), object, &self.keys, &self.archive_id)
-                .into_iter()
-                .map(|f| format!("{}: {}", f.code.as_str(), f.message))
-                .collect();
+        let problems: Vec<String> = check_item(
+            &it,
+            record.as_ref(),
+            object,
+            &self.keys,
+            &Verdicts::default(),
+            &self.archive_id,
+        )
+        .into_iter()
+        .map(|f| format!("{}: {}", f.code.as_str(), f.message))
+        .collect();
         Ok(ItemView {
             item: it.id,
             uuid: it.item_uuid,
@@ -264,6 +270,7 @@ impl Viewer<'_> {
             archive_id: &self.archive_id,
             by_uuid: &by_uuid,
             supersessions: &supersessions,
+            verdicts: &Verdicts::default(),
         };
         let mut views = Vec::new();
         for c in &rows {

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_search_flags_after_ingest.sql",
         include_str!("../../schema/0008_search_flags_after_ingest.sql"),
     ),
+    ("0009_ingest_paths.sql", include_str!("../../schema/0009_ingest_paths.sql")),
 ];
 
 /// The schema version this binary writes.
@@ -30,8 +31,22 @@ pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
 /// Read `user_version` without writing anything.
 pub fn version(conn: &Connection) -> Result<i64> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| Error::db("cannot read the database schema version", e))
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            // Opening a database in WAL mode writes its shared-memory file.
+            return Error::new(
+                ErrorKind::NoSpace,
+                "no space left on device (cannot open the database)",
+            )
+            .hint("free some space and run the command again")
+            .source_err(e);
+        }
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure) {
+            return Error::db("cannot read the database schema version", e)
+                .hint("is the disk full (df) or failing (dmesg)? nothing was changed");
+        }
+        Error::db("cannot read the database schema version", e)
+    })
 }
 
 /// Refuse a database written by a newer custody (checked before any write).

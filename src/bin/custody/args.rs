@@ -227,3 +227,43 @@ impl SearchArgs {
         }
     }
 }
+
+/// A time budget such as `90s`, `45m`, `2h`, `1d` or `1h30m`.
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration: write e.g. 90s, 45m, 2h, 1d or 1h30m");
+    let mut secs = 0u64;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        secs = n.checked_mul(unit).and_then(|v| secs.checked_add(v)).ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || secs == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_parse_or_name_the_mistake() {
+        assert_eq!(super::duration("90s"), Ok(std::time::Duration::from_secs(90)));
+        assert_eq!(super::duration("1h30m"), Ok(std::time::Duration::from_secs(5400)));
+        assert_eq!(super::duration("1d"), Ok(std::time::Duration::from_secs(86_400)));
+        for bad in ["", "10", "0s", "h", "5x", "-1h", "99999999999999999999d"] {
+            assert!(super::duration(bad).unwrap_err().contains("not a duration"), "{bad}");
+        }
+    }
+}

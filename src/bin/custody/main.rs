@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use custody::claim::Kind;
-use custody::commands::audit::{AuditOptions, audit};
+use custody::commands::audit::{AuditOptions, audit, status as audit_status};
 use custody::commands::claim::{ClaimOptions, claim};
 use custody::commands::export::{ExportOptions, export};
 use custody::commands::import::{ImportOptions, import};
@@ -81,6 +81,10 @@ enum Command {
         /// C2PA trust list); without it a valid manifest's signer is "not in the trust anchors"
         #[arg(long, value_name = "FILE")]
         c2pa_trust: Option<PathBuf>,
+        /// Read every file whole, even those whose size, times and inode say they are
+        /// unchanged since they were last hashed here (a re-ingest skips those)
+        #[arg(long)]
+        rehash: bool,
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
@@ -130,6 +134,14 @@ enum Command {
         /// Re-read only the N least recently checked objects (all other checks stay complete)
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+        /// Stop re-reading objects when this time is up (e.g. 2h, 45m), least recently
+        /// checked first; repeated runs cover every object (all other checks stay complete)
+        #[arg(long, value_name = "DURATION", value_parser = args::duration)]
+        budget: Option<std::time::Duration>,
+        /// Only show how far the audits have got (objects never checked, the oldest
+        /// check, the last run's findings); checks nothing
+        #[arg(long, conflicts_with_all = ["deep", "limit", "budget", "against"])]
+        status: bool,
         /// Worker threads (0 = twice the cores, at most 16)
         #[arg(long, default_value_t = 0)]
         threads: usize,
@@ -453,6 +465,56 @@ fn out(text: String, json: impl serde::Serialize, code: u8) -> Output {
     Output { text, json: serde_json::to_value(json).unwrap_or_default(), code }
 }
 
+/// `custody log`, written as it is read (a million events never sit in
+/// memory): with `--json` one object, `{"events": [...], "shown", "size",
+/// "checkpoints", "vkey"}`. A closed stdout (`| head`) ends it quietly.
+fn run_log(a: &Archive, reference: Option<&str>, json: bool) -> Result<Output, Error> {
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed: Option<std::io::Error> = None;
+    let mut first = true;
+    let mut put = |text: &str, failed: &mut Option<std::io::Error>| -> Result<(), Error> {
+        w.write_all(text.as_bytes()).map_err(|e| {
+            let err = Error::new(ErrorKind::Io, format!("cannot write the log to stdout: {e}"));
+            *failed = Some(e);
+            err
+        })
+    };
+    let mut each = |v: history::EventView| {
+        let text = if json {
+            let sep = if std::mem::take(&mut first) { "{\"events\": [\n" } else { ",\n" };
+            format!("{sep}{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        } else {
+            render::log_event(&v)
+        };
+        put(&text, &mut failed)
+    };
+    let report = history::history(a, reference, &mut each);
+    let broken = |f: &Option<std::io::Error>| {
+        f.as_ref().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    };
+    let report = match report {
+        Err(_) if broken(&failed) => return Ok(out(String::new(), serde_json::Value::Null, 0)),
+        r => r?,
+    };
+    let tail = if json {
+        let fields = serde_json::to_string_pretty(&report).unwrap_or_default();
+        let head = if first { "{\"events\": [" } else { "\n" };
+        format!("{head}], {}\n", fields.strip_prefix('{').unwrap_or(&fields))
+    } else {
+        render::log_tail(&report)
+    };
+    let mut failed = None;
+    let res = put(&tail, &mut failed).and_then(|()| {
+        w.flush()
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the log to stdout: {e}")))
+    });
+    match res {
+        Err(_) if broken(&failed) => {}
+        r => r?,
+    }
+    Ok(out(String::new(), serde_json::Value::Null, 0))
+}
+
 fn run(cli: Cli) -> Result<Output, Error> {
     let root = cli.archive.clone().unwrap_or_else(default_archive);
     let open = || Archive::open(&root, Box::new(SystemClock));
@@ -464,7 +526,16 @@ fn run(cli: Cli) -> Result<Output, Error> {
             out(render::init(&root, &id), &id, 0)
         }
         Command::Key(k) => run_key(k, &open)?,
-        Command::Ingest { paths, manifest, skip_bad_rows, key, c2pa_trust, threads, claims } => {
+        Command::Ingest {
+            paths,
+            manifest,
+            skip_bad_rows,
+            key,
+            c2pa_trust,
+            rehash,
+            threads,
+            claims,
+        } => {
             let claims = collector_claims(&claims.fields()?)?;
             let key = signing_key(key, "ingest")?;
             let mut a = open()?;
@@ -477,6 +548,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
                 key: &key,
                 threads,
                 c2pa_trust,
+                rehash,
             };
             let r = ingest(&mut a, &opts, &bar)?;
             let code = u8::from(r.summary.skipped > 0 || !r.bad_rows.is_empty());
@@ -509,18 +581,19 @@ fn run(cli: Cli) -> Result<Output, Error> {
             out(render::show(&r), &r, code)
         }
         Command::Cat { reference } => run_cat(&open()?, &reference, cli.json)?,
-        Command::Audit { deep, limit, threads, against, vkey } => {
+        Command::Audit { status: true, .. } => {
+            let r = audit_status(&open()?)?;
+            out(render::audit_status(&r), &r, u8::from(!r.is_clean()))
+        }
+        Command::Audit { deep, limit, budget, threads, against, vkey, status: false } => {
             let against_vkey = vkey.map(|v| vkey_arg(&v)).transpose()?;
             let mut a = open()?;
             let bar = Bar::new();
-            let opts = AuditOptions { deep, threads, limit, against, against_vkey };
+            let opts = AuditOptions { deep, threads, limit, budget, against, against_vkey };
             let r = audit(&mut a, &opts, &bar)?;
             out(render::audit(&r), &r, u8::from(!r.is_clean()))
         }
-        Command::Log { reference } => {
-            let r = history::history(&open()?, reference.as_deref())?;
-            out(render::log(&r), &r, 0)
-        }
+        Command::Log { reference } => run_log(&open()?, reference.as_deref(), cli.json)?,
         c @ (Command::Checkpoint { .. } | Command::Prove { .. } | Command::VerifyProof { .. }) => {
             run_proof(c, &open, cli.json)?
         }

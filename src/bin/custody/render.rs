@@ -14,12 +14,12 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::demo::DemoReport;
-use custody::commands::audit::AuditReport;
+use custody::commands::audit::{AuditReport, AuditStatus};
 use custody::commands::claim::ClaimReport;
 use custody::commands::export::ExportReport;
 use custody::commands::history::{EventView, HistoryReport};
 use custody::commands::import::ImportReport;
-use custody::commands::ingest::{IngestReport, Outcome};
+use custody::commands::ingest::{IngestReport, Outcome, Reading};
 use custody::commands::inspect::{ClaimView, ItemView, ShowReport};
 use custody::commands::keys::{KeyAddReport, KeyInfo, KeyNewReport, KeyRevokeReport};
 use custody::commands::proof::VerifyProofReport;
@@ -109,12 +109,17 @@ pub fn ingest(r: &IngestReport) -> String {
                 clean(&f.path),
                 if *deduplicated { "  (bytes already stored)" } else { "" }
             ),
-            Outcome::AlreadyArchived { item, blake3, restored } => writeln!(
+            Outcome::AlreadyArchived { item, blake3, restored, read } => writeln!(
                 s,
                 "archived  item {item:<5} {}  {}{}",
                 short(blake3),
                 clean(&f.path),
-                if *restored { "  (missing object file stored again)" } else { "" }
+                match (restored, read) {
+                    (true, _) => "  (missing object file stored again)",
+                    (false, Reading::Unchanged) => "  (unchanged: not read)",
+                    (false, Reading::Recognised) => "  (read again: same BLAKE3)",
+                    (false, Reading::Whole) => "",
+                }
             ),
             Outcome::Skipped { reason } => {
                 writeln!(s, "SKIPPED   {}: {}", clean(&f.path), clean(reason))
@@ -171,6 +176,14 @@ fn ingest_summary(s: &mut String, r: &IngestReport) {
     }
     if m.restored > 0 {
         let _ = writeln!(s, "{} missing object files were stored again", m.restored);
+    }
+    if m.unchanged > 0 || m.recognised > 0 {
+        let _ = writeln!(
+            s,
+            "{} already-archived files not read (unchanged since last hashed), {} read again \
+             for BLAKE3 alone and recognised (--rehash reads every file whole)",
+            m.unchanged, m.recognised
+        );
     }
 }
 
@@ -363,6 +376,34 @@ fn findings(s: &mut String, all: &[Finding]) {
     }
 }
 
+pub fn audit_status(r: &AuditStatus) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} objects: {} never found intact by an audit (read first by the next one)",
+        r.objects, r.never_checked
+    );
+    if let (Some(old), Some(new)) = (&r.oldest_check, &r.newest_check) {
+        let _ = writeln!(s, "oldest check {}, newest {}", clean(old), clean(new));
+    }
+    match &r.last_run {
+        None => s.push_str("no audit has run yet: custody audit\n"),
+        Some(run) => {
+            let kinds: Vec<String> =
+                run.by_code.iter().map(|(c, n)| format!("{n} {}", clean(c))).collect();
+            let _ = writeln!(
+                s,
+                "last audit {} finished {}: {} findings still open{}",
+                run.run_id,
+                clean(&run.finished_at),
+                run.findings,
+                if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) }
+            );
+        }
+    }
+    s
+}
+
 pub fn audit(r: &AuditReport) -> String {
     let mut s = String::new();
     findings(&mut s, &r.findings);
@@ -371,10 +412,13 @@ pub fn audit(r: &AuditReport) -> String {
         "audit {}: {}{} objects ({:.1} MB{}), {} items, {} claims, {} signed records, {} log events; {} findings; {:.2} s, {:.0} MB/s",
         r.run_id,
         r.objects_checked,
-        if r.objects_checked < r.objects_total {
-            format!(" of {} (least recently checked first)", r.objects_total)
-        } else {
-            String::new()
+        match (r.objects_checked < r.objects_total, r.budget_reached) {
+            (true, true) => format!(
+                " of {} (least recently checked first, until the time budget ran out)",
+                r.objects_total
+            ),
+            (true, false) => format!(" of {} (least recently checked first)", r.objects_total),
+            (false, _) => String::new(),
         },
         r.bytes_checked as f64 / 1e6,
         if r.deep { ", blake3 + sha256" } else { ", blake3" },
@@ -405,8 +449,9 @@ pub fn audit(r: &AuditReport) -> String {
         None if !r.recorded => {
             let _ = writeln!(
                 s,
-                "this audit could not be recorded: the archive is read-only (no audit run, no \
-                 fixity-check event, no checkpoint)"
+                "this audit could not be recorded: {} (no audit run, no fixity-check event, no \
+                 checkpoint)",
+                clean(r.not_recorded.as_deref().unwrap_or("unknown reason"))
             );
         }
         Some(cp) => {
@@ -473,35 +518,36 @@ fn about(v: &EventView, kind: EventKind, reference: &str) -> String {
     }
 }
 
-pub fn log(r: &HistoryReport) -> String {
+/// One line of `custody log`.
+pub fn log_event(v: &EventView) -> String {
+    let Some(e) = &v.event else {
+        return format!("{:>6}  MALFORMED EVENT (run `custody audit`)\n", v.index);
+    };
+    let subject = match &e.subject {
+        Subject::Object(d) => format!("object {}", short(&d.blake3)),
+        Subject::Key(k) => format!("key {}", short(k)),
+        Subject::Archive(_) => "archive".into(),
+    };
+    let who = match (&v.actor_name, &e.actor) {
+        (Some(n), Some(k)) => format!("{} ({})", clean(n), short(k)),
+        (None, Some(k)) => short(k),
+        _ => "-".into(),
+    };
+    format!(
+        "{:>6}  {}  {:<16} {:<20} by {:<28} {}\n",
+        v.index,
+        clean(&e.time),
+        e.kind.name(),
+        subject,
+        who,
+        about(v, e.kind, &e.reference)
+    )
+}
+
+/// What `custody log` prints after its events.
+pub fn log_tail(r: &HistoryReport) -> String {
     let mut s = String::new();
-    for v in &r.events {
-        let Some(e) = &v.event else {
-            let _ = writeln!(s, "{:>6}  MALFORMED EVENT (run `custody audit`)", v.index);
-            continue;
-        };
-        let subject = match &e.subject {
-            Subject::Object(d) => format!("object {}", short(&d.blake3)),
-            Subject::Key(k) => format!("key {}", short(k)),
-            Subject::Archive(_) => "archive".into(),
-        };
-        let who = match (&v.actor_name, &e.actor) {
-            (Some(n), Some(k)) => format!("{} ({})", clean(n), short(k)),
-            (None, Some(k)) => short(k),
-            _ => "-".into(),
-        };
-        let _ = writeln!(
-            s,
-            "{:>6}  {}  {:<16} {:<20} by {:<28} {}",
-            v.index,
-            clean(&e.time),
-            e.kind.name(),
-            subject,
-            who,
-            about(v, e.kind, &e.reference)
-        );
-    }
-    let _ = writeln!(s, "{} events shown; the log holds {}", r.events.len(), r.size);
+    let _ = writeln!(s, "{} events shown; the log holds {}", r.shown, r.size);
     for c in &r.checkpoints {
         let cos = if c.cosigned_by.is_empty() {
             String::new()

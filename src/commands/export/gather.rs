@@ -21,7 +21,7 @@ use crate::custody_log::Event;
 use crate::db::{ClaimRow, ItemRow, KeyRow, ObjectRow, Reader};
 use crate::error::{Error, ErrorKind, Result};
 use crate::text::lossy;
-use crate::trust::Keys;
+use crate::trust::{Keys, Verdicts};
 
 use crate::finding::Finding;
 
@@ -169,7 +169,9 @@ pub(super) fn gather(
     for it in &items {
         let o = g.objects.get(&it.blake3);
         let rec = q.record(it.record_id)?;
-        if let Some(f) = check_item(it, rec.as_ref(), o, &keys, &g.archive_id).first() {
+        if let Some(f) =
+            check_item(it, rec.as_ref(), o, &keys, &Verdicts::default(), &g.archive_id).first()
+        {
             return Err(unverifiable(format!("item {}", it.id), f));
         }
         g.item_record.insert(it.id, g.records.len());
@@ -201,6 +203,7 @@ fn gather_claims(q: &Reader<'_>, g: &mut Gathered, keys: &Keys, withhold: &[Kind
             archive_id: &g.archive_id,
             by_uuid: &by_uuid,
             supersessions: &sup,
+            verdicts: &Verdicts::default(),
         };
         let mut wanted: BTreeSet<i64> = rows
             .iter()
