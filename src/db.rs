@@ -574,6 +574,17 @@ fn named_leaf(r: &rusqlite::Row<'_>) -> rusqlite::Result<NamedLeaf> {
     })
 }
 
+const AUDIT_RUN_COLS: &str = "id, finished_at, report, findings";
+
+fn audit_run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRunRow> {
+    Ok(AuditRunRow {
+        id: r.get(0)?,
+        finished_at: r.get(1)?,
+        report: r.get(2)?,
+        findings: r.get(3)?,
+    })
+}
+
 fn claim_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
     Ok(ClaimRow {
         id: r.get(0)?,
@@ -887,14 +898,16 @@ impl Reader<'_> {
 
     /// Audit runs, oldest first.
     pub fn audit_runs(&self) -> Result<Vec<AuditRunRow>> {
-        self.all("SELECT id, finished_at, report, findings FROM audit_runs ORDER BY id", [], |r| {
-            Ok(AuditRunRow {
-                id: r.get(0)?,
-                finished_at: r.get(1)?,
-                report: r.get(2)?,
-                findings: r.get(3)?,
-            })
-        })
+        self.all(&format!("SELECT {AUDIT_RUN_COLS} FROM audit_runs ORDER BY id"), [], audit_run_row)
+    }
+
+    /// The most recent audit run.
+    pub fn last_audit_run(&self) -> Result<Option<AuditRunRow>> {
+        self.one(
+            &format!("SELECT {AUDIT_RUN_COLS} FROM audit_runs ORDER BY id DESC LIMIT 1"),
+            [],
+            audit_run_row,
+        )
     }
 
     /// Every export, oldest first.

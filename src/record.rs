@@ -283,11 +283,11 @@ impl Sealed {
 
     /// Steps 4–5 of `open`, given the verdict on `signature()`.
     pub fn open<P: serde::de::DeserializeOwned>(
-        self,
+        &self,
         verified: bool,
     ) -> Result<Verified<P>, VerifyError> {
         if !verified {
-            return Err(VerifyError::BadSignature(self.keyid));
+            return Err(VerifyError::BadSignature(self.keyid.clone()));
         }
         let statement: Statement<P> = serde_json::from_slice(&self.payload).map_err(|e| {
             VerifyError::Malformed(format!("payload is not the expected statement: {e}"))
@@ -298,7 +298,7 @@ impl Sealed {
                 statement.statement_type
             )));
         }
-        Ok(Verified { statement, keyid: self.keyid })
+        Ok(Verified { statement, keyid: self.keyid.clone() })
     }
 }
 

@@ -103,10 +103,11 @@ pub struct RecordOf<'a> {
     pub whose: &'a str,
 }
 
-/// The verdicts on records' signatures, by record id, reached many at a
-/// time (`crypto::verify_many`, the same verdicts as one by one).
+/// Records taken apart and their signatures' verdicts, by record id,
+/// reached many at a time (`crypto::verify_many`, the same verdicts as one
+/// by one): `open_record` then opens each without parsing it again.
 #[derive(Default)]
-pub struct Verdicts(HashMap<i64, bool>);
+pub struct Verdicts(HashMap<i64, (Sealed, bool)>);
 
 impl Verdicts {
     /// Verify the signatures of `records` (those whose envelope parses as
@@ -123,23 +124,18 @@ impl Verdicts {
             .collect();
         let signatures: Vec<_> = sealed.iter().map(|(_, s)| s.signature()).collect();
         let verdicts = verify_many(&signatures, threads);
-        Verdicts(sealed.iter().map(|(id, _)| *id).zip(verdicts).collect())
-    }
-
-    /// The verdict on record `id`'s signature, if it was reached.
-    pub fn get(&self, id: i64) -> Option<bool> {
-        self.0.get(&id).copied()
+        Verdicts(sealed.into_iter().zip(verdicts).map(|((id, s), ok)| (id, (s, ok))).collect())
     }
 }
 
 /// Open the record a row names with the archive's keys: a missing record,
 /// an unknown key, a bad signature or a malformed envelope is the finding
-/// that describes it. `verdict`: the signature's, reached beforehand from
-/// these same bytes (`Verdicts`); without one it is verified here.
+/// that describes it. A record `verdicts` holds is opened from there (taken
+/// apart and verified beforehand); any other is parsed and verified here.
 pub fn open_record<P: serde::de::DeserializeOwned>(
     rec: Option<&RecordRow>,
     keys: &Keys,
-    verdict: Option<bool>,
+    verdicts: &Verdicts,
     of: &RecordOf<'_>,
 ) -> std::result::Result<Verified<P>, Box<Finding>> {
     let Some(rec) = rec else {
@@ -154,10 +150,11 @@ pub fn open_record<P: serde::de::DeserializeOwned>(
             ),
         )));
     };
-    let opened = Sealed::parse(&rec.envelope, |k| keys.public.get(k).copied()).and_then(|s| {
-        let ok = verdict.unwrap_or_else(|| s.verify());
-        s.open::<P>(ok)
-    });
+    let opened = match verdicts.0.get(&rec.id) {
+        Some((sealed, ok)) => sealed.open::<P>(*ok),
+        None => Sealed::parse(&rec.envelope, |k| keys.public.get(k).copied())
+            .and_then(|s| s.open::<P>(s.verify())),
+    };
     opened.map_err(|e| {
         let (code, repair) = match &e {
             VerifyError::UnknownKey(_) => (

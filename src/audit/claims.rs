@@ -45,8 +45,7 @@ pub fn check_claim(
         record: "signed record",
         whose: "a claim",
     };
-    let verdict = rec.and_then(|r| cx.verdicts.get(r.id));
-    let v = match open_record::<ClaimPredicate>(rec, cx.keys, verdict, &of) {
+    let v = match open_record::<ClaimPredicate>(rec, cx.keys, cx.verdicts, &of) {
         Ok(v) => v,
         Err(f) => return (None, vec![*f]),
     };

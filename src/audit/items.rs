@@ -35,8 +35,7 @@ pub fn check_item(
         record: "ingest record",
         whose: "an item",
     };
-    let verdict = rec.and_then(|r| verdicts.get(r.id));
-    let v = match open_record::<IngestPredicate>(rec, keys, verdict, &of) {
+    let v = match open_record::<IngestPredicate>(rec, keys, verdicts, &of) {
         Ok(v) => v,
         Err(f) => return vec![*f],
     };
@@ -245,7 +244,7 @@ pub fn check_transfers(transfers: &[TransferRow], keys: &Keys) -> Vec<Finding> {
             record: "transfer record",
             whose: "an import",
         };
-        match open_record::<serde_json::Value>(Some(&rec), keys, None, &of) {
+        match open_record::<serde_json::Value>(Some(&rec), keys, &Verdicts::default(), &of) {
             Err(f) => out.push(*f),
             Ok(v) => {
                 let bag = v.statement.predicate.get("bag_id").and_then(|b| b.as_str());

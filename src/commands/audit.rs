@@ -235,7 +235,7 @@ impl AuditStatus {
 pub fn status(archive: &Archive) -> Result<AuditStatus> {
     let q = archive.db.read();
     let (objects, never, oldest, newest) = q.check_coverage()?;
-    let last_run = q.audit_runs()?.pop().map(|r| {
+    let last_run = q.last_audit_run()?.map(|r| {
         let mut by_code = std::collections::BTreeMap::new();
         let findings: Vec<serde_json::Value> = serde_json::from_str(&r.report).unwrap_or_default();
         for f in &findings {
