@@ -1,30 +1,35 @@
-# What the benchmark scripts share (sourced, not run, with the script's
-# own arguments SIZE [CORPUS_DIR]): a scratch directory removed on exit,
-# the corpus (built with ../shared/corpus/make_corpus.sh unless given), the
-# release binary, and the timing helpers.
-SIZE=${1:?usage: bench/SCRIPT.sh SIZE [CORPUS_DIR]}
-# The peers and helpers, installed if missing (as root, or through sudo).
-missing=()
-# make_corpus.sh needs ffmpeg, exiftool and ImageMagick when it builds a corpus.
-tools=(restic:restic b3sum:b3sum /usr/bin/time:time bc:bc)
-[[ -d ${2:-} ]] || tools+=(ffmpeg:ffmpeg exiftool:libimage-exiftool-perl /usr/bin/convert:imagemagick)
-for tool in "${tools[@]}"; do
-    command -v "${tool%%:*}" > /dev/null || missing+=("${tool##*:}")
-done
-if ((${#missing[@]})); then
-    sudo=$([[ $(id -u) == 0 ]] || echo sudo)
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >&2
-fi
+# What the benchmark scripts share (sourced, not run): the peers and helpers
+# (installed if missing, as root or through sudo), a scratch directory
+# removed on exit, the release binary, the timing helpers, and `corpus SIZE
+# [DIR]` (DIR, or one built with ../shared/corpus/make_corpus.sh).
+need() {
+    local missing=() tool
+    for tool in "$@"; do
+        command -v "${tool%%:*}" > /dev/null || missing+=("${tool##*:}")
+    done
+    if ((${#missing[@]})); then
+        local sudo
+        sudo=$([[ $(id -u) == 0 ]] || echo sudo)
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >&2
+    fi
+}
+need restic:restic borg:borgbackup b3sum:b3sum /usr/bin/time:time bc:bc python3:python3
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/custody-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-CORPUS=${2:-$WORK/corpus}
-if [[ ! -d $CORPUS ]]; then
-    bash "$HERE/../shared/corpus/make_corpus.sh" "$CORPUS" "$SIZE" >&2
-fi
+# corpus SIZE [DIR]: sets CORPUS to DIR, or builds one of SIZE.
+corpus() {
+    CORPUS=${2:-$WORK/corpus}
+    if [[ ! -d $CORPUS ]]; then
+        # make_corpus.sh needs ffmpeg, exiftool and ImageMagick.
+        need ffmpeg:ffmpeg exiftool:libimage-exiftool-perl /usr/bin/convert:imagemagick
+        bash "$HERE/../shared/corpus/make_corpus.sh" "$CORPUS" "$1" >&2
+    fi
+}
 (cd "$HERE" && cargo build --release --quiet)
 BIN=$HERE/target/release/custody
-export CUSTODY_PASSPHRASE=unused
+export CUSTODY_PASSPHRASE=unused RESTIC_PASSWORD=bench
+export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 # Every figure is the best of $RUNS runs (the disk here is noisy), each on a
 # fresh target after a sync, so peers and custody meet the same conditions.
@@ -45,3 +50,23 @@ best() {
     echo "$b"
 }
 nothing() { :; }
+# mbps SECONDS: $BYTES (set by the script) in MB/s.
+mbps() { echo "scale=0; $BYTES / 1000000 / $1" | bc -l; }
+# ratio A B: B / A, two decimals (how many times faster A is than B).
+ratio() { printf %.2f "$(echo "$2 / $1" | bc -l)"; }
+
+# The targets each run starts from: a custody archive at $WORK/a with the
+# key $WORK/k registered, a restic repository at $WORK/r, a borg repository
+# at $WORK/b (no encryption, its default lz4; $BORG_NEW names a new archive
+# in it), $WORK/cp for cp.
+"$BIN" key new --name bench --no-passphrase --out "$WORK/k" > /dev/null
+fresh_archive() { rm -rf "$WORK/a"; "$BIN" --archive "$WORK/a" init --name bench > /dev/null; "$BIN" --archive "$WORK/a" key add "$WORK/k.pub" > /dev/null; }
+fresh_repo() { rm -rf "$WORK/r"; restic init --repo "$WORK/r" > /dev/null; }
+export BORG_CACHE_DIR=$WORK/borg-cache
+fresh_borg() { rm -rf "$WORK/b" "$BORG_CACHE_DIR"; borg init -e none "$WORK/b" > /dev/null 2>&1; }
+BORG_NEW="$WORK/b::{now:%Y%m%dT%H%M%S.%f}"
+fresh_cp() { rm -rf "$WORK/cp"; }
+# rss CMD...: peak RSS of CMD in MiB.
+rss() { /usr/bin/time -v "$@" 2>&1 > /dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print int($2 / 1024)}'; }
+# cold: sync and drop the page cache (as root; returns false otherwise).
+cold() { sync && (echo 3 > /proc/sys/vm/drop_caches) 2> /dev/null; }

@@ -8,6 +8,7 @@
 pub mod migrate;
 pub mod search;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -137,6 +138,15 @@ impl ObjectRow {
     pub fn digest(&self) -> crate::id::DigestSet {
         crate::id::DigestSet { blake3: self.blake3.clone(), sha256: self.sha256.clone() }
     }
+}
+
+/// What the audit keeps in memory of every record.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordHead {
+    /// Row id.
+    pub id: i64,
+    /// True for a claim's record (kind `claim`).
+    pub claim: bool,
 }
 
 /// A claim row (index columns; the envelope is authoritative).
@@ -780,6 +790,24 @@ impl Reader<'_> {
         self.one("SELECT seq FROM sqlite_sequence WHERE name = ?1", [table], |r| r.get(0))
     }
 
+    /// Every record's id and whether it is a claim's, in id order (what
+    /// the audit keeps of every record: it reads envelopes a page at a time).
+    pub fn record_heads(&self) -> Result<Vec<RecordHead>> {
+        self.all("SELECT id, kind = 'claim' FROM records ORDER BY id", [], |r| {
+            Ok(RecordHead { id: r.get(0)?, claim: r.get(1)? })
+        })
+    }
+
+    /// The records with these ids (one query; ids with no record are absent).
+    pub fn records_with_ids(&self, ids: &[i64]) -> Result<HashMap<i64, RecordRow>> {
+        let list = serde_json::Value::from(ids).to_string();
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE id IN (SELECT value FROM json_each(?1))"
+        );
+        let rows = self.all(&sql, [list], record_row)?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+
     /// All records.
     pub fn records(&self) -> Result<Vec<RecordRow>> {
         self.all(&format!("SELECT {RECORD_COLS} FROM records ORDER BY id"), [], record_row)
@@ -847,10 +875,19 @@ impl Reader<'_> {
     }
 
     /// Every stored node, in (level, idx) order.
-    pub fn log_nodes(&self) -> Result<Vec<(u32, u64, Vec<u8>)>> {
-        self.all("SELECT level, idx, hash FROM log_nodes ORDER BY level, idx", [], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
-        })
+    /// (Handed out one at a time: a million-event log has two million.)
+    pub fn each_log_node(&self, mut each: impl FnMut(u32, u64, &[u8])) -> Result<()> {
+        let sql = "SELECT level, idx, hash FROM log_nodes ORDER BY level, idx";
+        let mut st = self.0.prepare_cached(sql).map_err(sql_err("cannot prepare a query"))?;
+        let mut rows = st.query([]).map_err(sql_err("query failed"))?;
+        let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(u32, i64, Vec<u8>)> {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        };
+        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
+            let (level, idx, hash) = read(r).map_err(sql_err("cannot read a log_nodes row"))?;
+            each(level, idx as u64, &hash);
+        }
+        Ok(())
     }
 
     /// Every stored checkpoint, oldest first.

@@ -605,6 +605,31 @@ fn a_wiped_log_is_never_rebuilt_and_the_audit_still_reports() {
 }
 
 #[test]
+fn an_edited_node_and_a_stray_node_are_counted() {
+    let (ta, _) = logged();
+    let db = ta.db();
+    // One node edited in place, one stored where the tree has none.
+    let edited = db
+        .execute("UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 0", [])
+        .unwrap();
+    let stray = db
+        .execute("INSERT INTO log_nodes (level, idx, hash) VALUES (0, 1000, zeroblob(32))", [])
+        .unwrap();
+    assert_eq!((edited, stray), (1, 1));
+    let (code, report) = ta.audit(&[]);
+    assert_eq!(code, 1, "{report}");
+    let nodes: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "log-node-mismatch")
+        .collect();
+    assert_eq!(nodes.len(), 1, "{report}");
+    let message = nodes[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("2 stored tree nodes differ"), "{message}");
+}
+
+#[test]
 fn a_missing_node_is_a_finding_not_a_crash() {
     let (ta, _) = logged();
     // 6 leaves: the right edge holds node (1, 2) over leaves 4 and 5.

@@ -16,7 +16,7 @@ use crate::crypto::PublicKey;
 use crate::custody_log::merkle::{self, Hash, Subtrees};
 use crate::custody_log::note::{Checkpoint, Note, parse_vkey};
 use crate::custody_log::{self, Event, EventKind};
-use crate::db::{CheckpointRow, LeafRow, Reader};
+use crate::db::{CheckpointRow, LeafRow, Reader, RecordRow};
 use crate::error::Result;
 use crate::finding::{Code, Finding};
 
@@ -152,7 +152,15 @@ impl Leaves<'_> {
             if batch.is_empty() {
                 break;
             }
-            for leaf in &batch {
+            // The envelopes this batch's events name, in one query.
+            let events: Vec<_> = batch.iter().map(|l| Event::parse(&l.event)).collect();
+            let ids: Vec<i64> = events
+                .iter()
+                .filter_map(|e| e.as_ref().ok())
+                .filter_map(|e| self.record_id(e))
+                .collect();
+            let page = q.records_with_ids(&ids)?;
+            for (leaf, event) in batch.iter().zip(events) {
                 let idx = leaf.idx as u64;
                 if idx != r.size {
                     r.findings.push(Finding::new(
@@ -165,7 +173,7 @@ impl Leaves<'_> {
                 }
                 r.size = idx + 1;
                 r.tree.push(merkle::leaf_hash(&leaf.event));
-                self.leaf(leaf, &mut revoked, &mut r)?;
+                self.leaf(leaf, event, &page, &mut revoked, &mut r)?;
             }
         }
         Ok(r)
@@ -174,10 +182,17 @@ impl Leaves<'_> {
     /// Check one leaf: it parses, it is not logged after its key's
     /// revocation, its columns match its bytes, and it is the event its
     /// rows give.
-    fn leaf(&self, leaf: &LeafRow, revoked: &mut HashSet<String>, r: &mut Replay) -> Result<()> {
+    fn leaf(
+        &self,
+        leaf: &LeafRow,
+        event: std::result::Result<Event, String>,
+        page: &HashMap<i64, RecordRow>,
+        revoked: &mut HashSet<String>,
+        r: &mut Replay,
+    ) -> Result<()> {
         let subject = format!("log event {}", leaf.idx);
         let loc = format!("log_leaves row {}", leaf.idx);
-        let e = match Event::parse(&leaf.event) {
+        let e = match event {
             Ok(e) => e,
             Err(why) => {
                 let m = format!("the event is malformed: {why}");
@@ -218,7 +233,7 @@ impl Leaves<'_> {
                 "the event bytes are authoritative: restore the columns from them",
             ));
         }
-        let want = match self.expected(&e, &leaf.event) {
+        let want = match self.expected(&e, &leaf.event, page) {
             Ok(want) => want,
             Err(why) => {
                 r.findings.push(Finding::new(
@@ -260,13 +275,27 @@ impl Leaves<'_> {
         Ok(())
     }
 
+    /// The record the row an ingestion or claim event names points to.
+    fn record_id(&self, e: &Event) -> Option<i64> {
+        match (e.kind, e.reference.split_once(':')?) {
+            (EventKind::Ingestion, ("item", id)) => self.rows.items.get(id).map(|i| i.record_id),
+            (EventKind::Claim, ("claim", id)) => self.rows.claims.get(id).map(|c| c.record_id),
+            _ => None,
+        }
+    }
+
     /// The event the rows say `e` (whose bytes are `bytes`) should be, or
-    /// why there is none.
-    fn expected(&self, e: &Event, bytes: &[u8]) -> std::result::Result<Event, String> {
+    /// why there is none; `page` holds the records its batch names.
+    fn expected(
+        &self,
+        e: &Event,
+        bytes: &[u8],
+        page: &HashMap<i64, RecordRow>,
+    ) -> std::result::Result<Event, String> {
         let l = self.rows;
         let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
         let object = |blake3: &str| l.objects.get(blake3).map(|o| o.digest());
-        let envelope = |record_id: i64| l.records.get(&record_id).map(|r| &r.envelope);
+        let envelope = |record_id: i64| page.get(&record_id).map(|r| &r.envelope);
         match (e.kind, kind) {
             (EventKind::Ingestion, "item") => {
                 let it = l.items.get(id).ok_or_else(|| format!("item {id} is gone"))?;
@@ -358,47 +387,39 @@ fn coverage(
     refs: &HashSet<(EventKind, String)>,
 ) -> Vec<Finding> {
     let t = rows.t;
-    let mut wanted: Vec<(EventKind, String, String)> = Vec::new();
+    let mut out = Vec::new();
+    // One row at a time: a finding when no event records it.
+    let mut want = |kind: EventKind, reference: String, what: String| {
+        if !refs.contains(&(kind, reference.clone())) {
+            let m = format!("no {} event records {reference}", kind.name());
+            out.push(Finding::new(Code::LogEventMissing, what, "custody log", m, REPAIR_LOG));
+        }
+    };
     for it in &t.items {
-        wanted.push((
-            EventKind::Ingestion,
-            format!("item:{}", it.item_uuid),
-            format!("item {}", it.id),
-        ));
+        want(EventKind::Ingestion, format!("item:{}", it.item_uuid), format!("item {}", it.id));
     }
     for c in &t.claims {
-        wanted.push((
-            EventKind::Claim,
-            format!("claim:{}", c.claim_uuid),
-            format!("claim {}", c.id),
-        ));
+        want(EventKind::Claim, format!("claim:{}", c.claim_uuid), format!("claim {}", c.id));
     }
     for k in &t.keys {
         let (r, what) = (format!("key:{}", k.keyid), format!("key {}", k.keyid));
-        wanted.push((EventKind::KeyRegistration, r.clone(), what.clone()));
+        want(EventKind::KeyRegistration, r.clone(), what.clone());
         if k.revoked_at.is_some() {
-            wanted.push((EventKind::KeyRevocation, r, what));
+            want(EventKind::KeyRevocation, r, what);
         }
     }
     for id in runs.keys() {
-        wanted.push((EventKind::FixityCheck, format!("audit:{id}"), format!("audit run {id}")));
+        want(EventKind::FixityCheck, format!("audit:{id}"), format!("audit run {id}"));
     }
     for x in &t.exports {
         let what = format!("export {}", x.id);
-        wanted.push((EventKind::Dissemination, format!("export:{}", x.bag_id), what));
+        want(EventKind::Dissemination, format!("export:{}", x.bag_id), what);
     }
     for x in &t.transfers {
         let what = format!("transfer {}", x.id);
-        wanted.push((EventKind::Transfer, format!("transfer:{}", x.bag_id), what));
+        want(EventKind::Transfer, format!("transfer:{}", x.bag_id), what);
     }
-    wanted
-        .into_iter()
-        .filter(|(kind, reference, _)| !refs.contains(&(*kind, reference.clone())))
-        .map(|(kind, reference, what)| {
-            let m = format!("no {} event records {reference}", kind.name());
-            Finding::new(Code::LogEventMissing, what, "custody log", m, REPAIR_LOG)
-        })
-        .collect()
+    out
 }
 
 /// Every key's owner, as the keys table names it, is named by one of its
@@ -434,19 +455,19 @@ fn owners(rows: &Rows<'_>, replay: &Replay, found: &[Finding]) -> Vec<Finding> {
 
 /// Stored nodes against the recomputed ones.
 fn check_nodes(q: &Reader<'_>, tree: &Levels) -> Result<Option<Finding>> {
-    let mut stored: HashMap<(u32, u64), Vec<u8>> = HashMap::new();
-    for (l, i, h) in q.log_nodes()? {
-        stored.insert((l, i), h);
-    }
-    let mut bad_nodes = 0u64;
-    for (l, level) in tree.0.iter().enumerate() {
-        for (i, h) in level.iter().enumerate() {
-            if stored.remove(&(l as u32, i as u64)).as_deref() != Some(&h[..]) {
-                bad_nodes += 1;
-            }
+    // Each stored node against the recomputed one at its place (read one
+    // at a time): a node no recomputed one matches, or one in no place of
+    // the tree, is bad; so is a recomputed node none matches.
+    let (mut matched, mut misplaced) = (0u64, 0u64);
+    q.each_log_node(|l, i, h| {
+        match tree.0.get(l as usize).and_then(|level| level.get(i as usize)) {
+            Some(want) if want[..] == *h => matched += 1,
+            Some(_) => {}
+            None => misplaced += 1,
         }
-    }
-    bad_nodes += stored.len() as u64;
+    })?;
+    let recomputed: u64 = tree.0.iter().map(|level| level.len() as u64).sum();
+    let bad_nodes = recomputed - matched + misplaced;
     Ok((bad_nodes > 0).then(|| {
         Finding::new(
             Code::LogNodeMismatch,

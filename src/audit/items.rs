@@ -174,7 +174,7 @@ pub fn check_unnamed(rows: &Rows<'_>) -> Vec<Finding> {
     let referenced: HashSet<i64> =
         t.items.iter().map(|i| i.record_id).chain(t.claims.iter().map(|c| c.record_id)).collect();
     for r in t.records.iter().filter(|r| !referenced.contains(&r.id)) {
-        let what = if r.kind == RecordKind::Claim.name() { "claim" } else { "item" };
+        let what = if r.claim { "claim" } else { "item" };
         out.push(Finding::new(
             Code::MissingRecord,
             format!("record {}", r.id),

@@ -1,13 +1,15 @@
 //! The rows an audit holds in memory while it checks them, with the
-//! lookups the checks share (object by BLAKE3, record by id, claim and
-//! item by UUID, key by id), so that checking a million events costs
-//! lookups, not queries.
+//! lookups the checks share (object by BLAKE3, claim and item by UUID, key
+//! by id), so that checking a million events costs lookups, not queries.
+//! Of the records only their ids and kinds are held: their envelopes (most
+//! of an archive's bytes) are read a page at a time by the checks that
+//! need them.
 //!
 //! Must not: query the database (the caller reads the rows once).
 
 use std::collections::HashMap;
 
-use crate::db::{ClaimRow, ExportRow, ItemRow, KeyRow, ObjectRow, RecordRow, TransferRow};
+use crate::db::{ClaimRow, ExportRow, ItemRow, KeyRow, ObjectRow, RecordHead, TransferRow};
 
 /// Every row of the tables the audit checks.
 pub struct Tables {
@@ -15,8 +17,8 @@ pub struct Tables {
     pub objects: Vec<ObjectRow>,
     /// Items.
     pub items: Vec<ItemRow>,
-    /// Signed records.
-    pub records: Vec<RecordRow>,
+    /// Signed records: their ids and kinds.
+    pub records: Vec<RecordHead>,
     /// Claims.
     pub claims: Vec<ClaimRow>,
     /// Keys.
@@ -33,8 +35,6 @@ pub struct Rows<'a> {
     pub t: &'a Tables,
     /// Objects by BLAKE3.
     pub objects: HashMap<&'a str, &'a ObjectRow>,
-    /// Records by id.
-    pub records: HashMap<i64, &'a RecordRow>,
     /// Items by UUID.
     pub items: HashMap<&'a str, &'a ItemRow>,
     /// Claims by UUID.
@@ -53,7 +53,6 @@ impl<'a> Rows<'a> {
         Rows {
             t,
             objects: t.objects.iter().map(|o| (o.blake3.as_str(), o)).collect(),
-            records: t.records.iter().map(|r| (r.id, r)).collect(),
             items: t.items.iter().map(|i| (i.item_uuid.as_str(), i)).collect(),
             claims: t.claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect(),
             keys: t.keys.iter().map(|k| (k.keyid.as_str(), k)).collect(),

@@ -163,7 +163,7 @@ pub fn audit(
     let tables = Tables {
         objects: q.objects()?,
         items: q.items()?,
-        records: q.records()?,
+        records: q.record_heads()?,
         claims: q.claims()?,
         keys: q.keys()?,
         exports: q.exports()?,
@@ -341,15 +341,15 @@ impl RowContext<'_> {
         // Objects whose items or claims have findings: their index rows
         // echo evidence that does not hold, so they are not judged again.
         let mut tainted = std::collections::BTreeSet::new();
-        let record_of = |id: i64| rows.records.get(&id).copied();
         for chunk in tables.items.chunks(VERIFY_CHUNK) {
-            let verdicts =
-                Verdicts::of(chunk.iter().filter_map(|i| record_of(i.record_id)), &keys, cores());
+            let page =
+                self.q.records_with_ids(&chunk.iter().map(|i| i.record_id).collect::<Vec<_>>())?;
+            let verdicts = Verdicts::of(page.values(), &keys, cores());
             for item in chunk {
                 let object = rows.objects.get(item.blake3.as_str()).copied();
                 let f = check_item(
                     item,
-                    record_of(item.record_id),
+                    page.get(&item.record_id),
                     object,
                     &keys,
                     &verdicts,
@@ -363,8 +363,9 @@ impl RowContext<'_> {
         }
         let supersessions = Supersessions::of(&tables.claims);
         for chunk in tables.claims.chunks(VERIFY_CHUNK) {
-            let verdicts =
-                Verdicts::of(chunk.iter().filter_map(|c| record_of(c.record_id)), &keys, cores());
+            let page =
+                self.q.records_with_ids(&chunk.iter().map(|c| c.record_id).collect::<Vec<_>>())?;
+            let verdicts = Verdicts::of(page.values(), &keys, cores());
             let cx = ClaimContext {
                 keys: &keys,
                 archive_id: self.archive_id,
@@ -374,7 +375,7 @@ impl RowContext<'_> {
             };
             for c in chunk {
                 let object = rows.objects.get(c.blake3.as_str()).copied();
-                let f = check_claim(c, record_of(c.record_id), object, &cx).1;
+                let f = check_claim(c, page.get(&c.record_id), object, &cx).1;
                 if !f.is_empty() {
                     tainted.insert(c.blake3.clone());
                 }
@@ -384,13 +385,13 @@ impl RowContext<'_> {
         // A claim record whose row is gone (a deleted claim) taints its object too.
         let claimed: std::collections::HashSet<i64> =
             tables.claims.iter().map(|c| c.record_id).collect();
-        tainted.extend(
-            tables
-                .records
-                .iter()
-                .filter(|r| r.kind == "claim" && !claimed.contains(&r.id))
-                .map(|r| r.blake3.clone()),
-        );
+        let orphans: Vec<i64> = tables
+            .records
+            .iter()
+            .filter(|r| r.claim && !claimed.contains(&r.id))
+            .map(|r| r.id)
+            .collect();
+        tainted.extend(self.q.records_with_ids(&orphans)?.into_values().map(|r| r.blake3));
         findings.extend(check_unnamed(&rows));
         findings.extend(check_runs(&tables.objects, &self.q.audit_runs()?));
         findings.extend(check_transfers(&tables.transfers, &keys));
