@@ -149,6 +149,33 @@ pub struct RecordHead {
     pub claim: bool,
 }
 
+/// A stretch of the BLAKE3 key space: after `after` (`None`: from the
+/// start) up to and including `upto` (`None`: to the end). The audit and
+/// `reindex` read the search index a stretch at a time, and stretches that
+/// follow one another cover every key, so every row falls in one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Span<'a> {
+    /// The last key of the stretch before.
+    pub after: Option<&'a str>,
+    /// The last key of this one.
+    pub upto: Option<&'a str>,
+}
+
+impl<'a> Span<'a> {
+    /// The condition that `col` lies in the stretch, and its parameters.
+    fn clause(&self, col: &str) -> (String, Vec<&'a str>) {
+        let mut conds = Vec::new();
+        let mut ps = Vec::new();
+        for (bound, op) in [(self.after, ">"), (self.upto, "<=")] {
+            if let Some(key) = bound {
+                ps.push(key);
+                conds.push(format!("{col} {op} ?{}", ps.len()));
+            }
+        }
+        if conds.is_empty() { ("1".into(), ps) } else { (conds.join(" AND "), ps) }
+    }
+}
+
 /// A claim row (index columns; the envelope is authoritative).
 #[derive(Debug, Clone)]
 pub struct ClaimRow {
@@ -703,6 +730,28 @@ impl Reader<'_> {
         )
     }
 
+    /// Up to `limit` objects after `after`, in BLAKE3 order.
+    pub fn objects_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<ObjectRow>> {
+        let (cond, ps) = Span { after, upto: None }.clause("blake3");
+        self.all(
+            &format!(
+                "SELECT {OBJECT_COLS} FROM objects WHERE {cond} ORDER BY blake3 LIMIT {limit}"
+            ),
+            rusqlite::params_from_iter(ps),
+            object_row,
+        )
+    }
+
+    /// The items of the objects in `span`, in ingest order.
+    pub fn items_in(&self, span: Span<'_>) -> Result<Vec<ItemRow>> {
+        let (cond, ps) = span.clause("blake3");
+        self.all(
+            &format!("SELECT {ITEM_COLS} FROM items WHERE {cond} ORDER BY id"),
+            rusqlite::params_from_iter(ps),
+            item_row,
+        )
+    }
+
     /// All items in ingest order.
     pub fn items(&self) -> Result<Vec<ItemRow>> {
         self.all(&format!("SELECT {ITEM_COLS} FROM items ORDER BY id"), [], item_row)
@@ -982,6 +1031,16 @@ impl Reader<'_> {
                     received_at: r.get(5)?,
                 })
             },
+        )
+    }
+
+    /// The claims about the objects in `span`, oldest first.
+    pub fn claims_in(&self, span: Span<'_>) -> Result<Vec<ClaimRow>> {
+        let (cond, ps) = span.clause("blake3");
+        self.all(
+            &format!("SELECT {CLAIM_COLS} FROM claims WHERE {cond} ORDER BY id"),
+            rusqlite::params_from_iter(ps),
+            claim_row,
         )
     }
 

@@ -404,6 +404,22 @@ fn index_findings_and_their_repair() {
             "table search_terms",
         ),
         ("INSERT INTO search_flags VALUES ('00', 'authors-disagree')", "table search_flags"),
+        ("INSERT INTO search_times VALUES (999999, 0, 1)", "table search_times"),
+        (
+            "INSERT INTO search_spacetime VALUES (1999999, 0, 1, 0, 1, 0, 1)",
+            "table search_spacetime",
+        ),
+        ("INSERT INTO search_cells VALUES (7, 999999, 'ff', 'x', 0, 0, 0)", "table search_cells"),
+        (
+            "INSERT INTO search_cells SELECT cell + 1, claim_id, blake3, basis, lat, lon, accuracy_m \
+             FROM search_cells WHERE claim_id = (SELECT min(claim_id) FROM search_cells)",
+            "table search_cells",
+        ),
+        (
+            "INSERT INTO search_text (rowid, body) VALUES (999999, 'stray words')",
+            "table search_text",
+        ),
+        ("INSERT INTO search_terms VALUES (1, 'zz', 'tag', 'stray')", "table search_terms"),
         ("INSERT INTO search_multi VALUES ('00', 2)", "table search_multi"),
     ];
     for (sql, location) in cases {
@@ -442,4 +458,83 @@ fn totals_count_every_item_of_a_matching_object() {
     assert_eq!(names(&ta, &near[1..]).len(), 2);
     let (code, audit) = ta.audit(&[]);
     assert_eq!(code, 0, "{audit}");
+}
+
+/// The audit reads the index a page of objects at a time (512): rows at
+/// both sides of a page boundary, and rows between two objects or after
+/// the last, are each found where they are.
+#[test]
+fn the_index_is_checked_a_page_at_a_time() {
+    let ta = TestArchive::new();
+    let dir = ta.input("many");
+    let mut csv = String::from("path,captured_at,lat,lon,accuracy,tags\n");
+    for n in 0..1100 {
+        std::fs::write(dir.join(format!("r{n}.txt")), format!("report {n} near the citadel"))
+            .unwrap();
+        let (lat, lon) = (36.0 + f64::from(n) / 10_000.0, 37.1 + f64::from(n % 7) / 100.0);
+        csv.push_str(&format!(
+            "r{n}.txt,2024-11-{:02}T10:00:00Z,{lat},{lon},25,t{n}\n",
+            1 + n % 28
+        ));
+    }
+    let manifest = dir.join("manifest.csv");
+    std::fs::write(&manifest, csv).unwrap();
+    ta.ingest_cmd(&ta.key).arg("--manifest").arg(&manifest).assert().success();
+    assert_eq!(ta.audit(&[]).0, 0, "a clean archive of three pages audits clean");
+    let db = ta.db();
+    let objects: Vec<String> = db
+        .prepare("SELECT blake3 FROM objects ORDER BY blake3")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(objects.len(), 1100);
+    let claim = |b: &str| -> i64 {
+        db.query_row(
+            "SELECT claim_id FROM search_claims WHERE blake3 = ?1 AND t_lo IS NOT NULL",
+            [b],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (end1, start2, last) = (&objects[511], &objects[512], &objects[1099]);
+    db.execute("DELETE FROM search_times WHERE id = ?1", [claim(end1)]).unwrap();
+    let place = db
+        .query_row("SELECT claim_id FROM search_cells WHERE blake3 = ?1", [start2], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+    db.execute("UPDATE search_cells SET lat = lat + 0.5 WHERE claim_id = ?1", [place]).unwrap();
+    db.execute("UPDATE search_text SET body = 'forged' WHERE rowid = (SELECT id FROM search_docs WHERE blake3 = ?1 AND claim_id IS NULL)", [last]).unwrap();
+    let between = format!("{end1}0");
+    db.execute(
+        "INSERT INTO search_docs (blake3, claim_id, original) VALUES (?1, NULL, 'stray')",
+        [&between],
+    )
+    .unwrap();
+    db.execute("INSERT INTO search_terms VALUES (1, ?1, 'tag', 'stray')", [format!("{last}0")])
+        .unwrap();
+    let (code, report) = ta.audit(&[]);
+    assert_eq!(code, 1);
+    let got: BTreeSet<(String, String)> = crate::util::findings(&report)
+        .into_iter()
+        .map(|(c, subject, location)| {
+            assert_eq!(c, "index-mismatch");
+            (subject, location)
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = [
+        (format!("object {end1}"), "table search_times"),
+        (format!("object {start2}"), "table search_cells"),
+        (format!("object {last}"), "table search_docs and search_text"),
+        ("the search index".to_owned(), "table search_docs"),
+        ("the search index".to_owned(), "table search_terms"),
+    ]
+    .into_iter()
+    .map(|(s, l)| (s, l.to_owned()))
+    .collect();
+    assert_eq!(got, want, "{report}");
+    ta.cmd().arg("reindex").assert().success();
+    assert_eq!(ta.audit(&[]).0, 0, "reindex repairs every page");
 }

@@ -1,5 +1,6 @@
 //! The search indexes against a fresh recomputation from the envelopes and
-//! the stored objects (`search::index::expected`): a row missing, edited
+//! the stored objects (`search::index::expected`), a page of objects at a
+//! time so that memory stays bounded: a row missing, edited
 //! or left over in any search table is an `index-mismatch` finding, one per
 //! table and object, repaired by `custody reindex`. R*Tree coordinates are
 //! 32-bit floats rounded outwards, so a stored box must contain the exact
@@ -8,10 +9,10 @@
 //! Must not: repair the index (reindex does), or read objects other than
 //! text objects (the object audit re-reads bytes).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::db::Reader;
 use crate::db::search::{DocRow, PlaceBox, SearchClaimRow, TermRow};
+use crate::db::{Reader, Span};
 use crate::error::Result;
 use crate::finding::{Code, Finding};
 use crate::search::index::{self, Derived, Expected};
@@ -40,20 +41,19 @@ fn finding(blake3: &str, table: &str, what: &str) -> Finding {
     )
 }
 
-/// What the search tables hold, by object, as the comparison consumes it
-/// (what is left at the end belongs to nothing).
+/// What the search tables hold for one page of objects, as the comparison
+/// consumes it (what is left at the end belongs to no object of the page).
 struct Stored {
     claims: BTreeMap<String, Vec<SearchClaimRow>>,
+    /// The page's claim numbers, with their objects.
+    claim_of: HashMap<i64, String>,
     times: BTreeMap<i64, (f64, f64)>,
     /// Grid rows by claim: (cell, the row).
-    cells: BTreeMap<i64, (i64, SearchClaimRow)>,
+    cells: BTreeMap<i64, Vec<(i64, SearchClaimRow)>>,
     spacetime: BTreeMap<i64, PlaceBox>,
     terms: BTreeMap<String, Vec<TermRow>>,
     docs: BTreeMap<String, Vec<DocRow>>,
     flags: BTreeMap<String, String>,
-    /// R*Tree ids some object accounts for.
-    time_ids: BTreeSet<i64>,
-    place_ids: BTreeSet<i64>,
 }
 
 fn by_object<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> BTreeMap<String, Vec<T>> {
@@ -65,41 +65,42 @@ fn by_object<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> BTreeMap<String, Ve
 }
 
 impl Stored {
-    fn read(q: &Reader<'_>) -> Result<Stored> {
+    /// The rows of the objects in `span`: by object where a table keys them
+    /// by object, by the page's claim numbers where it keys them by claim.
+    fn read(q: &Reader<'_>, span: Span<'_>) -> Result<Stored> {
+        let claim_of: HashMap<i64, String> = q.claim_ids_in(span)?.into_iter().collect();
+        let mut cells: BTreeMap<i64, Vec<(i64, SearchClaimRow)>> = BTreeMap::new();
+        for (cell, row) in q.search_cells_in(span)? {
+            cells.entry(row.claim_id).or_default().push((cell, row));
+        }
         Ok(Stored {
-            claims: by_object(q.search_all_claims()?, |c| c.blake3.clone()),
-            times: q.search_all_times()?.into_iter().map(|(id, lo, hi)| (id, (lo, hi))).collect(),
-            cells: q
-                .search_all_cells()?
+            claims: by_object(q.search_claims_in(span)?, |c| c.blake3.clone()),
+            claim_of,
+            times: q
+                .search_times_in(span)?
                 .into_iter()
-                .map(|(cell, r)| (r.claim_id, (cell, r)))
+                .map(|(id, lo, hi)| (id, (lo, hi)))
                 .collect(),
-            spacetime: q.search_all_spacetime()?.into_iter().map(|b| (b.id, b)).collect(),
-            terms: by_object(q.search_all_terms()?, |t| t.blake3.clone()),
-            docs: by_object(q.search_all_docs()?, |d| d.blake3.clone()),
-            flags: q.search_flags()?.into_iter().collect(),
-            time_ids: BTreeSet::new(),
-            place_ids: BTreeSet::new(),
+            cells,
+            spacetime: q.search_places_in(span)?.into_iter().map(|b| (b.id, b)).collect(),
+            terms: by_object(q.search_terms_in(span)?, |t| t.blake3.clone()),
+            docs: by_object(q.search_docs_in(span)?, |d| d.blake3.clone()),
+            flags: q.search_flags_in(span)?.into_iter().collect(),
         })
     }
 
     /// Set aside what the index holds for a tainted object, unjudged.
-    fn skip(&mut self, q: &Reader<'_>, blake3: &str, d: &Derived) -> Result<()> {
+    fn skip(&mut self, blake3: &str) {
         self.claims.remove(blake3);
         self.terms.remove(blake3);
         self.docs.remove(blake3);
         self.flags.remove(blake3);
-        for (c, boxes) in &d.claims {
-            self.time_ids.insert(c.claim_id);
-            self.cells.remove(&c.claim_id);
-            self.place_ids.extend(boxes.iter().map(|b| b.id));
+        for (&id, _) in self.claim_of.iter().filter(|(_, b)| b.as_str() == blake3) {
+            self.times.remove(&id);
+            self.cells.remove(&id);
+            self.spacetime.remove(&(id * 2));
+            self.spacetime.remove(&(id * 2 + 1));
         }
-        for c in q.search_claims_of(blake3)? {
-            self.time_ids.insert(c.claim_id);
-            self.cells.remove(&c.claim_id);
-            self.place_ids.extend([c.claim_id * 2, c.claim_id * 2 + 1]);
-        }
-        Ok(())
     }
 
     /// Whether the R*Tree rows (as rounded) and grid rows of `d`'s
@@ -108,8 +109,7 @@ impl Stored {
         let (mut times, mut cells, mut spacetime) = (true, true, true);
         for (c, boxes) in &d.claims {
             if let Some((lo, hi, _)) = c.time {
-                self.time_ids.insert(c.claim_id);
-                times &= self.times.get(&c.claim_id).is_some_and(|&(slo, shi)| {
+                times &= self.times.remove(&c.claim_id).is_some_and(|(slo, shi)| {
                     rounded(slo, lo as f64, true) && rounded(shi, hi as f64, false)
                 });
             }
@@ -120,14 +120,13 @@ impl Stored {
                     time: None,
                     ..c.clone()
                 };
-                cells &= self.cells.remove(&c.claim_id) == Some((cell, want));
+                cells &= self.cells.remove(&c.claim_id) == Some(vec![(cell, want)]);
             }
             for b in boxes {
-                self.place_ids.insert(b.id);
                 let holds = |(slo, shi): (f64, f64), (lo, hi): (f64, f64)| {
                     rounded(slo, lo, true) && rounded(shi, hi, false)
                 };
-                spacetime &= self.spacetime.get(&b.id).is_some_and(|s| {
+                spacetime &= self.spacetime.remove(&b.id).is_some_and(|s| {
                     holds(s.lat, b.lat) && holds(s.lon, b.lon) && holds(s.time, b.time)
                 });
             }
@@ -180,20 +179,43 @@ impl Stored {
         out
     }
 
-    /// Rows no object accounted for: one finding per table.
-    fn strays(self, orphan_text: usize) -> Vec<Finding> {
-        let extra_times = self.times.keys().filter(|id| !self.time_ids.contains(id)).count();
-        let extra_spacetime =
-            self.spacetime.keys().filter(|id| !self.place_ids.contains(id)).count();
+    /// Add the rows no object of the page accounted for to `strays`.
+    fn left_over(self, strays: &mut Strays) {
+        strays.claims += self.claims.values().map(Vec::len).sum::<usize>() as u64;
+        strays.times += self.times.len() as u64;
+        strays.cells += self.cells.values().map(Vec::len).sum::<usize>() as u64;
+        strays.spacetime += self.spacetime.len() as u64;
+        strays.terms += self.terms.values().map(Vec::len).sum::<usize>() as u64;
+        strays.docs += self.docs.values().map(Vec::len).sum::<usize>() as u64;
+        strays.flags += self.flags.len() as u64;
+    }
+}
+
+/// Rows that belong to no current claim or object, by table.
+#[derive(Default)]
+struct Strays {
+    claims: u64,
+    times: u64,
+    cells: u64,
+    spacetime: u64,
+    terms: u64,
+    docs: u64,
+    text: u64,
+    flags: u64,
+}
+
+impl Strays {
+    /// One finding per table that has any.
+    fn findings(&self) -> Vec<Finding> {
         [
-            ("search_claims", self.claims.values().map(Vec::len).sum()),
-            ("search_times", extra_times),
-            ("search_cells", self.cells.len()),
-            ("search_spacetime", extra_spacetime),
-            ("search_terms", self.terms.values().map(Vec::len).sum()),
-            ("search_docs", self.docs.values().map(Vec::len).sum()),
-            ("search_text", orphan_text),
-            ("search_flags", self.flags.len()),
+            ("search_claims", self.claims),
+            ("search_times", self.times),
+            ("search_cells", self.cells),
+            ("search_spacetime", self.spacetime),
+            ("search_terms", self.terms),
+            ("search_docs", self.docs),
+            ("search_text", self.text),
+            ("search_flags", self.flags),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -211,28 +233,39 @@ impl Stored {
 }
 
 /// Compare every search table with what the archive's claims and text
-/// objects give — except for the objects in `tainted`, whose items or
-/// claims already have findings (their index rows follow from evidence
-/// that does not hold; the real finding is reported, not its echo).
+/// objects give, a page of objects at a time (`index::each_page`) —
+/// except for the objects in `tainted`, whose items or claims already have
+/// findings (their index rows follow from evidence that does not hold; the
+/// real finding is reported, not its echo).
 pub fn check_index(
     q: &Reader<'_>,
     store: &Store,
     tainted: &BTreeSet<String>,
 ) -> Result<Vec<Finding>> {
-    let expected = index::expected(q, store)?;
-    let mut stored = Stored::read(q)?;
     let mut out = Vec::new();
-    for (blake3, e) in &expected {
-        if tainted.contains(blake3) {
-            stored.skip(q, blake3, &e.0)?;
-            continue;
+    let mut strays = Strays::default();
+    index::each_page(q, |objects, span| {
+        let expected = index::expected(q, store, objects, span)?;
+        let mut stored = Stored::read(q, span)?;
+        for (blake3, e) in &expected {
+            if tainted.contains(blake3) {
+                stored.skip(blake3);
+                continue;
+            }
+            for (table, what) in stored.differ(blake3, e) {
+                out.push(finding(blake3, table, what));
+            }
         }
-        for (table, what) in stored.differ(blake3, e) {
-            out.push(finding(blake3, table, what));
-        }
-    }
-    out.extend(stored.strays(q.search_orphan_text()?.len()));
-    if q.search_multi()? != q.multi_item_objects()? {
+        stored.left_over(&mut strays);
+        Ok(())
+    })?;
+    let (times, spacetime, cells) = q.search_unclaimed()?;
+    strays.times += times;
+    strays.spacetime += spacetime;
+    strays.cells += cells;
+    strays.text = q.search_orphan_text()?;
+    out.extend(strays.findings());
+    if q.search_multi_differs()? {
         out.push(Finding::new(
             Code::IndexMismatch,
             "the search index",

@@ -7,9 +7,9 @@
 //! Must not: decide what is indexed or what matches (`search` does; these
 //! queries return candidates).
 
-use rusqlite::params;
+use rusqlite::{params, params_from_iter};
 
-use super::{Reader, Tx, sql_err};
+use super::{Reader, Span, Tx, sql_err};
 use crate::error::Result;
 
 /// A current claim as indexed.
@@ -114,6 +114,24 @@ const MULTI_ITEMS: &str = "SELECT blake3, count(*) FROM items GROUP BY blake3 HA
 /// read it for the page only).
 const CANDIDATE_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, '', c.t_lo, c.t_hi, \
                               c.approximate, c.lat, c.lon, c.accuracy_m";
+
+/// The claim numbers of the objects in a stretch (`{cond}` on `c.blake3`),
+/// with their object: the claims' and those the index holds (a deleted
+/// claim's index rows are still the index's), under which the trees and
+/// the grid hold their rows.
+fn claim_ids(cond: &str) -> String {
+    format!(
+        "WITH ids(id, blake3) AS (SELECT c.id, c.blake3 FROM claims c WHERE {cond} \
+         UNION SELECT c.claim_id, c.blake3 FROM search_claims c WHERE {cond})"
+    )
+}
+
+/// That the claim number `id` is neither a claim's nor an indexed claim's.
+fn unclaimed(id: &str) -> String {
+    format!(
+        "{id} NOT IN (SELECT id FROM claims) AND {id} NOT IN (SELECT claim_id FROM search_claims)"
+    )
+}
 
 const CLAIM_COLS: &str = "c.claim_id, c.blake3, c.kind, c.basis, c.value, c.t_lo, c.t_hi, \
                           c.approximate, c.lat, c.lon, c.accuracy_m";
@@ -443,11 +461,6 @@ impl Reader<'_> {
         })
     }
 
-    /// Objects with more than one item, counted from the items.
-    pub fn multi_item_objects(&self) -> Result<Vec<(String, i64)>> {
-        self.all(&format!("{MULTI_ITEMS} ORDER BY blake3"), [], |r| Ok((r.get(0)?, r.get(1)?)))
-    }
-
     /// Every flagged object: (blake3, rules).
     pub fn search_flags(&self) -> Result<Vec<(String, String)>> {
         self.all("SELECT blake3, rules FROM search_flags ORDER BY blake3", [], |r| {
@@ -481,37 +494,53 @@ impl Reader<'_> {
         )
     }
 
-    /// Every indexed claim (for the audit).
-    pub fn search_all_claims(&self) -> Result<Vec<SearchClaimRow>> {
+    /// The indexed claims of the objects in `span` (for the audit).
+    pub fn search_claims_in(&self, span: Span<'_>) -> Result<Vec<SearchClaimRow>> {
+        let (cond, ps) = span.clause("c.blake3");
         self.all(
-            &format!("SELECT {CLAIM_COLS} FROM search_claims c ORDER BY c.claim_id"),
-            [],
+            &format!("SELECT {CLAIM_COLS} FROM search_claims c WHERE {cond} ORDER BY c.claim_id"),
+            params_from_iter(ps),
             claim_row,
         )
     }
 
-    /// Every time-tree row: (id, lo, hi) as stored (32-bit floats).
-    pub fn search_all_times(&self) -> Result<Vec<(i64, f64, f64)>> {
-        self.all("SELECT id, lo, hi FROM search_times ORDER BY id", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    /// The claim numbers of the objects in `span`, with their object (as
+    /// `claim_ids` gives them).
+    pub fn claim_ids_in(&self, span: Span<'_>) -> Result<Vec<(i64, String)>> {
+        let (cond, ps) = span.clause("c.blake3");
+        let ids = claim_ids(&cond);
+        self.all(&format!("{ids} SELECT id, blake3 FROM ids"), params_from_iter(ps), |r| {
+            Ok((r.get(0)?, r.get(1)?))
         })
     }
 
-    /// Every grid row: (cell, the claim as the grid holds it).
-    pub fn search_all_cells(&self) -> Result<Vec<(i64, SearchClaimRow)>> {
+    /// The time-tree rows of the claims about the objects in `span`: (id,
+    /// lo, hi) as stored (32-bit floats). One lookup per claim number
+    /// (`claim_ids`: the tree is searched by id, never scanned).
+    pub fn search_times_in(&self, span: Span<'_>) -> Result<Vec<(i64, f64, f64)>> {
+        let (cond, ps) = span.clause("c.blake3");
+        let ids = claim_ids(&cond);
         self.all(
-            "SELECT claim_id, blake3, basis, lat, lon, accuracy_m, cell FROM search_cells",
-            [],
-            |r| Ok((r.get(6)?, cell_row(r)?)),
+            &format!("{ids} SELECT t.id, t.lo, t.hi FROM ids JOIN search_times t ON t.id = ids.id"),
+            params_from_iter(ps),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
     }
 
-    /// Every space-time-tree row.
-    pub fn search_all_spacetime(&self) -> Result<Vec<PlaceBox>> {
+    /// The space-time-tree rows of the claims about the objects in `span`
+    /// (two per claim at most: ids claim * 2 and claim * 2 + 1).
+    pub fn search_places_in(&self, span: Span<'_>) -> Result<Vec<PlaceBox>> {
+        let (cond, ps) = span.clause("c.blake3");
+        let ids = claim_ids(&cond);
+        let part = |id: &str| {
+            format!(
+                "SELECT s.id, s.min_lat, s.max_lat, s.min_lon, s.max_lon, s.t_lo, s.t_hi \
+                 FROM ids JOIN search_spacetime s ON s.id = {id}"
+            )
+        };
         self.all(
-            "SELECT id, min_lat, max_lat, min_lon, max_lon, t_lo, t_hi FROM search_spacetime \
-             ORDER BY id",
-            [],
+            &format!("{ids} {} UNION ALL {}", part("ids.id * 2"), part("ids.id * 2 + 1")),
+            params_from_iter(ps),
             |r| {
                 Ok(PlaceBox {
                     id: r.get(0)?,
@@ -523,25 +552,68 @@ impl Reader<'_> {
         )
     }
 
-    /// Every term.
-    pub fn search_all_terms(&self) -> Result<Vec<TermRow>> {
-        self.all("SELECT claim_id, blake3, field, value FROM search_terms", [], |r| {
-            Ok(TermRow {
-                claim_id: r.get(0)?,
-                blake3: r.get(1)?,
-                field: r.get(2)?,
-                value: r.get(3)?,
-            })
-        })
+    /// The grid rows of the claims about the objects in `span`: (cell, the
+    /// claim as the grid holds it).
+    pub fn search_cells_in(&self, span: Span<'_>) -> Result<Vec<(i64, SearchClaimRow)>> {
+        let (cond, ps) = span.clause("c.blake3");
+        let ids = claim_ids(&cond);
+        self.all(
+            &format!(
+                "{ids} SELECT g.claim_id, g.blake3, g.basis, g.lat, g.lon, g.accuracy_m, g.cell \
+                 FROM ids JOIN search_cells g ON g.claim_id = ids.id"
+            ),
+            params_from_iter(ps),
+            |r| Ok((r.get(6)?, cell_row(r)?)),
+        )
     }
 
-    /// Every text with the words the full-text index holds for it (a text
-    /// whose FTS row is gone has an empty body).
-    pub fn search_all_docs(&self) -> Result<Vec<DocRow>> {
-        self.all(
-            "SELECT d.blake3, d.claim_id, d.original, coalesce(t.body, '') FROM search_docs d \
-             LEFT JOIN search_text t ON t.rowid = d.id",
+    /// Rows of the trees and the grid whose claim number is neither a
+    /// claim's nor an indexed claim's: (times, space-time, cells).
+    pub fn search_unclaimed(&self) -> Result<(u64, u64, u64)> {
+        let n = self.one(
+            &format!(
+                "SELECT (SELECT count(*) FROM search_times WHERE {}), \
+                 (SELECT count(*) FROM search_spacetime WHERE {}), \
+                 (SELECT count(*) FROM search_cells WHERE {})",
+                unclaimed("id"),
+                unclaimed("id / 2"),
+                unclaimed("claim_id")
+            ),
             [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+        )?;
+        let (t, s, c) = n.unwrap_or_default();
+        Ok((t.max(0) as u64, s.max(0) as u64, c.max(0) as u64))
+    }
+
+    /// The terms of the objects in `span`.
+    pub fn search_terms_in(&self, span: Span<'_>) -> Result<Vec<TermRow>> {
+        let (cond, ps) = span.clause("blake3");
+        self.all(
+            &format!("SELECT claim_id, blake3, field, value FROM search_terms WHERE {cond}"),
+            params_from_iter(ps),
+            |r| {
+                Ok(TermRow {
+                    claim_id: r.get(0)?,
+                    blake3: r.get(1)?,
+                    field: r.get(2)?,
+                    value: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// The texts of the objects in `span` with the words the full-text
+    /// index holds for each (a text whose FTS row is gone has an empty
+    /// body).
+    pub fn search_docs_in(&self, span: Span<'_>) -> Result<Vec<DocRow>> {
+        let (cond, ps) = span.clause("d.blake3");
+        self.all(
+            &format!(
+                "SELECT d.blake3, d.claim_id, d.original, coalesce(t.body, '') FROM search_docs d \
+                 LEFT JOIN search_text t ON t.rowid = d.id WHERE {cond}"
+            ),
+            params_from_iter(ps),
             |r| {
                 Ok(DocRow {
                     blake3: r.get(0)?,
@@ -553,12 +625,36 @@ impl Reader<'_> {
         )
     }
 
-    /// Full-text rows with no text row.
-    pub fn search_orphan_text(&self) -> Result<Vec<i64>> {
+    /// The flagged objects in `span`: (blake3, rules).
+    pub fn search_flags_in(&self, span: Span<'_>) -> Result<Vec<(String, String)>> {
+        let (cond, ps) = span.clause("blake3");
         self.all(
-            "SELECT rowid FROM search_text WHERE rowid NOT IN (SELECT id FROM search_docs)",
-            [],
-            |r| r.get(0),
+            &format!("SELECT blake3, rules FROM search_flags WHERE {cond}"),
+            params_from_iter(ps),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
+    }
+
+    /// How many full-text rows have no text row.
+    pub fn search_orphan_text(&self) -> Result<u64> {
+        let n = self.one(
+            "SELECT count(*) FROM search_text WHERE rowid NOT IN (SELECT id FROM search_docs)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
+        Ok(n.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Whether the multi-item counts differ from what the items say.
+    pub fn search_multi_differs(&self) -> Result<bool> {
+        let held = "SELECT blake3, items FROM search_multi";
+        let n = self.one(
+            &format!(
+                "SELECT EXISTS ({held} EXCEPT {MULTI_ITEMS}) OR EXISTS ({MULTI_ITEMS} EXCEPT {held})"
+            ),
+            [],
+            |r| r.get::<_, bool>(0),
+        )?;
+        Ok(n.unwrap_or(true))
     }
 }

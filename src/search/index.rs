@@ -14,7 +14,7 @@ use super::{geo, grid, normal};
 use crate::claim::review::{self, Reviewed};
 use crate::claim::{ClaimPredicate, ClaimValue};
 use crate::db::search::{DocRow, PlaceBox, SearchClaimRow, TermRow, UNDATED};
-use crate::db::{ClaimRow, Reader, Tx};
+use crate::db::{ClaimRow, ObjectRow, Reader, Span, Tx};
 use crate::error::Result;
 use crate::id::{Encoding, ObjectId};
 use crate::record::{self, Statement};
@@ -297,22 +297,51 @@ fn verified_text(
 /// verify, so what the index holds for its text is not judged).
 pub type Expected = (Derived, Option<Option<DocRow>>);
 
-/// Everything the index should hold, object by object (for the audit and
-/// `reindex`): the claims' rows and each text object's own text.
-pub fn expected(q: &Reader<'_>, store: &Store) -> Result<BTreeMap<String, Expected>> {
-    let claims = q.claims()?;
-    let mut by_object: BTreeMap<&str, Vec<ClaimRow>> = BTreeMap::new();
-    for c in &claims {
-        by_object.entry(c.blake3.as_str()).or_default().push(c.clone());
+/// How many objects the audit and `reindex` take at a time.
+pub const PAGE: usize = 512;
+
+/// Call `f` with the objects a page at a time, in BLAKE3 order, each page
+/// with the stretch of key space it covers: the first from the start, the
+/// last to the end, so that every row of the index falls in one page
+/// whether or not its object exists.
+pub fn each_page(
+    q: &Reader<'_>,
+    mut f: impl FnMut(&[ObjectRow], Span<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let objects = q.objects_after(after.as_deref(), PAGE)?;
+        let last = objects.len() < PAGE;
+        let upto = if last { None } else { objects.last().map(|o| o.blake3.as_str()) };
+        f(&objects, Span { after: after.as_deref(), upto })?;
+        match objects.last() {
+            Some(o) if !last => after = Some(o.blake3.clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// What the index should hold for `objects` (one page of `each_page`,
+/// whose stretch is `span`), object by object: the claims' rows and each
+/// text object's own text.
+pub fn expected(
+    q: &Reader<'_>,
+    store: &Store,
+    objects: &[ObjectRow],
+    span: Span<'_>,
+) -> Result<BTreeMap<String, Expected>> {
+    let mut by_object: BTreeMap<String, Vec<ClaimRow>> = BTreeMap::new();
+    for c in q.claims_in(span)? {
+        by_object.entry(c.blake3.clone()).or_default().push(c);
     }
     let mut text_types: BTreeMap<String, String> = BTreeMap::new();
-    for it in q.items()? {
+    for it in q.items_in(span)? {
         if has_text(&it.media_type) {
             text_types.entry(it.blake3).or_insert(it.media_type);
         }
     }
     let mut out = BTreeMap::new();
-    for o in q.objects()? {
+    for o in objects {
         let rows = by_object.remove(o.blake3.as_str()).unwrap_or_default();
         let d = derive(&o.blake3, &said(q, &rows)?);
         let text = match text_types.get(&o.blake3) {
@@ -323,25 +352,29 @@ pub fn expected(q: &Reader<'_>, store: &Store) -> Result<BTreeMap<String, Expect
                 _ => None,
             },
         };
-        out.insert(o.blake3, (d, text));
+        out.insert(o.blake3.clone(), (d, text));
     }
     Ok(out)
 }
 
-/// Rebuild every search table from the envelopes and the stored objects.
+/// Rebuild every search table from the envelopes and the stored objects,
+/// a page of objects at a time.
 pub fn reindex(tx: &Tx<'_>, store: &Store) -> Result<Reindexed> {
-    let all = expected(&tx.read(), store)?;
     tx.search_clear()?;
+    let q = tx.read();
     let mut r = Reindexed::default();
-    for (blake3, (d, text)) in &all {
-        r.objects += 1;
-        r.claims += d.claims.len() as u64;
-        r.texts += d.docs.len() as u64 + u64::from(matches!(text, Some(Some(_))));
-        r.flagged += u64::from(!d.flags.is_empty());
-        write(tx, blake3, d)?;
-        if let Some(Some(doc)) = text {
-            tx.search_add_doc(doc)?;
+    each_page(&q, |objects, span| {
+        for (blake3, (d, text)) in &expected(&q, store, objects, span)? {
+            r.objects += 1;
+            r.claims += d.claims.len() as u64;
+            r.texts += d.docs.len() as u64 + u64::from(matches!(text, Some(Some(_))));
+            r.flagged += u64::from(!d.flags.is_empty());
+            write(tx, blake3, d)?;
+            if let Some(Some(doc)) = text {
+                tx.search_add_doc(doc)?;
+            }
         }
-    }
+        Ok(())
+    })?;
     Ok(r)
 }
