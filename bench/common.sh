@@ -26,8 +26,13 @@ corpus() {
         bash "$HERE/../shared/corpus/make_corpus.sh" "$CORPUS" "$1" >&2
     fi
 }
-(cd "$HERE" && cargo build --release --quiet)
-BIN=$HERE/target/release/custody
+# CUSTODY_BIN=PATH measures another build (e.g. an older commit's) instead.
+if [[ -n ${CUSTODY_BIN:-} ]]; then
+    BIN=$CUSTODY_BIN
+else
+    (cd "$HERE" && cargo build --release --quiet)
+    BIN=$HERE/target/release/custody
+fi
 export CUSTODY_PASSPHRASE=unused RESTIC_PASSWORD=bench
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
@@ -60,12 +65,18 @@ ratio() { printf %.2f "$(echo "$2 / $1" | bc -l)"; }
 # at $WORK/b (no encryption, its default lz4; $BORG_NEW names a new archive
 # in it), $WORK/cp for cp.
 "$BIN" key new --name bench --no-passphrase --out "$WORK/k" > /dev/null
-fresh_archive() { rm -rf "$WORK/a"; "$BIN" --archive "$WORK/a" init --name bench > /dev/null; "$BIN" --archive "$WORK/a" key add "$WORK/k.pub" > /dev/null; }
-fresh_repo() { rm -rf "$WORK/r"; restic init --repo "$WORK/r" > /dev/null; }
+# clear_target DIR: remove the last run's target. With CLEAR=retire (many small
+# files) it is moved aside instead, and removed with $WORK on exit: ext4
+# without a journal (as here) skips, when it allocates an inode, every one
+# freed in the last minute, so deleting the last run's 100,000 files would
+# slow the next run's file creation by half.
+clear_target() { if [[ ${CLEAR:-} == retire ]]; then [[ ! -e $1 ]] || mv "$1" "$(mktemp -d "$WORK/retired.XXXXXX")"; else rm -rf "$1"; fi; }
+fresh_archive() { clear_target "$WORK/a"; "$BIN" --archive "$WORK/a" init --name bench > /dev/null; "$BIN" --archive "$WORK/a" key add "$WORK/k.pub" > /dev/null; }
+fresh_repo() { clear_target "$WORK/r"; restic init --repo "$WORK/r" > /dev/null; }
 export BORG_CACHE_DIR=$WORK/borg-cache
-fresh_borg() { rm -rf "$WORK/b" "$BORG_CACHE_DIR"; borg init -e none "$WORK/b" > /dev/null 2>&1; }
+fresh_borg() { clear_target "$WORK/b"; clear_target "$BORG_CACHE_DIR"; borg init -e none "$WORK/b" > /dev/null 2>&1; }
 BORG_NEW="$WORK/b::{now:%Y%m%dT%H%M%S.%f}"
-fresh_cp() { rm -rf "$WORK/cp"; }
+fresh_cp() { clear_target "$WORK/cp"; }
 # rss CMD...: peak RSS of CMD in MiB.
 rss() { /usr/bin/time -v "$@" 2>&1 > /dev/null | awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print int($2 / 1024)}'; }
 # cold: sync and drop the page cache (as root; returns false otherwise).

@@ -10,6 +10,7 @@
 set -euo pipefail
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
+CLEAR=retire
 COUNTS=("$@")
 ((${#COUNTS[@]})) || COUNTS=(10000 100000)
 rate() { echo "scale=0; $N / $1" | bc -l; }
@@ -18,7 +19,7 @@ per() { echo "scale=0; $1 / $N" | bc -l; }
 rows=""
 for N in "${COUNTS[@]}"; do
     F=$WORK/files
-    rm -rf "$F"
+    clear_target "$F"
     python3 - "$F" "$N" << 'PY'
 import os, random, sys
 root, n = sys.argv[1], int(sys.argv[2])
@@ -35,7 +36,7 @@ PY
     t_restic=$(best fresh_repo restic --repo "$WORK/r" backup --no-cache "$F")
     t_borg=$(best fresh_borg borg create "$BORG_NEW" "$F")
     t_cp=$(best fresh_cp sh -c "cp -r '$F' '$WORK/cp' && sync")
-    rm -rf "$WORK/cp"
+    clear_target "$WORK/cp"
     t_re=$(best nothing "$BIN" --archive "$WORK/a" ingest --key "$WORK/k" "$F")
     t_rerestic=$(best nothing restic --repo "$WORK/r" backup --no-cache "$F")
     t_reborg=$(best nothing borg create "$BORG_NEW" "$F")
@@ -48,7 +49,7 @@ PY
     rss_ingest=$(rss "$BIN" --archive "$WORK/a" ingest --key "$WORK/k" "$F")
     rows+="| $N | $(rate "$t_ingest") | $(rate "$t_restic") ($(ratio "$t_ingest" "$t_restic")x) | $(rate "$t_borg") ($(ratio "$t_ingest" "$t_borg")x) | $(rate "$t_cp") ($(ratio "$t_ingest" "$t_cp")x) | $(printf %.2f "$t_re") / $(printf %.2f "$t_rerestic") / $(printf %.2f "$t_reborg") | $(per "$db") + $(per "$store") | $(per "$repo") / $(per "$borgb") | $rss_ingest |
 "
-    rm -rf "$F"
+    clear_target "$F"
 done
 
 cat << REPORT

@@ -1,9 +1,9 @@
 //! The object store: immutable files named by BLAKE3, fanned out by the
 //! first two hex digits (`objects/ab/ab12….zst` for a zstd frame,
 //! `objects/ab/ab12…` for plain bytes), so `zstd -d` and `b3sum` alone check
-//! any object by hand. Writes are staged in `tmp/`, fsynced, renamed into
-//! place without clobbering, and the directory fsynced: an object is durable
-//! before any database row names it.
+//! any object by hand. Writes are staged in `tmp/` and renamed into place
+//! without clobbering; `sync` (one `syncfs`) makes a batch of them durable
+//! before the transaction whose rows name them commits.
 //!
 //! The interface is put-if-absent, open-as-stream, read back (decoded and
 //! re-hashed), list, and no delete, so a remote backend (S3-compatible, via
@@ -97,8 +97,8 @@ pub struct Listing {
 pub struct Store {
     objects: PathBuf,
     tmp: PathBuf,
-    /// Fan-out directories whose entry in `objects/` this process has fsynced.
-    durable_dirs: Mutex<HashSet<PathBuf>>,
+    /// Fan-out directories this process has seen to exist.
+    made_dirs: Mutex<HashSet<PathBuf>>,
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
@@ -123,7 +123,7 @@ impl Store {
         Store {
             objects: root.join("objects"),
             tmp: root.join("tmp"),
-            durable_dirs: Mutex::new(HashSet::new()),
+            made_dirs: Mutex::new(HashSet::new()),
         }
     }
 
@@ -151,11 +151,10 @@ impl Store {
         })
     }
 
-    /// Make sure the fan-out directory `dir` exists and that its entry in
-    /// `objects/` is durable: once per directory per process, `objects/` is
-    /// fsynced after the directory was seen to exist (whoever created it).
-    fn durable_dir(&self, dir: &Path) -> Result<()> {
-        let mut seen = self.durable_dirs.lock().map_err(|_| {
+    /// Make sure the fan-out directory `dir` exists (checked once per
+    /// directory per process).
+    fn ensure_dir(&self, dir: &Path) -> Result<()> {
+        let mut seen = self.made_dirs.lock().map_err(|_| {
             Error::new(
                 crate::error::ErrorKind::Io,
                 "object store lock poisoned by a crashed worker",
@@ -169,28 +168,23 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(Error::io("cannot create directory", dir, e)),
         }
-        fsync_dir(&self.objects)?;
         seen.insert(dir.to_owned());
         Ok(())
     }
 
-    /// Make staged bytes the object `id`, unless it is already stored.
-    /// When this returns, the object (new or already there) is durable: the
-    /// staged file was fsynced and renamed without clobbering, and its
-    /// directory entries fsynced. An existing copy is not re-read here;
-    /// callers adopting a copy no row names must verify it.
+    /// Make staged bytes the object `id`, unless it is already stored: the
+    /// staged file is renamed into place without clobbering. The object is
+    /// not durable yet: call `sync` before any row naming it commits. An
+    /// existing copy is not re-read here; callers adopting a copy no row
+    /// names must verify it.
     pub fn put(&self, staged: Staged, id: &ObjectId, enc: Encoding) -> Result<Put> {
         let target = self.path_of(id, enc);
         let dir = target.parent().unwrap_or(&self.objects).to_owned();
-        self.durable_dir(&dir)?;
+        self.ensure_dir(&dir)?;
         if let Some((encoding, stored_size)) = self.find(id) {
-            // Another worker (or a crashed run) may have renamed it without
-            // its directory fsync having completed yet.
-            fsync_dir(&dir)?;
             return Ok(Put { encoding, stored_size, written: false });
         }
         let tmp_path = staged.file.path().to_owned();
-        staged.file.as_file().sync_all().map_err(|e| Error::io("cannot fsync", &tmp_path, e))?;
         let stored_size = staged
             .file
             .as_file()
@@ -202,8 +196,19 @@ impl Store {
             Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => false,
             Err(e) => return Err(Error::io("cannot move object into place at", &target, e.error)),
         };
-        fsync_dir(&dir)?;
         Ok(Put { encoding: enc, stored_size, written })
+    }
+
+    /// Make every object put so far durable, with its directory entries —
+    /// and anything else written to the store's file system, whoever wrote
+    /// it (an object another worker or a crashed run renamed into place is
+    /// covered too): one `syncfs`, which also reports a write-back error
+    /// of any of them. Call it after the puts of a batch and before the
+    /// transaction whose rows name them commits.
+    pub fn sync(&self) -> Result<()> {
+        File::open(&self.objects).and_then(|d| Ok(rustix::fs::syncfs(&d)?)).map_err(|e| {
+            Error::io("cannot make the stored objects durable (syncfs) in", &self.objects, e)
+        })
     }
 
     /// Open an object's stored bytes: never through a symlink, never
@@ -327,11 +332,12 @@ impl Store {
         Ok(Listing { files: out, unreadable })
     }
 
-    /// Remove an object file that this process wrote and that no database
-    /// row names (an ingest whose batch was never committed). Only the
-    /// ingest that wrote it may call this, under the exclusive archive lock
-    /// and after checking that no row names the object: an archived object
-    /// is never deleted.
+    /// Remove an object file that no database row names: one this process
+    /// wrote for a batch that was never committed, or one that does not
+    /// hash to its name (torn by a crash before its batch was durable).
+    /// Only an ingest may call this, under the exclusive archive lock and
+    /// after checking that no row names the object: an archived object is
+    /// never deleted.
     pub fn discard_unrecorded(&self, id: &ObjectId, enc: Encoding) -> Result<()> {
         let path = self.path_of(id, enc);
         fs::remove_file(&path).map_err(|e| Error::io("cannot remove unrecorded object", &path, e))

@@ -77,6 +77,7 @@ pub fn record(archive: &mut Archive, key: &SecretKey, items: Vec<Generated>) -> 
     let archive_id = archive.identity()?.archive_id;
     let now = archive.now();
     let stored = store_all(&archive.store, &items)?;
+    archive.store.sync()?;
     let tx = archive.db.tx()?;
     let s = Signer { archive_id: &archive_id, key, keyid: &keyid, now: &now };
     let mut out = Vec::with_capacity(items.len());

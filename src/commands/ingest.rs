@@ -6,11 +6,12 @@
 //! claims and their custody-log events (ingestion, claim, repair) in one
 //! transaction per batch.
 //!
-//! Workers (default twice the cores, at most 16: they wait on fsync) read,
-//! hash and stage objects; the calling thread alone writes the database,
-//! committing whatever has arrived in one transaction (group commit). An
-//! object is fsynced and renamed into place before its row is written, so
-//! a crash leaves at worst an orphan object that the next run adopts.
+//! Workers (default twice the cores, at most 16: they wait on reads) read,
+//! hash and stage objects and rename them into place; the calling thread
+//! alone writes the database, committing whatever has arrived in one
+//! transaction (group commit), after one `syncfs` has made the batch's
+//! objects durable. A crash leaves at worst orphan objects that the next
+//! run adopts once they hash to their names (or stores again).
 //! Re-running the same ingest is idempotent, and cheap: a path whose
 //! size, times, device and inode are as when it was last hashed (and whose
 //! object is in the store) is not read again; one whose metadata changed
@@ -46,7 +47,7 @@ use crate::id::{DigestSet, Encoding, ObjectId, Sha256Digest};
 use crate::manifest::RowError;
 use crate::media;
 use crate::metadata::{self, Embedded};
-use crate::progress::{Progress, workers};
+use crate::progress::{NoProgress, Progress, workers};
 use crate::record::{self, IngestPredicate};
 use crate::search;
 use crate::store::{Put, ReadBack, Store};
@@ -574,10 +575,15 @@ fn record_batch(
     let tx = db.tx()?;
     let mut fatal = None;
     let mut done = Vec::with_capacity(batch.len());
+    // Whether a file was read whole, and so put into the store.
+    let mut put = false;
     for (i, r) in batch.drain(..) {
         let path = &ctx.jobs[i].path;
         match r {
-            Ok(st) => done.push(record_file(&tx, ctx, &now, i, st, seen)?),
+            Ok(st) => {
+                put |= st.read == Reading::Whole;
+                done.push(record_file(&tx, ctx, &now, i, st, seen)?)
+            }
             Err(e) if matches!(e.kind(), ErrorKind::NoSpace | ErrorKind::Database) => {
                 fatal.get_or_insert(e);
             }
@@ -589,6 +595,12 @@ fn record_batch(
                 done.push((i, FileReport::skipped(path, reason), 0));
             }
         }
+    }
+    // The objects this batch put were renamed into place by the workers
+    // (or just now, see `adopt`): none is durable yet. A batch of files
+    // not read again names only objects an earlier commit made durable.
+    if put {
+        ctx.store.sync()?;
     }
     tx.commit()?;
     fatal.map_or(Ok(done), Err)
@@ -648,7 +660,7 @@ fn record_file(
     ctx: &Ctx<'_>,
     now: &str,
     i: usize,
-    st: Stored,
+    mut st: Stored,
     seen: &mut Seen,
 ) -> Result<Done> {
     let path = &ctx.jobs[i].path;
@@ -667,14 +679,9 @@ fn record_file(
         } else {
             let object_known = tx.read().object(&blake3)?.is_some();
             if !object_known && !st.put.written {
-                // Adopting a file no row names (left by a crash, or planted):
-                // it must hash to its name before anything is signed over it.
-                if let Err(why) = verify_existing(ctx.store, &st) {
-                    let reason = format!(
-                        "the store already holds an unrecorded file for {blake3} and it is damaged \
-                     ({why}); move it out of objects/ and ingest again"
-                    );
-                    return Ok((i, FileReport::skipped(path, reason), 0));
+                match adopt(ctx, path, st) {
+                    Ok(adopted) => st = adopted,
+                    Err(reason) => return Ok((i, FileReport::skipped(path, reason), 0)),
                 }
             }
             let (item, item_uuid) = record_item(tx, ctx, now, path, &st, &digest)?;
@@ -798,6 +805,31 @@ pub(crate) fn sign_item(tx: &Tx<'_>, s: &Signer<'_>, a: &Acquired<'_>) -> Result
         record_id,
     )?;
     Ok((item, item_uuid))
+}
+
+/// Adopt a store file that no row names but that has the name of the
+/// object `st` (left by a crash, or planted): it must hash to its name
+/// before anything is signed over it. One that does not — an object a
+/// crash tore before its batch was made durable — was never archived: it
+/// is removed, and the file at `path` stored again. Errs with why the file
+/// is skipped.
+fn adopt(ctx: &Ctx<'_>, path: &Path, st: Stored) -> std::result::Result<Stored, String> {
+    let Err(why) = verify_existing(ctx.store, &st) else { return Ok(st) };
+    let damaged = |e: &dyn std::fmt::Display| {
+        format!(
+            "the store already holds an unrecorded file for {} and it is damaged ({why}); it \
+             could not be replaced ({e}): move it out of objects/ and ingest again",
+            st.id.to_hex()
+        )
+    };
+    ctx.store.discard_unrecorded(&st.id, st.put.encoding).map_err(|e| damaged(&e))?;
+    let mut buf = vec![0u8; CHUNK];
+    let again =
+        store_file(ctx.store, path, &mut buf, &NoProgress, ctx.anchors).map_err(|e| damaged(&e))?;
+    if again.id != st.id {
+        return Err(damaged(&"the file changed since it was read"));
+    }
+    Ok(again)
 }
 
 /// Re-read an existing stored copy and check it is the object `st` names.

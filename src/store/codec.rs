@@ -1,7 +1,8 @@
 //! How an object's original bytes become its stored bytes and back: plain,
 //! or one standard zstd frame (RFC 8878) with its own content checksum, so
-//! `zstd -d` alone detects damage. Writing nudges the kernel to start
-//! writeback of each chunk, so the final fsync finds little left.
+//! `zstd -d` alone detects damage. Writing a large object nudges the kernel
+//! to start writeback of each chunk, so the batch's `syncfs` finds little
+//! left.
 //!
 //! Must not: name, place or fsync objects (that is the store's put path),
 //! or decide whether to compress (that is `media::should_compress`).
@@ -19,13 +20,22 @@ enum Out {
     Zstd(zstd::stream::Encoder<'static, File>),
 }
 
+/// Original bytes past which each write starts the writeback of what is
+/// written. A smaller object is left to the batch's one `syncfs`, which
+/// writes a batch of small files far faster than one request each.
+const NUDGE_AFTER: u64 = 1 << 20;
+
 /// Writes original bytes into a staged file in its encoding.
-pub struct ObjectWriter(Out);
+pub struct ObjectWriter {
+    out: Out,
+    /// Original bytes written so far.
+    written: u64,
+}
 
 impl ObjectWriter {
     /// Encode into `file` as `enc`.
     pub fn new(file: File, enc: Encoding) -> io::Result<ObjectWriter> {
-        Ok(ObjectWriter(match enc {
+        let out = match enc {
             Encoding::None => Out::Plain(file),
             Encoding::Zstd => {
                 let mut z = zstd::stream::Encoder::new(file, ZSTD_LEVEL)?;
@@ -33,14 +43,15 @@ impl ObjectWriter {
                 z.include_checksum(true)?;
                 Out::Zstd(z)
             }
-        }))
+        };
+        Ok(ObjectWriter { out, written: 0 })
     }
 
-    /// Write the next original bytes, then start writeback of what is
-    /// written so far (and drop what is already clean from the page
-    /// cache): disk writes overlap hashing.
+    /// Write the next original bytes; past `NUDGE_AFTER`, start writeback
+    /// of what is written so far (and drop what is already clean from the
+    /// page cache): disk writes overlap hashing.
     pub fn write(&mut self, buf: &[u8]) -> io::Result<()> {
-        let file = match &mut self.0 {
+        let file = match &mut self.out {
             Out::Plain(f) => {
                 f.write_all(buf)?;
                 &*f
@@ -50,14 +61,17 @@ impl ObjectWriter {
                 z.get_ref()
             }
         };
-        let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+        self.written += buf.len() as u64;
+        if self.written >= NUDGE_AFTER {
+            let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+        }
         Ok(())
     }
 
     /// End the encoding (a zstd frame's end is written here; its error
     /// must not be lost).
     pub fn finish(self) -> io::Result<()> {
-        match self.0 {
+        match self.out {
             Out::Plain(mut f) => f.flush(),
             Out::Zstd(z) => z.finish()?.flush(),
         }

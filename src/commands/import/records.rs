@@ -123,6 +123,7 @@ pub(super) fn record(
         };
         search::index::object(&tx, &r.digest.blake3, text)?;
     }
+    archive.store.sync()?;
     tx.commit()?;
     Ok(report)
 }
