@@ -25,7 +25,7 @@ pub fn cores() -> usize {
 }
 
 /// Worker threads for I/O-heavy work: `requested`, or by default twice the
-/// cores (a worker waiting on a read or an fsync leaves its core to another),
+/// cores (a worker waiting on a read or a write leaves its core to another),
 /// at most 16.
 pub fn workers(requested: usize) -> usize {
     match requested {

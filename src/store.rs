@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
@@ -99,6 +99,11 @@ pub struct Store {
     tmp: PathBuf,
     /// Fan-out directories this process has seen to exist.
     made_dirs: Mutex<HashSet<PathBuf>>,
+    /// `objects/`, opened by `prepare_tmp` before any write: `syncfs`
+    /// reports a write-back error that happened since the descriptor it
+    /// is given was opened, so one opened per call could miss an error of
+    /// the kernel's own write-back between two batches.
+    sync_dir: OnceLock<File>,
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
@@ -124,6 +129,7 @@ impl Store {
             objects: root.join("objects"),
             tmp: root.join("tmp"),
             made_dirs: Mutex::new(HashSet::new()),
+            sync_dir: OnceLock::new(),
         }
     }
 
@@ -206,9 +212,37 @@ impl Store {
     /// of any of them. Call it after the puts of a batch and before the
     /// transaction whose rows name them commits.
     pub fn sync(&self) -> Result<()> {
-        File::open(&self.objects).and_then(|d| Ok(rustix::fs::syncfs(&d)?)).map_err(|e| {
-            Error::io("cannot make the stored objects durable (syncfs) in", &self.objects, e)
-        })
+        let err =
+            |e| Error::io("cannot make the stored objects durable (syncfs) in", &self.objects, e);
+        let dir = match self.sync_dir.get() {
+            Some(d) => d,
+            None => {
+                let d = File::open(&self.objects).map_err(err)?;
+                self.sync_dir.get_or_init(|| d)
+            }
+        };
+        rustix::fs::syncfs(dir).map_err(|e| err(e.into()))
+    }
+
+    /// Re-read an object's stored copy and check that it is `len` original
+    /// bytes hashing to `id`; else why not. For a copy no row names yet,
+    /// before anything is signed over it.
+    pub fn verify(
+        &self,
+        id: &ObjectId,
+        enc: Encoding,
+        len: u64,
+    ) -> std::result::Result<(), String> {
+        let mut buf = vec![0u8; 1 << 20];
+        match self.read_back(id, enc, false, &mut buf, &mut |_| Ok(())) {
+            Ok(ReadBack::Read { blake3, len: n, .. }) if blake3 == *id && n == len => Ok(()),
+            Ok(ReadBack::Read { blake3, len, .. }) => {
+                Err(format!("it hashes to {blake3}, {len} bytes"))
+            }
+            Ok(ReadBack::Missing) => Err("it vanished".into()),
+            Ok(ReadBack::Damaged(why, _)) => Err(why),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// Open an object's stored bytes: never through a symlink, never
@@ -347,6 +381,11 @@ impl Store {
     /// while holding the archive lock).
     pub fn prepare_tmp(&self) -> Result<()> {
         fs::create_dir_all(&self.tmp).map_err(|e| Error::io("cannot create", &self.tmp, e))?;
+        if self.sync_dir.get().is_none() {
+            let d = File::open(&self.objects)
+                .map_err(|e| Error::io("cannot open", &self.objects, e))?;
+            let _ = self.sync_dir.set(d);
+        }
         let entries =
             fs::read_dir(&self.tmp).map_err(|e| Error::io("cannot list", &self.tmp, e))?;
         for e in entries.flatten() {

@@ -799,3 +799,44 @@ fn a_record_logged_after_its_keys_revocation_is_a_finding() {
         "{late:?}"
     );
 }
+
+#[test]
+fn a_damaged_unrecorded_file_in_the_receiving_store_is_replaced_not_adopted() {
+    // What a power loss leaves of an object renamed into place before its
+    // batch was durable (empty), and a planted file under an object's
+    // name: an import must not sign over either.
+    let a = sample();
+    let bag = a.dir.path().join("bag.tar");
+    let r = export(&a, &bag, &["--all", "--format", "tar"]);
+    let b = TestArchive::new();
+    let objects: Vec<(String, String)> = a
+        .db()
+        .prepare("SELECT blake3, encoding FROM objects ORDER BY blake3")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(objects.len() >= 2, "{objects:?}");
+    let mut planted = Vec::new();
+    for ((id, enc), stale) in objects.iter().zip([&b""[..], b"planted: not those bytes"]) {
+        let fan = b.root.join("objects").join(&id[..2]);
+        std::fs::create_dir_all(&fan).unwrap();
+        let name = if enc == "zstd" { format!("{id}.zst") } else { id.clone() };
+        std::fs::write(fan.join(&name), stale).unwrap();
+        planted.push((fan.join(&name), a.object_path(id)));
+    }
+    let (code, v) = import(&b, &bag, &strs(&pins(&r, &a)));
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["imported"], true, "{v}");
+    for (in_b, in_a) in &planted {
+        assert_eq!(
+            std::fs::read(in_b).unwrap(),
+            std::fs::read(in_a).unwrap(),
+            "{}",
+            in_b.display()
+        );
+    }
+    let (code, audit) = b.audit(&["--deep"]);
+    assert_eq!(code, 0, "{audit}");
+}

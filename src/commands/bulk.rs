@@ -35,7 +35,7 @@ pub struct Generated {
     pub claims: Vec<(ClaimValue, Basis)>,
 }
 
-/// Store one item's bytes (durable when this returns).
+/// Store one item's bytes (durable once `Store::sync` has run).
 fn store_bytes(store: &Store, g: &Generated) -> Result<(DigestSet, Put)> {
     let mut h = DualHasher::new();
     h.update(&g.bytes);
@@ -50,7 +50,7 @@ fn store_bytes(store: &Store, g: &Generated) -> Result<(DigestSet, Put)> {
     Ok((DigestSet { blake3: id.to_hex(), sha256: sha256.to_hex() }, put))
 }
 
-/// Store every item's bytes, on two threads a core (fsync is most of it).
+/// Store every item's bytes, on two threads a core.
 fn store_all(store: &Store, items: &[Generated]) -> Result<Vec<(DigestSet, Put)>> {
     let per = items.len().div_ceil(crate::progress::workers(0)).max(1);
     std::thread::scope(|s| {

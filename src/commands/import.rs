@@ -2,7 +2,9 @@
 //! nothing is imported from a bag with any finding. Then, under the
 //! archive's write lock: every payload object is copied into the store
 //! (re-hashed on the way: a bag that changed since it was verified stops
-//! the import) and made durable; then in ONE transaction — a failed import
+//! the import; a file already under its name that no row names is
+//! re-hashed, and replaced if it does not match); then in ONE transaction,
+//! which commits only once the objects are durable — a failed import
 //! leaves nothing — the sender's keys are registered as foreign keys
 //! before anything they signed, the sender's items and claims are recorded
 //! with their original signed envelopes (each with the custody event the

@@ -50,7 +50,7 @@ use crate::metadata::{self, Embedded};
 use crate::progress::{NoProgress, Progress, workers};
 use crate::record::{self, IngestPredicate};
 use crate::search;
-use crate::store::{Put, ReadBack, Store};
+use crate::store::{Put, Store};
 use crate::text::{exact, lossy};
 
 const CHUNK: usize = 1 << 20;
@@ -814,7 +814,7 @@ pub(crate) fn sign_item(tx: &Tx<'_>, s: &Signer<'_>, a: &Acquired<'_>) -> Result
 /// is removed, and the file at `path` stored again. Errs with why the file
 /// is skipped.
 fn adopt(ctx: &Ctx<'_>, path: &Path, st: Stored) -> std::result::Result<Stored, String> {
-    let Err(why) = verify_existing(ctx.store, &st) else { return Ok(st) };
+    let Err(why) = ctx.store.verify(&st.id, st.put.encoding, st.size) else { return Ok(st) };
     let damaged = |e: &dyn std::fmt::Display| {
         format!(
             "the store already holds an unrecorded file for {} and it is damaged ({why}); it \
@@ -830,20 +830,6 @@ fn adopt(ctx: &Ctx<'_>, path: &Path, st: Stored) -> std::result::Result<Stored, 
         return Err(damaged(&"the file changed since it was read"));
     }
     Ok(again)
-}
-
-/// Re-read an existing stored copy and check it is the object `st` names.
-fn verify_existing(store: &Store, st: &Stored) -> std::result::Result<(), String> {
-    let mut buf = vec![0u8; CHUNK];
-    match store.read_back(&st.id, st.put.encoding, false, &mut buf, &mut |_| Ok(())) {
-        Ok(ReadBack::Read { blake3, len, .. }) if blake3 == st.id && len == st.size => Ok(()),
-        Ok(ReadBack::Read { blake3, len, .. }) => {
-            Err(format!("it hashes to {blake3}, {len} bytes"))
-        }
-        Ok(ReadBack::Missing) => Err("it vanished".into()),
-        Ok(ReadBack::Damaged(why, _)) => Err(why),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 /// Expand the arguments into regular files; symlinks and special files are

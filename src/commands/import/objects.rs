@@ -1,8 +1,10 @@
 //! Copying a verified bag's payload into the store: once per object,
 //! re-hashed on the way and compared with the digests verification
-//! computed (a bag that changed since stops the import), durable before
-//! any row names it; after a failed import, the files it wrote that no
-//! row names are removed again.
+//! computed (a bag that changed since stops the import), made durable by
+//! the store's `sync` before the transaction naming them commits; a file
+//! already under an object's name that no row names is re-hashed and
+//! replaced if it does not match; after a failed import, the files it
+//! wrote that no row names are removed again.
 //!
 //! Must not: write a row, or keep an object file no row will name.
 
@@ -70,10 +72,6 @@ fn clone_received(r: &Received) -> Received {
 
 /// One payload file into the store (unless its object is here already).
 fn copy_one(archive: &Archive, checked: &Checked, name: &str, d: &FileDigests) -> Result<Received> {
-    let changed = || {
-        Error::new(ErrorKind::Integrity, format!("{name} in the bag changed after it was verified"))
-            .hint("nothing was imported: make sure nothing writes to the bag, then import again")
-    };
     let store: &Store = &archive.store;
     let mut head = Vec::new();
     checked.src.read(name, &mut |r| {
@@ -92,8 +90,44 @@ fn copy_one(archive: &Archive, checked: &Checked, name: &str, d: &FileDigests) -
             stored_size: o.stored_size.max(0) as u64,
         });
     }
+    let r = store_one(store, checked, name, d, &media_type, &head)?;
+    let Some(put) = r.put.filter(|p| !p.written) else { return Ok(r) };
+    // A file no row names already has this object's name (left by a
+    // crash before its batch was durable, or planted): it must hash to its
+    // name before anything is signed over it, else it is replaced.
+    let id = r.digest.blake3.parse::<ObjectId>().map_err(|_| {
+        Error::new(ErrorKind::Integrity, format!("{name}: not a BLAKE3 digest after hashing"))
+    })?;
+    if store.verify(&id, put.encoding, r.size).is_ok() {
+        return Ok(r);
+    }
+    store.discard_unrecorded(&id, put.encoding)?;
+    let again = store_one(store, checked, name, d, &media_type, &head)?;
+    if again.put.is_some_and(|p| !p.written) {
+        return Err(Error::new(
+            ErrorKind::Integrity,
+            format!("the store holds a damaged file for {} that no row names", id.to_hex()),
+        )
+        .hint("nothing was imported: move it out of objects/ and import again"));
+    }
+    Ok(again)
+}
+
+/// Stage one payload file (re-hashed on the way) and put it in the store.
+fn store_one(
+    store: &Store,
+    checked: &Checked,
+    name: &str,
+    d: &FileDigests,
+    media_type: &str,
+    head: &[u8],
+) -> Result<Received> {
+    let changed = || {
+        Error::new(ErrorKind::Integrity, format!("{name} in the bag changed after it was verified"))
+            .hint("nothing was imported: make sure nothing writes to the bag, then import again")
+    };
     let enc =
-        if media::should_compress(&media_type, &head) { Encoding::Zstd } else { Encoding::None };
+        if media::should_compress(media_type, head) { Encoding::Zstd } else { Encoding::None };
     let staged = store.stage()?;
     let mut w = staged
         .writer(enc)
@@ -121,7 +155,7 @@ fn copy_one(archive: &Archive, checked: &Checked, name: &str, d: &FileDigests) -
     Ok(Received {
         digest,
         size,
-        media_type,
+        media_type: media_type.to_owned(),
         encoding: put.encoding,
         stored_size: put.stored_size,
         put: Some(put),
