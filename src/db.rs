@@ -153,7 +153,7 @@ pub struct RecordHead {
 /// start) up to and including `upto` (`None`: to the end). The audit and
 /// `reindex` read the search index a stretch at a time, and stretches that
 /// follow one another cover every key, so every row falls in one.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Span<'a> {
     /// The last key of the stretch before.
     pub after: Option<&'a str>,

@@ -214,14 +214,17 @@ impl Store {
     pub fn sync(&self) -> Result<()> {
         let err =
             |e| Error::io("cannot make the stored objects durable (syncfs) in", &self.objects, e);
-        let dir = match self.sync_dir.get() {
-            Some(d) => d,
-            None => {
-                let d = File::open(&self.objects).map_err(err)?;
-                self.sync_dir.get_or_init(|| d)
-            }
-        };
-        rustix::fs::syncfs(dir).map_err(|e| err(e.into()))
+        rustix::fs::syncfs(self.sync_dir().map_err(err)?).map_err(|e| err(e.into()))
+    }
+
+    /// The descriptor `sync` uses, opened the first time it is asked for
+    /// (by `prepare_tmp`, before any write).
+    fn sync_dir(&self) -> io::Result<&File> {
+        if let Some(d) = self.sync_dir.get() {
+            return Ok(d);
+        }
+        let d = File::open(&self.objects)?;
+        Ok(self.sync_dir.get_or_init(|| d))
     }
 
     /// Re-read an object's stored copy and check that it is `len` original
@@ -381,11 +384,7 @@ impl Store {
     /// while holding the archive lock).
     pub fn prepare_tmp(&self) -> Result<()> {
         fs::create_dir_all(&self.tmp).map_err(|e| Error::io("cannot create", &self.tmp, e))?;
-        if self.sync_dir.get().is_none() {
-            let d = File::open(&self.objects)
-                .map_err(|e| Error::io("cannot open", &self.objects, e))?;
-            let _ = self.sync_dir.set(d);
-        }
+        self.sync_dir().map_err(|e| Error::io("cannot open", &self.objects, e))?;
         let entries =
             fs::read_dir(&self.tmp).map_err(|e| Error::io("cannot list", &self.tmp, e))?;
         for e in entries.flatten() {
