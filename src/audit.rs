@@ -2,8 +2,8 @@
 //! bytes and the store's listing), `items` (items and records), `claims`,
 //! `custody_log` (leaves, coverage, nodes, checkpoints, cosignatures,
 //! `--against`), `runs` (the columns that steer the audit itself), `search` (the
-//! derived search indexes), over
-//! the rows `rows` holds in memory. Each returns
+//! derived search indexes), over the rows `rows` holds: the small tables
+//! whole, the large ones a page at a time. Each returns
 //! findings (data); the `audit` verb in `commands::audit` runs them and
 //! records the result.
 //!

@@ -22,6 +22,7 @@ pub const DB_FILE: &str = "custody.db";
 pub struct Db {
     conn: Connection,
     read_only: bool,
+    path: std::path::PathBuf,
 }
 
 /// A registered public key.
@@ -140,13 +141,59 @@ impl ObjectRow {
     }
 }
 
-/// What the audit keeps in memory of every record.
+/// A record's id and kind, as the audit reports a record no row names.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordHead {
     /// Row id.
     pub id: i64,
     /// True for a claim's record (kind `claim`).
     pub claim: bool,
+}
+
+/// The tables whose ids are never reused (AUTOINCREMENT), which the
+/// audit reads id by id to find deleted rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTable {
+    /// Signed records.
+    Records,
+    /// Items.
+    Items,
+    /// Claims.
+    Claims,
+    /// Checkpoints.
+    Checkpoints,
+    /// Cosignatures.
+    Cosignatures,
+    /// Exports.
+    Exports,
+    /// Imports.
+    Transfers,
+}
+
+impl IdTable {
+    /// Every such table.
+    pub const ALL: [IdTable; 7] = [
+        IdTable::Records,
+        IdTable::Items,
+        IdTable::Claims,
+        IdTable::Checkpoints,
+        IdTable::Cosignatures,
+        IdTable::Exports,
+        IdTable::Transfers,
+    ];
+
+    /// The table's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdTable::Records => "records",
+            IdTable::Items => "items",
+            IdTable::Claims => "claims",
+            IdTable::Checkpoints => "checkpoints",
+            IdTable::Cosignatures => "cosignatures",
+            IdTable::Exports => "exports",
+            IdTable::Transfers => "transfers",
+        }
+    }
 }
 
 /// A stretch of the BLAKE3 key space: after `after` (`None`: from the
@@ -388,7 +435,7 @@ impl Db {
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         apply_migrations(&mut conn, &format!("database {}", crate::text::shown(path)), after)?;
-        Ok(Db { conn, read_only: false })
+        Ok(Db { conn, read_only: false, path: path.to_path_buf() })
     }
 
     /// Open an existing database, refusing a newer schema before writing
@@ -427,11 +474,26 @@ impl Db {
                 )
                 .hint("open it once where it is writable to migrate it (the migration is logged), then read it anywhere"));
             }
-            return Ok(Db { conn, read_only });
+            return Ok(Db { conn, read_only, path: path.to_path_buf() });
         }
         conn.execute_batch(PRAGMAS).map_err(sql_err("cannot configure the database"))?;
         apply_migrations(&mut conn, &what, after)?;
-        Ok(Db { conn, read_only })
+        Ok(Db { conn, read_only, path: path.to_path_buf() })
+    }
+
+    /// A second connection to the same database that only reads (so that
+    /// another thread can stream rows while this one queries).
+    pub fn second_reader(&self) -> Result<Db> {
+        let what = format!("database {}", crate::text::shown(&self.path));
+        let conn = if self.read_only {
+            open_read_only(&self.path, &what)?
+        } else {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            Connection::open_with_flags(&self.path, flags)
+                .map_err(|e| Error::db(format!("cannot open {what} again to read it"), e))?
+        };
+        conn.execute_batch(READ_PRAGMAS).map_err(sql_err("cannot configure the database"))?;
+        Ok(Db { conn, read_only: true, path: self.path.clone() })
     }
 
     /// Whether it was opened read-only.
@@ -583,6 +645,10 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     })
 }
 
+/// The order the audit reads objects in: never checked first, then least
+/// recently checked (BLAKE3 breaks ties, so the order is total).
+const CHECK_ORDER: &str = "ORDER BY last_checked_at IS NOT NULL, last_checked_at, blake3";
+
 const KEY_COLS: &str =
     "keyid, public_key, owner, added_at, revoked_at, revoke_reason, foreign_archive";
 const OBJECT_COLS: &str = "blake3, sha256, size, encoding, stored_size, stored_at, last_checked_at";
@@ -726,15 +792,80 @@ impl Reader<'_> {
         )
     }
 
-    /// All objects, least recently checked first.
+    /// The first `limit` objects to check (never checked first, then least
+    /// recently checked), handed out one at a time until `each` says stop.
+    pub fn each_object_to_check(
+        &self,
+        limit: u64,
+        mut each: impl FnMut(ObjectRow) -> bool,
+    ) -> Result<()> {
+        let sql = format!("SELECT {OBJECT_COLS} FROM objects {CHECK_ORDER} LIMIT ?1");
+        let mut st = self.0.prepare_cached(&sql).map_err(sql_err("cannot prepare a query"))?;
+        let mut rows =
+            st.query([limit.min(i64::MAX as u64) as i64]).map_err(sql_err("query failed"))?;
+        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
+            if !each(object_row(r).map_err(sql_err("cannot read an objects row"))?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many objects, and how many original bytes, the first `limit` to
+    /// check hold.
+    pub fn to_check(&self, limit: u64) -> Result<(u64, u64)> {
+        let sql = format!(
+            "SELECT count(*), total(size) FROM (SELECT size FROM objects {CHECK_ORDER} LIMIT ?1)"
+        );
+        let row = self.one(&sql, [limit.min(i64::MAX as u64) as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
+        })?;
+        Ok(row.map_or((0, 0), |(n, b)| (n.max(0) as u64, b.max(0.0) as u64)))
+    }
+
+    /// All objects, in BLAKE3 order.
     pub fn objects(&self) -> Result<Vec<ObjectRow>> {
+        self.all(&format!("SELECT {OBJECT_COLS} FROM objects ORDER BY blake3"), [], object_row)
+    }
+
+    /// The number of objects.
+    pub fn object_count(&self) -> Result<u64> {
+        Ok(
+            self.one("SELECT count(*) FROM objects", [], |r| r.get::<_, i64>(0))?
+                .unwrap_or(0)
+                .max(0) as u64,
+        )
+    }
+
+    /// The objects with these BLAKE3s, by BLAKE3 (one query).
+    pub fn objects_named(&self, blake3s: &[&str]) -> Result<HashMap<String, ObjectRow>> {
+        let sql = format!(
+            "SELECT {OBJECT_COLS} FROM objects WHERE blake3 IN (SELECT value FROM json_each(?1))"
+        );
+        let rows = self.all(&sql, [serde_json::Value::from(blake3s).to_string()], object_row)?;
+        Ok(rows.into_iter().map(|o| (o.blake3.clone(), o)).collect())
+    }
+
+    /// The objects whose BLAKE3 hex starts with the two characters of a
+    /// fan-out directory's name, in BLAKE3 order.
+    pub fn objects_in_dir(&self, dir: &str) -> Result<Vec<ObjectRow>> {
         self.all(
             &format!(
-                "SELECT {OBJECT_COLS} FROM objects ORDER BY last_checked_at IS NOT NULL, \
-                 last_checked_at, blake3"
+                "SELECT {OBJECT_COLS} FROM objects WHERE blake3 >= ?1 AND blake3 < ?1 || '~' \
+                 ORDER BY blake3"
             ),
-            [],
+            [dir],
             object_row,
+        )
+    }
+
+    /// Objects no item names.
+    pub fn unnamed_objects(&self) -> Result<Vec<String>> {
+        self.all(
+            "SELECT blake3 FROM objects o \
+             WHERE NOT EXISTS (SELECT 1 FROM items WHERE blake3 = o.blake3) ORDER BY blake3",
+            [],
+            |r| r.get(0),
         )
     }
 
@@ -757,6 +888,36 @@ impl Reader<'_> {
             &format!("SELECT {ITEM_COLS} FROM items WHERE {cond} ORDER BY id"),
             rusqlite::params_from_iter(ps),
             item_row,
+        )
+    }
+
+    /// Up to `limit` items after item number `after`, in ingest order (the
+    /// audit reads items a page at a time).
+    pub fn items_after(&self, after: i64, limit: usize) -> Result<Vec<ItemRow>> {
+        self.all(
+            &format!("SELECT {ITEM_COLS} FROM items WHERE id > ?1 ORDER BY id LIMIT {limit}"),
+            [after],
+            item_row,
+        )
+    }
+
+    /// The items with these UUIDs, by UUID (one query).
+    pub fn items_with_uuids(&self, uuids: &[&str]) -> Result<HashMap<String, ItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLS} FROM items WHERE item_uuid IN (SELECT value FROM json_each(?1))"
+        );
+        let rows = self.all(&sql, [serde_json::Value::from(uuids).to_string()], item_row)?;
+        Ok(rows.into_iter().map(|i| (i.item_uuid.clone(), i)).collect())
+    }
+
+    /// Items no custody-log leaf of kind `kind` refers to, by the leaves'
+    /// `ref` column: (number, UUID).
+    pub fn unlogged_items(&self, kind: &str) -> Result<Vec<(i64, String)>> {
+        self.all(
+            "SELECT i.id, i.item_uuid FROM items i WHERE NOT EXISTS (SELECT 1 FROM log_leaves l \
+             WHERE l.ref = 'item:' || i.item_uuid AND l.kind = ?1) ORDER BY i.id",
+            [kind],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
     }
 
@@ -851,14 +1012,6 @@ impl Reader<'_> {
         self.one("SELECT seq FROM sqlite_sequence WHERE name = ?1", [table], |r| r.get(0))
     }
 
-    /// Every record's id and whether it is a claim's, in id order (what
-    /// the audit keeps of every record: it reads envelopes a page at a time).
-    pub fn record_heads(&self) -> Result<Vec<RecordHead>> {
-        self.all("SELECT id, kind = 'claim' FROM records ORDER BY id", [], |r| {
-            Ok(RecordHead { id: r.get(0)?, claim: r.get(1)? })
-        })
-    }
-
     /// The records with these ids (one query; ids with no record are absent).
     pub fn records_with_ids(&self, ids: &[i64]) -> Result<HashMap<i64, RecordRow>> {
         let list = serde_json::Value::from(ids).to_string();
@@ -867,6 +1020,45 @@ impl Reader<'_> {
         );
         let rows = self.all(&sql, [list], record_row)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+
+    /// Records no item or claim row names: their ids and whether each is
+    /// a claim's.
+    pub fn unnamed_records(&self) -> Result<Vec<RecordHead>> {
+        self.all(
+            "SELECT id, kind = 'claim' FROM records r \
+             WHERE NOT EXISTS (SELECT 1 FROM items WHERE record_id = r.id) \
+             AND NOT EXISTS (SELECT 1 FROM claims WHERE record_id = r.id) ORDER BY id",
+            [],
+            |r| Ok(RecordHead { id: r.get(0)?, claim: r.get(1)? }),
+        )
+    }
+
+    /// The objects of claim records that no claim row names (a deleted claim).
+    pub fn orphan_claim_objects(&self) -> Result<Vec<String>> {
+        self.all(
+            "SELECT blake3 FROM records r WHERE kind = 'claim' \
+             AND NOT EXISTS (SELECT 1 FROM claims WHERE record_id = r.id) ORDER BY id",
+            [],
+            |r| r.get(0),
+        )
+    }
+
+    /// The number of rows of `table`.
+    pub fn count(&self, table: IdTable) -> Result<u64> {
+        let sql = format!("SELECT count(*) FROM {}", table.name());
+        Ok(self.one(&sql, [], |r| r.get::<_, i64>(0))?.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Every id of `table`, in order, handed out one at a time.
+    pub fn each_id(&self, table: IdTable, mut each: impl FnMut(i64)) -> Result<()> {
+        let sql = format!("SELECT id FROM {} ORDER BY id", table.name());
+        let mut st = self.0.prepare_cached(&sql).map_err(sql_err("cannot prepare a query"))?;
+        let mut rows = st.query([]).map_err(sql_err("query failed"))?;
+        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
+            each(r.get(0).map_err(sql_err("cannot read an id"))?);
+        }
+        Ok(())
     }
 
     /// All records.
@@ -935,20 +1127,34 @@ impl Reader<'_> {
         )
     }
 
-    /// Every stored node, in (level, idx) order.
-    /// (Handed out one at a time: a million-event log has two million.)
-    pub fn each_log_node(&self, mut each: impl FnMut(u32, u64, &[u8])) -> Result<()> {
-        let sql = "SELECT level, idx, hash FROM log_nodes ORDER BY level, idx";
+    /// The stored nodes of `level` from index `first` to `last`, in order,
+    /// handed out one at a time.
+    pub fn each_log_node_in(
+        &self,
+        level: u32,
+        first: u64,
+        last: u64,
+        mut each: impl FnMut(u64, &[u8]),
+    ) -> Result<()> {
+        let sql = "SELECT idx, hash FROM log_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3 \
+                   ORDER BY idx";
         let mut st = self.0.prepare_cached(sql).map_err(sql_err("cannot prepare a query"))?;
-        let mut rows = st.query([]).map_err(sql_err("query failed"))?;
-        let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(u32, i64, Vec<u8>)> {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        };
+        let mut rows =
+            st.query(params![level, first as i64, last as i64]).map_err(sql_err("query failed"))?;
         while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
-            let (level, idx, hash) = read(r).map_err(sql_err("cannot read a log_nodes row"))?;
-            each(level, idx as u64, &hash);
+            let read = || -> rusqlite::Result<(i64, Vec<u8>)> { Ok((r.get(0)?, r.get(1)?)) };
+            let (idx, hash) = read().map_err(sql_err("cannot read a log_nodes row"))?;
+            each(idx as u64, &hash);
         }
         Ok(())
+    }
+
+    /// The number of stored nodes.
+    pub fn log_node_count(&self) -> Result<u64> {
+        Ok(self
+            .one("SELECT count(*) FROM log_nodes", [], |r| r.get::<_, i64>(0))?
+            .unwrap_or(0)
+            .max(0) as u64)
     }
 
     /// Every stored checkpoint, oldest first.
@@ -1053,6 +1259,46 @@ impl Reader<'_> {
             &format!("SELECT {CLAIM_COLS} FROM claims WHERE {cond} ORDER BY id"),
             rusqlite::params_from_iter(ps),
             claim_row,
+        )
+    }
+
+    /// Up to `limit` claims after claim number `after`, oldest first (the
+    /// audit reads claims a page at a time).
+    pub fn claims_after(&self, after: i64, limit: usize) -> Result<Vec<ClaimRow>> {
+        self.all(
+            &format!("SELECT {CLAIM_COLS} FROM claims WHERE id > ?1 ORDER BY id LIMIT {limit}"),
+            [after],
+            claim_row,
+        )
+    }
+
+    /// The claims with these UUIDs, by UUID (one query).
+    pub fn claims_with_uuids(&self, uuids: &[&str]) -> Result<HashMap<String, ClaimRow>> {
+        let sql = format!(
+            "SELECT {CLAIM_COLS} FROM claims WHERE claim_uuid IN (SELECT value FROM json_each(?1))"
+        );
+        let rows = self.all(&sql, [serde_json::Value::from(uuids).to_string()], claim_row)?;
+        Ok(rows.into_iter().map(|c| (c.claim_uuid.clone(), c)).collect())
+    }
+
+    /// Claims that say they supersede another, oldest first (corrections:
+    /// a few among many).
+    pub fn superseding_claims(&self) -> Result<Vec<ClaimRow>> {
+        self.all(
+            &format!("SELECT {CLAIM_COLS} FROM claims WHERE supersedes IS NOT NULL ORDER BY id"),
+            [],
+            claim_row,
+        )
+    }
+
+    /// Claims no custody-log leaf of kind `kind` refers to, by the leaves'
+    /// `ref` column: (number, UUID).
+    pub fn unlogged_claims(&self, kind: &str) -> Result<Vec<(i64, String)>> {
+        self.all(
+            "SELECT c.id, c.claim_uuid FROM claims c WHERE NOT EXISTS (SELECT 1 FROM log_leaves l \
+             WHERE l.ref = 'claim:' || c.claim_uuid AND l.kind = ?1) ORDER BY c.id",
+            [kind],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
     }
 
@@ -1334,15 +1580,17 @@ impl Tx<'_> {
         Ok(n == 1)
     }
 
-    /// Mark objects as found intact at `at`.
-    pub fn mark_checked(&self, blake3s: &[String], at: &str) -> Result<()> {
-        let mut st = self
-            .0
-            .prepare_cached("UPDATE objects SET last_checked_at = ?2 WHERE blake3 = ?1")
-            .map_err(sql_err("cannot prepare a query"))?;
-        for b in blake3s {
-            st.execute(params![b, at]).map_err(sql_err("cannot mark an object checked"))?;
-        }
+    /// Mark as found intact at `at` the first `first` objects of the audit's
+    /// order (those it read), but for `except` (those it found damaged).
+    pub fn mark_checked(&self, first: u64, except: &[&str], at: &str) -> Result<()> {
+        let sql = format!(
+            "UPDATE objects SET last_checked_at = ?1 WHERE blake3 IN \
+             (SELECT blake3 FROM objects {CHECK_ORDER} LIMIT ?2) \
+             AND blake3 NOT IN (SELECT value FROM json_each(?3))"
+        );
+        let except = serde_json::Value::from(except).to_string();
+        self.exec(&sql, params![at, first.min(i64::MAX as u64) as i64, except])
+            .map_err(sql_err("cannot mark objects checked"))?;
         Ok(())
     }
 

@@ -87,7 +87,7 @@ pub struct Listed {
 /// What `list` found.
 #[derive(Debug)]
 pub struct Listing {
-    /// Every file.
+    /// Every file listed.
     pub files: Vec<Listed>,
     /// Directories that could not be read, with why.
     pub unreadable: Vec<(PathBuf, io::Error)>,
@@ -323,50 +323,27 @@ impl Store {
         codec::decoder(self.open(id, enc)?, enc)
     }
 
-    /// Every file in the object store, with the directories that could not
-    /// be read.
-    pub fn list(&self) -> Result<Listing> {
-        let mut out = Vec::new();
-        let mut unreadable = Vec::new();
+    /// Every file in the object store, one top-level entry at a time:
+    /// `each` gets a fan-out directory's name (`None` for a file at the top)
+    /// and what is in it, with the directories that could not be read.
+    pub fn list_each(
+        &self,
+        mut each: impl FnMut(Option<&str>, Listing) -> Result<()>,
+    ) -> Result<()> {
         let dirs =
             fs::read_dir(&self.objects).map_err(|e| Error::io("cannot list", &self.objects, e))?;
         for d in dirs {
             let d = d.map_err(|e| Error::io("cannot list", &self.objects, e))?;
             let dpath = d.path();
             if !d.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                out.push(Listed { name: None, path: dpath });
+                let files = vec![Listed { name: None, path: dpath }];
+                each(None, Listing { files, unreadable: Vec::new() })?;
                 continue;
             }
             let prefix = d.file_name();
-            let entries = match fs::read_dir(&dpath) {
-                Ok(e) => e,
-                Err(e) => {
-                    unreadable.push((dpath, e));
-                    continue;
-                }
-            };
-            for f in entries {
-                let f = match f {
-                    Ok(f) => f,
-                    Err(e) => {
-                        unreadable.push((dpath.clone(), e));
-                        break;
-                    }
-                };
-                let name = f.file_name();
-                let parsed = name.to_str().and_then(|n| {
-                    let (hex, enc) = match n.strip_suffix(".zst") {
-                        Some(h) => (h, Encoding::Zstd),
-                        None => (n, Encoding::None),
-                    };
-                    let id: ObjectId = hex.parse().ok()?;
-                    // Only the canonical lowercase name counts.
-                    (id.to_hex() == hex && prefix.to_str() == Some(&hex[..2])).then_some((id, enc))
-                });
-                out.push(Listed { name: parsed, path: f.path() });
-            }
+            each(prefix.to_str(), list_dir(&dpath, prefix.to_str()))?;
         }
-        Ok(Listing { files: out, unreadable })
+        Ok(())
     }
 
     /// Remove an object file that no database row names: one this process
@@ -392,4 +369,37 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The files of one fan-out directory (`prefix`: its name, if UTF-8).
+fn list_dir(dpath: &Path, prefix: Option<&str>) -> Listing {
+    let (mut files, mut unreadable) = (Vec::new(), Vec::new());
+    let entries = match fs::read_dir(dpath) {
+        Ok(e) => e,
+        Err(e) => {
+            unreadable.push((dpath.to_path_buf(), e));
+            return Listing { files, unreadable };
+        }
+    };
+    for f in entries {
+        let f = match f {
+            Ok(f) => f,
+            Err(e) => {
+                unreadable.push((dpath.to_path_buf(), e));
+                break;
+            }
+        };
+        let name = f.file_name();
+        let parsed = name.to_str().and_then(|n| {
+            let (hex, enc) = match n.strip_suffix(".zst") {
+                Some(h) => (h, Encoding::Zstd),
+                None => (n, Encoding::None),
+            };
+            let id: ObjectId = hex.parse().ok()?;
+            // Only the canonical lowercase name counts.
+            (id.to_hex() == hex && prefix == Some(&hex[..2])).then_some((id, enc))
+        });
+        files.push(Listed { name: parsed, path: f.path() });
+    }
+    Listing { files, unreadable }
 }

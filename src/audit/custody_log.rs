@@ -11,51 +11,106 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::rows::Rows;
+use super::rows::{Page, Rows};
 use crate::crypto::PublicKey;
-use crate::custody_log::merkle::{self, Hash, Subtrees};
+use crate::custody_log::merkle::{self, Hash};
 use crate::custody_log::note::{Checkpoint, Note, parse_vkey};
 use crate::custody_log::{self, Event, EventKind};
-use crate::db::{CheckpointRow, LeafRow, Reader, RecordRow};
+use crate::db::{CheckpointRow, LeafRow, Reader};
 use crate::error::Result;
 use crate::finding::{Code, Finding};
 
 const REPAIR_LOG: &str = "the log is append-only evidence: restore the archive (database and \
                           log) from a backup or replica, then compare with your external checkpoints";
 
-/// Every complete subtree, recomputed from the leaves: `levels[l][i]`.
-struct Levels(Vec<Vec<Hash>>);
-
-impl Subtrees for Levels {
-    type Error = ();
-    fn subtree(&self, level: u32, index: u64) -> std::result::Result<Hash, ()> {
-        self.0.get(level as usize).and_then(|l| l.get(index as usize)).copied().ok_or(())
-    }
+/// The log's tree, recomputed from the leaves as they stream by in
+/// memory that grows with the log's height only: the complete subtrees on
+/// its right edge, the nodes completed since they were last compared with
+/// the stored ones, and the roots at the sizes checkpoints sign.
+#[derive(Default)]
+struct Tree {
+    size: u64,
+    /// `edge[l]`: the complete subtree of 2^l leaves waiting for its right
+    /// sibling, if the size has that bit.
+    edge: Vec<Option<Hash>>,
+    /// Nodes completed since the last comparison: (level, index, hash).
+    fresh: Vec<(u32, u64, Hash)>,
+    /// The sizes whose roots are wanted, with the root once reached.
+    roots: HashMap<u64, Option<Hash>>,
+    /// Nodes recomputed, stored nodes equal to them, stored nodes at a
+    /// recomputed node's place.
+    recomputed: u64,
+    matched: u64,
+    in_place: u64,
 }
 
-impl Levels {
+impl Tree {
+    fn wanting(sizes: impl IntoIterator<Item = u64>) -> Tree {
+        let mut t =
+            Tree { roots: sizes.into_iter().map(|n| (n, None)).collect(), ..Tree::default() };
+        if let Some(r) = t.roots.get_mut(&0) {
+            *r = Some(merkle::empty_root());
+        }
+        t
+    }
+
     /// Add the next leaf hash. This repeats `merkle::append`'s rule on
     /// purpose: the audit does not verify the code with itself.
-    fn push(&mut self, h: Hash) {
-        let levels = &mut self.0;
-        let mut level = 0;
-        let mut h = h;
+    fn push(&mut self, leaf: Hash) {
+        let (mut h, mut level, mut idx) = (leaf, 0usize, self.size);
         loop {
-            if levels.len() <= level {
-                levels.push(Vec::new());
+            self.fresh.push((level as u32, idx, h));
+            if self.edge.len() <= level {
+                self.edge.push(None);
             }
-            levels[level].push(h);
-            let n = levels[level].len();
-            if n % 2 == 1 {
-                break;
+            match self.edge[level].take() {
+                None => {
+                    self.edge[level] = Some(h);
+                    break;
+                }
+                Some(left) => {
+                    h = merkle::node_hash(&left, &h);
+                    level += 1;
+                    idx >>= 1;
+                }
             }
-            h = merkle::node_hash(&levels[level][n - 2], &levels[level][n - 1]);
-            level += 1;
+        }
+        self.size += 1;
+        if let Some(r) = self.roots.get_mut(&self.size) {
+            // RFC 6962's root: the right edge's subtrees folded from the
+            // smallest up.
+            let mut acc: Option<Hash> = None;
+            for s in self.edge.iter().flatten() {
+                acc = Some(acc.map_or(*s, |a| merkle::node_hash(s, &a)));
+            }
+            *r = acc;
         }
     }
 
+    /// The root at `n`, if it was wanted and reached.
     fn root(&self, n: u64) -> Option<Hash> {
-        merkle::root(self, n).ok()
+        self.roots.get(&n).copied().flatten()
+    }
+
+    /// Compare the nodes completed since last time with the stored ones at
+    /// their places (one range read per level: a level's new nodes are
+    /// consecutive).
+    fn compare(&mut self, q: &Reader<'_>) -> Result<()> {
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.sort_unstable_by_key(|(l, i, _)| (*l, *i));
+        self.recomputed += fresh.len() as u64;
+        for level in fresh.chunk_by(|a, b| a.0 == b.0) {
+            let (l, first) = (level[0].0, level[0].1);
+            let last = level[level.len() - 1].1;
+            q.each_log_node_in(l, first, last, |i, h| {
+                self.in_place += 1;
+                let want = (i - first) as usize;
+                if level.get(want).is_some_and(|n| n.1 == i && n.2[..] == *h) {
+                    self.matched += 1;
+                }
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -94,14 +149,22 @@ pub fn check(
         .into_iter()
         .map(|r| (r.id.to_string(), (r.finished_at, r.report)))
         .collect();
+    let checkpoints = q.checkpoints()?;
+    // The sizes whose roots are checked: every stored checkpoint's, and
+    // the external one's.
+    let sizes = checkpoints
+        .iter()
+        .filter_map(|c| Note::parse(c.note.as_bytes()).ok())
+        .chain(against.map(|a| a.note.clone()))
+        .filter_map(|n| Checkpoint::parse(&n.text).ok())
+        .map(|c| c.size);
     let leaves = Leaves { rows, runs: &runs, archive_id };
-    let mut replay = leaves.replay(q)?;
+    let mut replay = leaves.replay(q, Tree::wanting(sizes))?;
     let mut out = std::mem::take(&mut replay.findings);
-    out.extend(coverage(rows, &runs, &replay.refs));
+    out.extend(coverage(q, rows, &runs, &replay.refs)?);
     out.extend(owners(rows, &replay, &out));
     out.extend(check_nodes(q, &replay.tree)?);
     let origin = custody_log::origin(archive_id);
-    let checkpoints = q.checkpoints()?;
     let notes = Notes { origin: &origin, tree: &replay.tree, size: replay.size };
     for c in &checkpoints {
         out.extend(notes.stored(c, log_key));
@@ -120,7 +183,9 @@ pub fn check(
 /// What replaying the leaves gave.
 struct Replay {
     findings: Vec<Finding>,
-    tree: Levels,
+    tree: Tree,
+    /// What the events other than ingestions and claims refer to (those
+    /// two, one per item or claim, are matched with their rows in SQL).
     refs: HashSet<(EventKind, String)>,
     /// Keys whose owner a registration event names (as the row has it).
     owned: HashSet<String>,
@@ -138,10 +203,10 @@ struct Leaves<'a> {
 impl Leaves<'_> {
     /// Read every leaf in order (in batches), recompute the tree, and check
     /// each leaf.
-    fn replay(&self, q: &Reader<'_>) -> Result<Replay> {
+    fn replay(&self, q: &Reader<'_>, tree: Tree) -> Result<Replay> {
         let mut r = Replay {
             findings: Vec::new(),
-            tree: Levels(Vec::new()),
+            tree,
             refs: HashSet::new(),
             owned: HashSet::new(),
             size: 0,
@@ -152,14 +217,8 @@ impl Leaves<'_> {
             if batch.is_empty() {
                 break;
             }
-            // The envelopes this batch's events name, in one query.
             let events: Vec<_> = batch.iter().map(|l| Event::parse(&l.event)).collect();
-            let ids: Vec<i64> = events
-                .iter()
-                .filter_map(|e| e.as_ref().ok())
-                .filter_map(|e| self.record_id(e))
-                .collect();
-            let page = q.records_with_ids(&ids)?;
+            let page = page_of(q, &events)?;
             for (leaf, event) in batch.iter().zip(events) {
                 let idx = leaf.idx as u64;
                 if idx != r.size {
@@ -175,6 +234,7 @@ impl Leaves<'_> {
                 r.tree.push(merkle::leaf_hash(&leaf.event));
                 self.leaf(leaf, event, &page, &mut revoked, &mut r)?;
             }
+            r.tree.compare(q)?;
         }
         Ok(r)
     }
@@ -186,7 +246,7 @@ impl Leaves<'_> {
         &self,
         leaf: &LeafRow,
         event: std::result::Result<Event, String>,
-        page: &HashMap<i64, RecordRow>,
+        page: &Page,
         revoked: &mut HashSet<String>,
         r: &mut Replay,
     ) -> Result<()> {
@@ -200,7 +260,9 @@ impl Leaves<'_> {
                 return Ok(());
             }
         };
-        r.refs.insert((e.kind, e.reference.clone()));
+        if !matches!(e.kind, EventKind::Ingestion | EventKind::Claim) {
+            r.refs.insert((e.kind, e.reference.clone()));
+        }
         // Log order is the archive's own clock: nothing a key signed may
         // be logged after its revocation, whatever time it claims.
         match (&e.kind, &e.subject, &e.actor) {
@@ -275,30 +337,16 @@ impl Leaves<'_> {
         Ok(())
     }
 
-    /// The record the row an ingestion or claim event names points to.
-    fn record_id(&self, e: &Event) -> Option<i64> {
-        match (e.kind, e.reference.split_once(':')?) {
-            (EventKind::Ingestion, ("item", id)) => self.rows.items.get(id).map(|i| i.record_id),
-            (EventKind::Claim, ("claim", id)) => self.rows.claims.get(id).map(|c| c.record_id),
-            _ => None,
-        }
-    }
-
     /// The event the rows say `e` (whose bytes are `bytes`) should be, or
     /// why there is none; `page` holds the records its batch names.
-    fn expected(
-        &self,
-        e: &Event,
-        bytes: &[u8],
-        page: &HashMap<i64, RecordRow>,
-    ) -> std::result::Result<Event, String> {
+    fn expected(&self, e: &Event, bytes: &[u8], page: &Page) -> std::result::Result<Event, String> {
         let l = self.rows;
         let (kind, id) = e.reference.split_once(':').unwrap_or(("", ""));
-        let object = |blake3: &str| l.objects.get(blake3).map(|o| o.digest());
-        let envelope = |record_id: i64| page.get(&record_id).map(|r| &r.envelope);
+        let object = |blake3: &str| page.objects.get(blake3).map(|o| o.digest());
+        let envelope = |record_id: i64| page.records.get(&record_id).map(|r| &r.envelope);
         match (e.kind, kind) {
             (EventKind::Ingestion, "item") => {
-                let it = l.items.get(id).ok_or_else(|| format!("item {id} is gone"))?;
+                let it = page.items.get(id).ok_or_else(|| format!("item {id} is gone"))?;
                 let env = envelope(it.record_id)
                     .ok_or_else(|| format!("the record of item {} is gone", it.id))?;
                 let d =
@@ -306,7 +354,7 @@ impl Leaves<'_> {
                 Ok(Event::ingestion(&it.ingested_at, &it.collector_keyid, &d, env, id))
             }
             (EventKind::Claim, "claim") => {
-                let c = l.claims.get(id).ok_or_else(|| format!("claim {id} is gone"))?;
+                let c = page.claims.get(id).ok_or_else(|| format!("claim {id} is gone"))?;
                 let env = envelope(c.record_id)
                     .ok_or_else(|| format!("the record of claim {} is gone", c.id))?;
                 let d = object(&c.blake3).ok_or_else(|| format!("object {} is gone", c.blake3))?;
@@ -380,27 +428,49 @@ impl Leaves<'_> {
     }
 }
 
-/// Every row the log must record has its event.
+/// The rows a batch of events names, read in one go.
+fn page_of(q: &Reader<'_>, events: &[std::result::Result<Event, String>]) -> Result<Page> {
+    let (mut items, mut claims, mut objects) = (Vec::new(), Vec::new(), Vec::new());
+    for e in events.iter().filter_map(|e| e.as_ref().ok()) {
+        match (e.kind, e.reference.split_once(':')) {
+            (EventKind::Ingestion, Some(("item", id))) => items.push(id),
+            (EventKind::Claim, Some(("claim", id))) => claims.push(id),
+            (EventKind::Repair, Some(("object", id))) => objects.push(id),
+            _ => {}
+        }
+    }
+    Page::read(q, &items, &claims, &objects)
+}
+
+/// A finding for a row no event records.
+fn unlogged(kind: EventKind, reference: &str, what: String) -> Finding {
+    let m = format!("no {} event records {reference}", kind.name());
+    Finding::new(Code::LogEventMissing, what, "custody log", m, REPAIR_LOG)
+}
+
+/// Every row the log must record has its event: items and claims by the
+/// leaves' reference columns (which the replay found to match their
+/// bytes, or reported), the rest by the replayed events.
 fn coverage(
+    q: &Reader<'_>,
     rows: &Rows<'_>,
     runs: &HashMap<String, (String, String)>,
     refs: &HashSet<(EventKind, String)>,
-) -> Vec<Finding> {
+) -> Result<Vec<Finding>> {
     let t = rows.t;
     let mut out = Vec::new();
+    for (id, uuid) in q.unlogged_items(EventKind::Ingestion.name())? {
+        out.push(unlogged(EventKind::Ingestion, &format!("item:{uuid}"), format!("item {id}")));
+    }
+    for (id, uuid) in q.unlogged_claims(EventKind::Claim.name())? {
+        out.push(unlogged(EventKind::Claim, &format!("claim:{uuid}"), format!("claim {id}")));
+    }
     // One row at a time: a finding when no event records it.
     let mut want = |kind: EventKind, reference: String, what: String| {
         if !refs.contains(&(kind, reference.clone())) {
-            let m = format!("no {} event records {reference}", kind.name());
-            out.push(Finding::new(Code::LogEventMissing, what, "custody log", m, REPAIR_LOG));
+            out.push(unlogged(kind, &reference, what));
         }
     };
-    for it in &t.items {
-        want(EventKind::Ingestion, format!("item:{}", it.item_uuid), format!("item {}", it.id));
-    }
-    for c in &t.claims {
-        want(EventKind::Claim, format!("claim:{}", c.claim_uuid), format!("claim {}", c.id));
-    }
     for k in &t.keys {
         let (r, what) = (format!("key:{}", k.keyid), format!("key {}", k.keyid));
         want(EventKind::KeyRegistration, r.clone(), what.clone());
@@ -419,7 +489,7 @@ fn coverage(
         let what = format!("transfer {}", x.id);
         want(EventKind::Transfer, format!("transfer:{}", x.bag_id), what);
     }
-    out
+    Ok(out)
 }
 
 /// Every key's owner, as the keys table names it, is named by one of its
@@ -453,21 +523,12 @@ fn owners(rows: &Rows<'_>, replay: &Replay, found: &[Finding]) -> Vec<Finding> {
         .collect()
 }
 
-/// Stored nodes against the recomputed ones.
-fn check_nodes(q: &Reader<'_>, tree: &Levels) -> Result<Option<Finding>> {
-    // Each stored node against the recomputed one at its place (read one
-    // at a time): a node no recomputed one matches, or one in no place of
-    // the tree, is bad; so is a recomputed node none matches.
-    let (mut matched, mut misplaced) = (0u64, 0u64);
-    q.each_log_node(|l, i, h| {
-        match tree.0.get(l as usize).and_then(|level| level.get(i as usize)) {
-            Some(want) if want[..] == *h => matched += 1,
-            Some(_) => {}
-            None => misplaced += 1,
-        }
-    })?;
-    let recomputed: u64 = tree.0.iter().map(|level| level.len() as u64).sum();
-    let bad_nodes = recomputed - matched + misplaced;
+/// Stored nodes against the recomputed ones (compared as the leaves were
+/// replayed): a node no recomputed one matches, or one in no place of the
+/// tree, is bad; so is a recomputed node none matches.
+fn check_nodes(q: &Reader<'_>, tree: &Tree) -> Result<Option<Finding>> {
+    let misplaced = q.log_node_count()?.saturating_sub(tree.in_place);
+    let bad_nodes = tree.recomputed - tree.matched + misplaced;
     Ok((bad_nodes > 0).then(|| {
         Finding::new(
             Code::LogNodeMismatch,
@@ -485,7 +546,7 @@ fn check_nodes(q: &Reader<'_>, tree: &Levels) -> Result<Option<Finding>> {
 /// Checkpoints checked against the recomputed tree.
 struct Notes<'a> {
     origin: &'a str,
-    tree: &'a Levels,
+    tree: &'a Tree,
     size: u64,
 }
 

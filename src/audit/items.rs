@@ -5,12 +5,10 @@
 //!
 //! Must not: read the database (the caller hands in rows) or repair.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use super::rows::Rows;
-use crate::db::{ItemRow, ObjectRow, RecordRow, TransferRow};
+use crate::db::{ItemRow, ObjectRow, RecordHead, RecordRow, TransferRow};
 use crate::finding::{Code, Finding};
 use crate::record::{INGEST_PREDICATE, IngestPredicate, RecordKind, Verified};
 use crate::text::lossy;
@@ -167,13 +165,11 @@ fn subject_mismatch(
     }
 }
 
-/// Records no item or claim names, and objects no item names.
-pub fn check_unnamed(rows: &Rows<'_>) -> Vec<Finding> {
-    let t = rows.t;
+/// Records no item or claim names, and objects no item names (as the
+/// database found them).
+pub fn check_unnamed(records: &[RecordHead], objects: &[String]) -> Vec<Finding> {
     let mut out = Vec::new();
-    let referenced: HashSet<i64> =
-        t.items.iter().map(|i| i.record_id).chain(t.claims.iter().map(|c| c.record_id)).collect();
-    for r in t.records.iter().filter(|r| !referenced.contains(&r.id)) {
+    for r in records {
         let what = if r.claim { "claim" } else { "item" };
         out.push(Finding::new(
             Code::MissingRecord,
@@ -183,12 +179,11 @@ pub fn check_unnamed(rows: &Rows<'_>) -> Vec<Finding> {
             &format!("restore the {what}s table from a backup"),
         ));
     }
-    let named: HashSet<&str> = t.items.iter().map(|i| i.blake3.as_str()).collect();
-    for o in t.objects.iter().filter(|o| !named.contains(o.blake3.as_str())) {
+    for o in objects {
         out.push(Finding::new(
             Code::MissingRecord,
-            format!("object {}", o.blake3),
-            format!("objects row {}", o.blake3),
+            format!("object {o}"),
+            format!("objects row {o}"),
             "no item names this object (were its item and record rows deleted?)",
             "restore the items and records tables from a backup",
         ));
@@ -196,31 +191,53 @@ pub fn check_unnamed(rows: &Rows<'_>) -> Vec<Finding> {
     out
 }
 
-/// A finding if ids are missing from `1..=max(sequence, last id)` of
-/// `table` (ids are never reused, so a gap means deletion).
-pub fn check_id_gaps(table: &str, sorted_ids: &[i64], sequence: Option<i64>) -> Option<Finding> {
-    let top = sorted_ids.last().copied().unwrap_or(0).max(sequence.unwrap_or(0));
-    let present: HashSet<i64> = sorted_ids.iter().copied().collect();
-    let missing: Vec<i64> = (1..=top).filter(|i| !present.contains(i)).collect();
-    if missing.is_empty() {
-        return None;
+/// The ids of a table whose ids are never reused, taken in ascending
+/// order, and the ones missing between them (a gap means deletion).
+#[derive(Debug, Default)]
+pub struct Gaps {
+    last: i64,
+    /// The first few missing ids.
+    shown: Vec<i64>,
+    missing: u64,
+}
+
+impl Gaps {
+    /// The next id (ascending).
+    pub fn push(&mut self, id: i64) {
+        if id > self.last + 1 {
+            let first = self.last + 1;
+            self.missing += (id - first) as u64;
+            let room = 10usize.saturating_sub(self.shown.len());
+            self.shown.extend((first..id).take(room));
+        }
+        self.last = self.last.max(id);
     }
-    let shown: Vec<String> = missing.iter().take(10).map(i64::to_string).collect();
-    let more = if missing.len() > 10 {
-        format!(" and {} more", missing.len() - 10)
-    } else {
-        String::new()
-    };
-    Some(Finding::new(
-        Code::MissingRecord,
-        format!("{table} table"),
-        table,
-        format!(
-            "rows were deleted: ids {}{more} are missing (highest id given out: {top})",
-            shown.join(", ")
-        ),
-        "restore the table from a backup; ids are never reused, so a gap means deletion",
-    ))
+
+    /// A finding if ids are missing from `1..=max(sequence, last id)` of
+    /// `table`.
+    pub fn finish(mut self, table: &str, sequence: Option<i64>) -> Option<Finding> {
+        let top = self.last.max(sequence.unwrap_or(0));
+        self.push(top + 1);
+        if self.missing == 0 {
+            return None;
+        }
+        let shown: Vec<String> = self.shown.iter().map(i64::to_string).collect();
+        let more = if self.missing > 10 {
+            format!(" and {} more", self.missing - 10)
+        } else {
+            String::new()
+        };
+        Some(Finding::new(
+            Code::MissingRecord,
+            format!("{table} table"),
+            table,
+            format!(
+                "rows were deleted: ids {}{more} are missing (highest id given out: {top})",
+                shown.join(", ")
+            ),
+            "restore the table from a backup; ids are never reused, so a gap means deletion",
+        ))
+    }
 }
 
 /// Every import's signed transfer record verifies under a registered key
@@ -261,4 +278,32 @@ pub fn check_transfers(transfers: &[TransferRow], keys: &Keys) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gaps(ids: &[i64], sequence: Option<i64>) -> Option<String> {
+        let mut g = Gaps::default();
+        ids.iter().for_each(|id| g.push(*id));
+        g.finish("items", sequence).map(|f| f.message)
+    }
+
+    #[test]
+    fn gaps_name_the_missing_ids_and_count_the_rest() {
+        assert_eq!(gaps(&[], None), None);
+        assert_eq!(gaps(&[1, 2, 3], Some(3)), None);
+        let m = gaps(&[1, 4, 5], Some(5)).unwrap();
+        assert!(m.contains("ids 2, 3 are missing (highest id given out: 5)"), "{m}");
+        // Deleted at the end: only the sequence knows.
+        let m = gaps(&[1, 2], Some(4)).unwrap();
+        assert!(m.contains("ids 3, 4 are missing"), "{m}");
+        // Everything deleted.
+        let m = gaps(&[], Some(2)).unwrap();
+        assert!(m.contains("ids 1, 2 are missing"), "{m}");
+        let many: Vec<i64> = vec![1, 40];
+        let m = gaps(&many, None).unwrap();
+        assert!(m.contains("ids 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 28 more"), "{m}");
+    }
 }

@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use crate::db::ObjectRow;
+use crate::db::{ObjectRow, Reader};
 use crate::error::Result;
 use crate::finding::{Code, Finding};
 use crate::id::{Encoding, ObjectId};
-use crate::store::{ReadBack, Store};
+use crate::store::{Listing, ReadBack, Store};
 
 /// How to repair a damaged object.
 pub const RESTORE: &str = "move the damaged file out of objects/, then restore it from a replica \
@@ -103,11 +103,26 @@ pub fn check_object(
 }
 
 /// Files in the store that no row names, and directories that cannot be
-/// read. Each row accounts for exactly one file: the one its encoding
-/// names, or (when that column was edited, reported by `check_object`)
-/// the copy that exists.
-pub fn check_listing(store: &Store, objects: &[ObjectRow]) -> Result<Vec<Finding>> {
-    let known: HashSet<PathBuf> = objects
+/// read, one fan-out directory at a time (with the rows of its objects).
+/// Each row accounts for exactly one file: the one its encoding names, or
+/// (when that column was edited, reported by `check_object`) the copy that
+/// exists.
+pub fn check_listing(store: &Store, q: &Reader<'_>) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    store.list_each(|dir, listing| {
+        let rows = match dir {
+            Some(d) if listing.files.iter().any(|l| l.name.is_some()) => q.objects_in_dir(d)?,
+            _ => Vec::new(),
+        };
+        findings.extend(dir_findings(store, &rows, listing));
+        Ok(())
+    })?;
+    Ok(findings)
+}
+
+/// The findings of one listed directory whose objects' rows are `rows`.
+fn dir_findings(store: &Store, rows: &[ObjectRow], listing: Listing) -> Vec<Finding> {
+    let known: HashSet<PathBuf> = rows
         .iter()
         .filter_map(|o| {
             let id = o.blake3.parse().ok()?;
@@ -118,7 +133,6 @@ pub fn check_listing(store: &Store, objects: &[ObjectRow]) -> Result<Vec<Finding
             }
         })
         .collect();
-    let listing = store.list()?;
     let mut findings = Vec::new();
     for (dir, err) in listing.unreadable {
         findings.push(Finding::new(
@@ -145,5 +159,5 @@ pub fn check_listing(store: &Store, objects: &[ObjectRow]) -> Result<Vec<Finding
              otherwise move it out of the store",
         ));
     }
-    Ok(findings)
+    findings
 }

@@ -1,26 +1,20 @@
-//! The rows an audit holds in memory while it checks them, with the
-//! lookups the checks share (object by BLAKE3, claim and item by UUID, key
-//! by id), so that checking a million events costs lookups, not queries.
-//! Of the records only their ids and kinds are held: their envelopes (most
-//! of an archive's bytes) are read a page at a time by the checks that
-//! need them.
+//! The rows an audit checks, and how it holds them: the small tables
+//! (keys, exports, imports — they grow with the archive's operations, not
+//! its items) whole, with lookups; the large ones (objects, items, claims,
+//! records) one page at a time, with the lookups a page's checks share
+//! (object by BLAKE3, item and claim by UUID, record by id), so that the
+//! audit's memory does not grow with the archive.
 //!
-//! Must not: query the database (the caller reads the rows once).
+//! Must not: check anything, or query the database but through the
+//! `Reader` handed in.
 
 use std::collections::HashMap;
 
-use crate::db::{ClaimRow, ExportRow, ItemRow, KeyRow, ObjectRow, RecordHead, TransferRow};
+use crate::db::{ClaimRow, ExportRow, ItemRow, KeyRow, ObjectRow, Reader, RecordRow, TransferRow};
+use crate::error::Result;
 
-/// Every row of the tables the audit checks.
+/// Every row of the small tables the audit checks.
 pub struct Tables {
-    /// Objects, least recently checked first.
-    pub objects: Vec<ObjectRow>,
-    /// Items.
-    pub items: Vec<ItemRow>,
-    /// Signed records: their ids and kinds.
-    pub records: Vec<RecordHead>,
-    /// Claims.
-    pub claims: Vec<ClaimRow>,
     /// Keys.
     pub keys: Vec<KeyRow>,
     /// Exports.
@@ -29,16 +23,10 @@ pub struct Tables {
     pub transfers: Vec<TransferRow>,
 }
 
-/// The rows, and lookups into them.
+/// The small tables, and lookups into them.
 pub struct Rows<'a> {
     /// The tables.
     pub t: &'a Tables,
-    /// Objects by BLAKE3.
-    pub objects: HashMap<&'a str, &'a ObjectRow>,
-    /// Items by UUID.
-    pub items: HashMap<&'a str, &'a ItemRow>,
-    /// Claims by UUID.
-    pub claims: HashMap<&'a str, &'a ClaimRow>,
     /// Keys by id.
     pub keys: HashMap<&'a str, &'a KeyRow>,
     /// Exports by bag id.
@@ -52,12 +40,45 @@ impl<'a> Rows<'a> {
     pub fn new(t: &'a Tables) -> Rows<'a> {
         Rows {
             t,
-            objects: t.objects.iter().map(|o| (o.blake3.as_str(), o)).collect(),
-            items: t.items.iter().map(|i| (i.item_uuid.as_str(), i)).collect(),
-            claims: t.claims.iter().map(|c| (c.claim_uuid.as_str(), c)).collect(),
             keys: t.keys.iter().map(|k| (k.keyid.as_str(), k)).collect(),
             exports: t.exports.iter().map(|e| (e.bag_id.as_str(), e)).collect(),
             transfers: t.transfers.iter().map(|x| (x.bag_id.as_str(), x)).collect(),
         }
+    }
+}
+
+/// The rows one page of checks names, by their keys.
+#[derive(Default)]
+pub struct Page {
+    /// Items by UUID.
+    pub items: HashMap<String, ItemRow>,
+    /// Claims by UUID.
+    pub claims: HashMap<String, ClaimRow>,
+    /// Objects by BLAKE3.
+    pub objects: HashMap<String, ObjectRow>,
+    /// Records by id.
+    pub records: HashMap<i64, RecordRow>,
+}
+
+impl Page {
+    /// Read the items and claims with these UUIDs, the records they name,
+    /// and the objects they and `objects` name (four queries).
+    pub fn read(q: &Reader<'_>, items: &[&str], claims: &[&str], objects: &[&str]) -> Result<Page> {
+        let items = q.items_with_uuids(items)?;
+        let claims = q.claims_with_uuids(claims)?;
+        let ids: Vec<i64> = items
+            .values()
+            .map(|i| i.record_id)
+            .chain(claims.values().map(|c| c.record_id))
+            .collect();
+        let named: Vec<&str> = items
+            .values()
+            .map(|i| i.blake3.as_str())
+            .chain(claims.values().map(|c| c.blake3.as_str()))
+            .chain(objects.iter().copied())
+            .collect();
+        let objects = q.objects_named(&named)?;
+        let records = q.records_with_ids(&ids)?;
+        Ok(Page { items, claims, objects, records })
     }
 }

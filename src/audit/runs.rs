@@ -12,8 +12,9 @@ use std::collections::HashSet;
 use crate::db::{AuditRunRow, ObjectRow};
 use crate::finding::{Code, Finding};
 
-/// Findings about edited audit-steering columns.
-pub fn check_runs(objects: &[ObjectRow], runs: &[AuditRunRow]) -> Vec<Finding> {
+/// Findings about objects' edited `last_checked_at` (`objects`: a page of
+/// them).
+pub fn check_checked_at(objects: &[ObjectRow], runs: &[AuditRunRow]) -> Vec<Finding> {
     let finished: HashSet<&str> = runs.iter().map(|r| r.finished_at.as_str()).collect();
     let mut out = Vec::new();
     for o in objects {
@@ -33,6 +34,12 @@ pub fn check_runs(objects: &[ObjectRow], runs: &[AuditRunRow]) -> Vec<Finding> {
             ));
         }
     }
+    out
+}
+
+/// Findings about audit runs' edited `findings` counts.
+pub fn check_run_counts(runs: &[AuditRunRow]) -> Vec<Finding> {
+    let mut out = Vec::new();
     for r in runs {
         let logged = serde_json::from_str::<Vec<serde_json::Value>>(&r.report).map(|v| v.len());
         if !matches!(logged, Ok(n) if i64::try_from(n).ok() == Some(r.findings)) {
@@ -74,17 +81,18 @@ mod tests {
     fn check_times_must_be_audit_times() {
         let runs = [run("2024-12-01T10:00:00Z", "[]", 0)];
         assert!(
-            check_runs(&[object(None), object(Some("2024-12-01T10:00:00Z"))], &runs).is_empty()
+            check_checked_at(&[object(None), object(Some("2024-12-01T10:00:00Z"))], &runs)
+                .is_empty()
         );
-        let f = check_runs(&[object(Some("2099-01-01T00:00:00Z"))], &runs);
+        let f = check_checked_at(&[object(Some("2099-01-01T00:00:00Z"))], &runs);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].location, "objects.last_checked_at");
     }
 
     #[test]
     fn finding_counts_must_match_reports() {
-        assert!(check_runs(&[], &[run("t", "[{\"code\":\"x\"}]", 1)]).is_empty());
-        let f = check_runs(&[], &[run("t", "[{\"code\":\"x\"}]", 0)]);
+        assert!(check_run_counts(&[run("t", "[{\"code\":\"x\"}]", 1)]).is_empty());
+        let f = check_run_counts(&[run("t", "[{\"code\":\"x\"}]", 0)]);
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("column says 0 findings, the logged report holds 1"));
     }

@@ -8,16 +8,19 @@
 //!
 //! Objects are read by `threads` workers (default twice the cores, at most
 //! 16), least recently checked first (all, `limit` of them, or as many as
-//! a time `budget` allows: repeated runs cover every object), each
-//! streaming through a fixed buffer (bounded memory). Signed records are
+//! a time `budget` allows: repeated runs cover every object), handed to
+//! them in that order by a feeder thread reading a second connection, each
+//! streaming through a fixed buffer; the rows are checked a page at a
+//! time (memory does not grow with the archive). Signed records are
 //! verified in batches on every core before their rows are checked.
 //! `status` reads how far the audits have got.
 //!
 //! Must not: repair, delete or rewrite anything it checks.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -25,16 +28,16 @@ use serde::Serialize;
 use crate::archive::Archive;
 use crate::audit::claims::{ClaimContext, check_claim};
 use crate::audit::custody_log::{self as log_check, Against};
-use crate::audit::items::{check_id_gaps, check_item, check_transfers, check_unnamed};
+use crate::audit::items::{Gaps, check_item, check_transfers, check_unnamed};
 use crate::audit::objects::{check_listing, check_object};
 use crate::audit::rows::{Rows, Tables};
-use crate::audit::runs::check_runs;
+use crate::audit::runs::{check_checked_at, check_run_counts};
 use crate::audit::search::check_index;
 use crate::claim::review::Supersessions;
 use crate::crypto::PublicKey;
 use crate::custody_log::note::{Checkpoint, Note};
 use crate::custody_log::{self, Event, note};
-use crate::db::{AuditRun, ObjectRow, Reader};
+use crate::db::{AuditRun, ClaimRow, IdTable, ObjectRow, Reader, RecordRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
 use crate::progress::{Progress, cores, workers};
@@ -130,9 +133,21 @@ pub struct AgainstResult {
     pub consistent: bool,
 }
 
-/// What the object workers found: per object read (its index in the
-/// sample), its finding and the bytes read.
-type Reads = Vec<(usize, Option<Finding>, u64)>;
+/// What the object workers found: objects read, their original bytes, and
+/// each damaged object's BLAKE3 column with its finding.
+#[derive(Default)]
+struct Reads {
+    read: u64,
+    bytes: u64,
+    damaged: Vec<(String, Finding)>,
+}
+
+/// The objects to read, in the audit's order, as a feeder thread streams
+/// them (`None` once the time budget is spent: the feeder then stops).
+type Queue = Mutex<Option<Receiver<ObjectRow>>>;
+
+/// Objects queued ahead of the workers.
+const QUEUE: usize = 1024;
 
 /// What the checks of rows (store listing, records, claims, log) found.
 struct RowChecks {
@@ -160,36 +175,36 @@ pub fn audit(
     let archive_id = archive.identity()?.archive_id;
     let log_key = custody_log::log_public(archive.root())?;
     let q = archive.db.read();
-    let tables = Tables {
-        objects: q.objects()?,
-        items: q.items()?,
-        records: q.record_heads()?,
-        claims: q.claims()?,
-        keys: q.keys()?,
-        exports: q.exports()?,
-        transfers: q.transfers()?,
-    };
-    let sample = &tables.objects[..opts.limit.unwrap_or(usize::MAX).min(tables.objects.len())];
-    progress.begin(sample.len() as u64, sample.iter().map(|o| o.size.max(0) as u64).sum());
+    let tables = Tables { keys: q.keys()?, exports: q.exports()?, transfers: q.transfers()? };
+    let limit = opts.limit.map_or(u64::MAX, |l| l as u64);
+    let (to_read, to_read_bytes) = q.to_check(limit)?;
+    progress.begin(to_read, to_read_bytes);
     let against = against_note.as_ref().map(|note| Against { note, pinned: pinned.as_ref() });
-    let reads = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
+    let feeder_db = archive.db.second_reader()?;
+    let (send, receive) = sync_channel(QUEUE);
+    let queue: Queue = Mutex::new(Some(receive));
+    let reads = Mutex::new(Reads::default());
     let deadline = opts.budget.map(|b| started + b);
-    let (next_ref, reads_ref) = (&next, &reads);
-    let rows = std::thread::scope(|s| {
-        for _ in 0..workers(opts.threads).min(sample.len().max(1)) {
-            let work = Work { store: &archive.store, sample, deep: opts.deep, deadline };
-            s.spawn(move || work.read_objects(next_ref, reads_ref, progress));
+    let (queue_ref, reads_ref) = (&queue, &reads);
+    let (rows, fed) = std::thread::scope(|s| {
+        let feeder = s.spawn(move || {
+            feeder_db.read().each_object_to_check(limit, |row| send.send(row).is_ok())
+        });
+        for _ in 0..workers(opts.threads).min(to_read.max(1) as usize) {
+            let work = Work { store: &archive.store, deep: opts.deep, deadline };
+            s.spawn(move || work.read_objects(queue_ref, reads_ref, progress));
         }
         let cx = RowContext { q: &q, store: &archive.store, archive_id: &archive_id };
-        cx.check(&tables, log_key.as_ref(), against.as_ref())
+        let rows = cx.check(&tables, log_key.as_ref(), against.as_ref());
+        (rows, feeder.join())
     });
     progress.finish();
+    fed.map_err(|_| Error::new(ErrorKind::Io, "the audit's object reader crashed"))??;
     let rows = rows?;
     let reads = reads.into_inner().unwrap_or_default();
     let run =
-        Run { started, started_at: &started_at, archive_id: &archive_id, sample, deep: opts.deep };
-    run.record(archive, reads, rows, tables.objects.len() as u64)
+        Run { started, started_at: &started_at, archive_id: &archive_id, to_read, deep: opts.deep };
+    run.record(archive, reads, rows, q.object_count()?)
 }
 
 /// How far the audits have got: what `custody audit --status` shows. A
@@ -290,30 +305,37 @@ fn pinned_vkey(vkey: Option<&str>) -> Result<Option<PublicKey>> {
 #[derive(Clone, Copy)]
 struct Work<'a> {
     store: &'a Store,
-    sample: &'a [ObjectRow],
     deep: bool,
     /// No object is begun after this.
     deadline: Option<Instant>,
 }
 
 impl Work<'_> {
-    /// One worker: take the next object of the sample until none is left
-    /// (or the time budget is spent), each read through one fixed buffer.
-    fn read_objects(self, next: &AtomicUsize, reads: &Mutex<Reads>, progress: &dyn Progress) {
+    /// One worker: take the next object from the queue until none is left
+    /// (or the time budget is spent: then it closes the queue), each read
+    /// through one fixed buffer. Objects are taken in the queue's order and
+    /// each one taken is read, so those read are the first ones of the
+    /// audit's order.
+    fn read_objects(self, queue: &Queue, reads: &Mutex<Reads>, progress: &dyn Progress) {
         let mut buf = vec![0u8; 1 << 20];
-        let mut mine = Vec::new();
+        let mut mine = Reads::default();
         loop {
+            let Ok(mut q) = queue.lock() else { break };
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
+                *q = None;
             }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(row) = self.sample.get(i) else { break };
-            let (f, n) = check_object(self.store, row, self.deep, &mut buf);
+            let Some(row) = q.as_ref().and_then(|r| r.recv().ok()) else { break };
+            drop(q);
+            let (f, n) = check_object(self.store, &row, self.deep, &mut buf);
             progress.advance(row.size.max(0) as u64);
-            mine.push((i, f, n));
+            mine.read += 1;
+            mine.bytes += n;
+            mine.damaged.extend(f.map(|f| (row.blake3, f)));
         }
         if let Ok(mut all) = reads.lock() {
-            all.extend(mine);
+            all.read += mine.read;
+            all.bytes += mine.bytes;
+            all.damaged.append(&mut mine.damaged);
         }
     }
 }
@@ -334,99 +356,148 @@ impl RowContext<'_> {
         log_key: Option<&PublicKey>,
         against: Option<&Against<'_>>,
     ) -> Result<RowChecks> {
-        let mut findings = check_listing(self.store, &tables.objects)?;
+        let q = self.q;
+        let mut findings = check_listing(self.store, q)?;
         let (keys, bad_keys) = Keys::load(&tables.keys);
         findings.extend(bad_keys);
         let rows = Rows::new(tables);
         // Objects whose items or claims have findings: their index rows
         // echo evidence that does not hold, so they are not judged again.
         let mut tainted = std::collections::BTreeSet::new();
-        for chunk in tables.items.chunks(VERIFY_CHUNK) {
-            let page =
-                self.q.records_with_ids(&chunk.iter().map(|i| i.record_id).collect::<Vec<_>>())?;
-            let verdicts = Verdicts::of(page.values(), &keys, cores());
-            for item in chunk {
-                let object = rows.objects.get(item.blake3.as_str()).copied();
-                let f = check_item(
-                    item,
-                    page.get(&item.record_id),
-                    object,
-                    &keys,
-                    &verdicts,
-                    self.archive_id,
-                );
+        findings.extend(self.items(&keys, &mut tainted)?);
+        findings.extend(self.claims(&keys, &mut tainted)?);
+        // A claim record whose row is gone (a deleted claim) taints its object too.
+        tainted.extend(q.orphan_claim_objects()?);
+        findings.extend(check_unnamed(&q.unnamed_records()?, &q.unnamed_objects()?));
+        findings.extend(self.checked_at()?);
+        findings.extend(check_transfers(&tables.transfers, &keys));
+        findings.extend(self.id_gaps()?);
+        findings.extend(check_index(q, self.store, &tainted)?);
+        let log = log_check::check(q, &rows, self.archive_id, log_key, against)?;
+        findings.extend(log.findings);
+        Ok(RowChecks {
+            findings,
+            against: log.against.map(|(size, consistent)| AgainstResult { size, consistent }),
+            items: q.count(IdTable::Items)?,
+            records: q.count(IdTable::Records)?,
+            claims: q.count(IdTable::Claims)?,
+            events: log.size,
+            sound: log.sound,
+        })
+    }
+
+    /// Every item against its record, a page at a time; the objects of
+    /// items with findings are added to `tainted`.
+    fn items(&self, keys: &Keys, tainted: &mut BTreeSet<String>) -> Result<Vec<Finding>> {
+        let (q, mut findings, mut after) = (self.q, Vec::new(), 0);
+        loop {
+            let chunk = q.items_after(after, VERIFY_CHUNK)?;
+            let Some(last) = chunk.last() else { break };
+            after = last.id;
+            let (records, objects, verdicts) =
+                named_by(q, chunk.iter().map(|i| (i.record_id, i.blake3.as_str())), keys)?;
+            for item in &chunk {
+                let rec = records.get(&item.record_id);
+                let object = objects.get(&item.blake3);
+                let f = check_item(item, rec, object, keys, &verdicts, self.archive_id);
                 if !f.is_empty() {
                     tainted.insert(item.blake3.clone());
                 }
                 findings.extend(f);
             }
         }
-        let supersessions = Supersessions::of(&tables.claims);
-        for chunk in tables.claims.chunks(VERIFY_CHUNK) {
-            let page =
-                self.q.records_with_ids(&chunk.iter().map(|c| c.record_id).collect::<Vec<_>>())?;
-            let verdicts = Verdicts::of(page.values(), &keys, cores());
+        Ok(findings)
+    }
+
+    /// Every claim against its record, a page at a time; the objects of
+    /// claims with findings are added to `tainted`. Supersession is judged
+    /// against the claims that claim to supersede another and the claims
+    /// they name (corrections: a few among many, held whole).
+    fn claims(&self, keys: &Keys, tainted: &mut BTreeSet<String>) -> Result<Vec<Finding>> {
+        let (q, mut findings, mut after) = (self.q, Vec::new(), 0);
+        let superseding = q.superseding_claims()?;
+        let supersessions = Supersessions::of(&superseding);
+        let named: Vec<&str> = superseding.iter().filter_map(|c| c.supersedes.as_deref()).collect();
+        let targets = q.claims_with_uuids(&named)?;
+        let by_uuid: HashMap<&str, &ClaimRow> =
+            targets.iter().map(|(uuid, c)| (uuid.as_str(), c)).collect();
+        loop {
+            let chunk = q.claims_after(after, VERIFY_CHUNK)?;
+            let Some(last) = chunk.last() else { break };
+            after = last.id;
+            let (records, objects, verdicts) =
+                named_by(q, chunk.iter().map(|c| (c.record_id, c.blake3.as_str())), keys)?;
             let cx = ClaimContext {
-                keys: &keys,
+                keys,
                 archive_id: self.archive_id,
-                by_uuid: &rows.claims,
+                by_uuid: &by_uuid,
                 supersessions: &supersessions,
                 verdicts: &verdicts,
             };
-            for c in chunk {
-                let object = rows.objects.get(c.blake3.as_str()).copied();
-                let f = check_claim(c, page.get(&c.record_id), object, &cx).1;
+            for c in &chunk {
+                let (rec, object) = (records.get(&c.record_id), objects.get(&c.blake3));
+                let (signed, mut f) = check_claim(c, rec, object, &cx);
+                // A claim whose supersedes column was edited: judged against
+                // the claim it signed it supersedes (read now, as it is rare).
+                let unseen =
+                    signed.and_then(|p| p.supersedes).filter(|t| !by_uuid.contains_key(t.as_str()));
+                if let Some(target) = unseen.and_then(|t| q.claim(&t).transpose()).transpose()? {
+                    let mut more = by_uuid.clone();
+                    more.insert(target.claim_uuid.as_str(), &target);
+                    f = check_claim(c, rec, object, &ClaimContext { by_uuid: &more, ..cx }).1;
+                }
                 if !f.is_empty() {
                     tainted.insert(c.blake3.clone());
                 }
                 findings.extend(f);
             }
         }
-        // A claim record whose row is gone (a deleted claim) taints its object too.
-        let claimed: std::collections::HashSet<i64> =
-            tables.claims.iter().map(|c| c.record_id).collect();
-        let orphans: Vec<i64> = tables
-            .records
-            .iter()
-            .filter(|r| r.claim && !claimed.contains(&r.id))
-            .map(|r| r.id)
-            .collect();
-        tainted.extend(self.q.records_with_ids(&orphans)?.into_values().map(|r| r.blake3));
-        findings.extend(check_unnamed(&rows));
-        findings.extend(check_runs(&tables.objects, &self.q.audit_runs()?));
-        findings.extend(check_transfers(&tables.transfers, &keys));
-        findings.extend(self.id_gaps(tables)?);
-        findings.extend(check_index(self.q, self.store, &tainted)?);
-        let log = log_check::check(self.q, &rows, self.archive_id, log_key, against)?;
-        findings.extend(log.findings);
-        Ok(RowChecks {
-            findings,
-            against: log.against.map(|(size, consistent)| AgainstResult { size, consistent }),
-            items: tables.items.len() as u64,
-            records: tables.records.len() as u64,
-            claims: tables.claims.len() as u64,
-            events: log.size,
-            sound: log.sound,
-        })
+        Ok(findings)
     }
 
-    /// Rows deleted from any table whose ids are never reused.
-    fn id_gaps(&self, t: &Tables) -> Result<Vec<Finding>> {
-        let q = self.q;
-        let mut out = Vec::new();
-        for (table, ids) in [
-            ("records", t.records.iter().map(|r| r.id).collect::<Vec<_>>()),
-            ("items", t.items.iter().map(|i| i.id).collect()),
-            ("claims", t.claims.iter().map(|c| c.id).collect()),
-            ("checkpoints", q.checkpoints()?.iter().map(|c| c.id).collect()),
-            ("cosignatures", q.cosignatures()?.iter().map(|c| c.id).collect()),
-            ("exports", t.exports.iter().map(|e| e.id).collect()),
-            ("transfers", t.transfers.iter().map(|x| x.id).collect()),
-        ] {
-            out.extend(check_id_gaps(table, &ids, q.sequence(table)?));
+    /// Every object's `last_checked_at` against the audit runs, a page at a
+    /// time; every run's findings count.
+    fn checked_at(&self) -> Result<Vec<Finding>> {
+        let runs = self.q.audit_runs()?;
+        let mut out = check_run_counts(&runs);
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.q.objects_after(after.as_deref(), VERIFY_CHUNK)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.blake3.clone());
+            out.extend(check_checked_at(&page, &runs));
         }
         Ok(out)
     }
+
+    /// Rows deleted from any table whose ids are never reused.
+    fn id_gaps(&self) -> Result<Vec<Finding>> {
+        let mut out = Vec::new();
+        for table in IdTable::ALL {
+            let mut gaps = Gaps::default();
+            self.q.each_id(table, |id| gaps.push(id))?;
+            out.extend(gaps.finish(table.name(), self.q.sequence(table.name())?));
+        }
+        Ok(out)
+    }
+}
+
+/// A page's records by id, objects by BLAKE3, and the records' verdicts.
+type Named = (HashMap<i64, RecordRow>, HashMap<String, ObjectRow>, Verdicts);
+
+/// The records and objects a page of rows names (by record id and object
+/// BLAKE3), and the verdicts on the records' signatures (checked together,
+/// on every core).
+fn named_by<'a>(
+    q: &Reader<'_>,
+    named: impl Iterator<Item = (i64, &'a str)>,
+    keys: &Keys,
+) -> Result<Named> {
+    let (ids, blake3s): (Vec<i64>, Vec<&str>) = named.unzip();
+    let records = q.records_with_ids(&ids)?;
+    let objects = q.objects_named(&blake3s)?;
+    let verdicts = Verdicts::of(records.values(), keys, cores());
+    Ok((records, objects, verdicts))
 }
 
 /// Objects re-read, their original bytes, objects in the archive, and
@@ -444,7 +515,8 @@ struct Run<'a> {
     started: Instant,
     started_at: &'a str,
     archive_id: &'a str,
-    sample: &'a [ObjectRow],
+    /// Objects to read (all, or the first `limit`).
+    to_read: u64,
     deep: bool,
 }
 
@@ -458,17 +530,8 @@ impl Run<'_> {
         mut rows: RowChecks,
         objects_total: u64,
     ) -> Result<AuditReport> {
-        let mut findings = Vec::new();
-        let mut bytes = 0;
-        let read = reads.len() as u64;
-        let mut clean = Vec::with_capacity(reads.len());
-        for (i, f, n) in reads {
-            bytes += n;
-            match f {
-                Some(f) => findings.push(f),
-                None => clean.extend(self.sample.get(i).map(|o| o.blake3.clone())),
-            }
-        }
+        let Reads { read, bytes, damaged } = reads;
+        let (damaged, mut findings): (Vec<String>, Vec<Finding>) = damaged.into_iter().unzip();
         findings.append(&mut rows.findings);
         let counts = Counts { read, bytes, total: objects_total, findings: findings.len() as u64 };
         let unrecorded = |findings, why: String| AuditReport {
@@ -480,7 +543,7 @@ impl Run<'_> {
             return Ok(unrecorded(findings, "the archive is read-only".into()));
         }
         let report_json = serde_json::to_string(&findings).unwrap_or_default();
-        match self.commit(archive, &report_json, counts, &rows, &clean) {
+        match self.commit(archive, &report_json, counts, &rows, &damaged) {
             Ok((checkpoint, run_id)) => {
                 Ok(self.report(findings, counts, &rows, checkpoint, run_id))
             }
@@ -492,7 +555,8 @@ impl Run<'_> {
         }
     }
 
-    /// In one transaction: mark the intact objects checked, insert the run,
+    /// In one transaction: mark the intact objects checked (the first
+    /// `counts.read` of the audit's order, but for the damaged ones), insert the run,
     /// log its fixity-check event and sign a checkpoint (when the log is
     /// sound). Returns (the checkpoint, the run's id).
     fn commit(
@@ -501,7 +565,7 @@ impl Run<'_> {
         report_json: &str,
         counts: Counts,
         rows: &RowChecks,
-        clean: &[String],
+        damaged: &[String],
     ) -> Result<(Option<String>, i64)> {
         let finished_at = archive.now();
         let key = match rows.sound {
@@ -514,7 +578,8 @@ impl Run<'_> {
             false => None,
         };
         let tx = archive.db.tx()?;
-        tx.mark_checked(clean, &finished_at)?;
+        let damaged: Vec<&str> = damaged.iter().map(String::as_str).collect();
+        tx.mark_checked(counts.read, &damaged, &finished_at)?;
         let run_id = tx.insert_audit_run(&AuditRun {
             started_at: self.started_at,
             finished_at: &finished_at,
@@ -552,7 +617,7 @@ impl Run<'_> {
             findings,
             objects_checked: counts.read,
             objects_total: counts.total,
-            budget_reached: counts.read < self.sample.len() as u64,
+            budget_reached: counts.read < self.to_read,
             bytes_checked: bytes,
             items_checked: rows.items,
             records_checked: rows.records,
