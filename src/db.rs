@@ -196,6 +196,17 @@ impl IdTable {
     }
 }
 
+/// A record no claim row names (`Reader::loose_records`).
+#[derive(Debug, Clone)]
+pub struct LooseRecord {
+    /// Its id and kind.
+    pub head: RecordHead,
+    /// The object it is about (index column).
+    pub blake3: String,
+    /// Whether an item row names it.
+    pub by_item: bool,
+}
+
 /// A stretch of the BLAKE3 key space: after `after` (`None`: from the
 /// start) up to and including `upto` (`None`: to the end). The audit and
 /// `reindex` read the search index a stretch at a time, and stretches that
@@ -1022,25 +1033,23 @@ impl Reader<'_> {
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
     }
 
-    /// Records no item or claim row names: their ids and whether each is
-    /// a claim's.
-    pub fn unnamed_records(&self) -> Result<Vec<RecordHead>> {
+    /// Records no claim row names that are claims' records or that no item
+    /// row names either (one scan of the records): a claim's record whose
+    /// claim was deleted, or a record nothing refers to.
+    pub fn loose_records(&self) -> Result<Vec<LooseRecord>> {
         self.all(
-            "SELECT id, kind = 'claim' FROM records r \
-             WHERE NOT EXISTS (SELECT 1 FROM items WHERE record_id = r.id) \
-             AND NOT EXISTS (SELECT 1 FROM claims WHERE record_id = r.id) ORDER BY id",
+            "SELECT id, kind = 'claim', blake3, \
+                 EXISTS (SELECT 1 FROM items WHERE record_id = r.id) AS by_item \
+             FROM records r WHERE NOT EXISTS (SELECT 1 FROM claims WHERE record_id = r.id) \
+             AND (kind = 'claim' OR NOT by_item) ORDER BY id",
             [],
-            |r| Ok(RecordHead { id: r.get(0)?, claim: r.get(1)? }),
-        )
-    }
-
-    /// The objects of claim records that no claim row names (a deleted claim).
-    pub fn orphan_claim_objects(&self) -> Result<Vec<String>> {
-        self.all(
-            "SELECT blake3 FROM records r WHERE kind = 'claim' \
-             AND NOT EXISTS (SELECT 1 FROM claims WHERE record_id = r.id) ORDER BY id",
-            [],
-            |r| r.get(0),
+            |r| {
+                Ok(LooseRecord {
+                    head: RecordHead { id: r.get(0)?, claim: r.get(1)? },
+                    blake3: r.get(2)?,
+                    by_item: r.get(3)?,
+                })
+            },
         )
     }
 

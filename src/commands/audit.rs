@@ -366,9 +366,11 @@ impl RowContext<'_> {
         let mut tainted = std::collections::BTreeSet::new();
         findings.extend(self.items(&keys, &mut tainted)?);
         findings.extend(self.claims(&keys, &mut tainted)?);
+        let loose = q.loose_records()?;
         // A claim record whose row is gone (a deleted claim) taints its object too.
-        tainted.extend(q.orphan_claim_objects()?);
-        findings.extend(check_unnamed(&q.unnamed_records()?, &q.unnamed_objects()?));
+        tainted.extend(loose.iter().filter(|r| r.head.claim).map(|r| r.blake3.clone()));
+        let unnamed: Vec<_> = loose.iter().filter(|r| !r.by_item).map(|r| r.head).collect();
+        findings.extend(check_unnamed(&unnamed, &q.unnamed_objects()?));
         findings.extend(self.checked_at()?);
         findings.extend(check_transfers(&tables.transfers, &keys));
         findings.extend(self.id_gaps()?);
