@@ -152,7 +152,7 @@ pub struct RecordHead {
 
 /// The tables whose ids are never reused (AUTOINCREMENT), which the
 /// audit reads id by id to find deleted rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdTable {
     /// Signed records.
     Records,
@@ -656,6 +656,16 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     })
 }
 
+/// A row count or limit as SQLite takes it (at most `i64::MAX`).
+fn sql_limit(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Keys as the map a keyed read returns holds them.
+fn owned(keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| (*k).to_owned()).collect()
+}
+
 /// The order the audit reads objects in: never checked first, then least
 /// recently checked (BLAKE3 breaks ties, so the order is total).
 const CHECK_ORDER: &str = "ORDER BY last_checked_at IS NOT NULL, last_checked_at, blake3";
@@ -744,6 +754,50 @@ impl Reader<'_> {
         st.query_row(p, f).optional().map_err(sql_err("query failed"))
     }
 
+    /// Rows handed out one at a time (a table too large to hold) until
+    /// `each` says stop.
+    fn each<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        mut each: impl FnMut(T) -> bool,
+    ) -> Result<()> {
+        let mut st = self.0.prepare_cached(sql).map_err(sql_err("cannot prepare a query"))?;
+        let mut rows = st.query(p).map_err(sql_err("query failed"))?;
+        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
+            if !each(f(r).map_err(sql_err("cannot read a row"))?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of `table` whose `col` is one of `keys` (one query: a
+    /// json_each list), by that key.
+    fn keyed<K: serde::Serialize + Eq + std::hash::Hash, T>(
+        &self,
+        cols: &str,
+        table: &str,
+        col: &str,
+        keys: &[K],
+        f: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        key: fn(&T) -> K,
+    ) -> Result<HashMap<K, T>> {
+        let sql =
+            format!("SELECT {cols} FROM {table} WHERE {col} IN (SELECT value FROM json_each(?1))");
+        let list = serde_json::to_string(keys).map_err(|e| {
+            Error::new(ErrorKind::Database, format!("cannot list the keys of a {table} query: {e}"))
+        })?;
+        Ok(self.all(&sql, [list], f)?.into_iter().map(|r| (key(&r), r)).collect())
+    }
+
+    /// The number of rows of a table.
+    fn count_of(&self, table: &str) -> Result<u64> {
+        let sql = format!("SELECT count(*) FROM {table}");
+        Ok(self.one(&sql, [], |r| r.get::<_, i64>(0))?.unwrap_or(0).max(0) as u64)
+    }
+
     /// The archive's identity: (id, name, created_at).
     pub fn identity(&self) -> Result<(String, String, String)> {
         self.one("SELECT archive_id, name, created_at FROM archive", [], |r| {
@@ -808,18 +862,10 @@ impl Reader<'_> {
     pub fn each_object_to_check(
         &self,
         limit: u64,
-        mut each: impl FnMut(ObjectRow) -> bool,
+        each: impl FnMut(ObjectRow) -> bool,
     ) -> Result<()> {
         let sql = format!("SELECT {OBJECT_COLS} FROM objects {CHECK_ORDER} LIMIT ?1");
-        let mut st = self.0.prepare_cached(&sql).map_err(sql_err("cannot prepare a query"))?;
-        let mut rows =
-            st.query([limit.min(i64::MAX as u64) as i64]).map_err(sql_err("query failed"))?;
-        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
-            if !each(object_row(r).map_err(sql_err("cannot read an objects row"))?) {
-                break;
-            }
-        }
-        Ok(())
+        self.each(&sql, [sql_limit(limit)], object_row, each)
     }
 
     /// How many objects, and how many original bytes, the first `limit` to
@@ -828,9 +874,8 @@ impl Reader<'_> {
         let sql = format!(
             "SELECT count(*), total(size) FROM (SELECT size FROM objects {CHECK_ORDER} LIMIT ?1)"
         );
-        let row = self.one(&sql, [limit.min(i64::MAX as u64) as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
-        })?;
+        let row =
+            self.one(&sql, [sql_limit(limit)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))?;
         Ok(row.map_or((0, 0), |(n, b)| (n.max(0) as u64, b.max(0.0) as u64)))
     }
 
@@ -841,20 +886,14 @@ impl Reader<'_> {
 
     /// The number of objects.
     pub fn object_count(&self) -> Result<u64> {
-        Ok(
-            self.one("SELECT count(*) FROM objects", [], |r| r.get::<_, i64>(0))?
-                .unwrap_or(0)
-                .max(0) as u64,
-        )
+        self.count_of("objects")
     }
 
     /// The objects with these BLAKE3s, by BLAKE3 (one query).
     pub fn objects_named(&self, blake3s: &[&str]) -> Result<HashMap<String, ObjectRow>> {
-        let sql = format!(
-            "SELECT {OBJECT_COLS} FROM objects WHERE blake3 IN (SELECT value FROM json_each(?1))"
-        );
-        let rows = self.all(&sql, [serde_json::Value::from(blake3s).to_string()], object_row)?;
-        Ok(rows.into_iter().map(|o| (o.blake3.clone(), o)).collect())
+        self.keyed(OBJECT_COLS, "objects", "blake3", &owned(blake3s), object_row, |o| {
+            o.blake3.clone()
+        })
     }
 
     /// The objects whose BLAKE3 hex starts with the two characters of a
@@ -914,11 +953,9 @@ impl Reader<'_> {
 
     /// The items with these UUIDs, by UUID (one query).
     pub fn items_with_uuids(&self, uuids: &[&str]) -> Result<HashMap<String, ItemRow>> {
-        let sql = format!(
-            "SELECT {ITEM_COLS} FROM items WHERE item_uuid IN (SELECT value FROM json_each(?1))"
-        );
-        let rows = self.all(&sql, [serde_json::Value::from(uuids).to_string()], item_row)?;
-        Ok(rows.into_iter().map(|i| (i.item_uuid.clone(), i)).collect())
+        self.keyed(ITEM_COLS, "items", "item_uuid", &owned(uuids), item_row, |i| {
+            i.item_uuid.clone()
+        })
     }
 
     /// Items no custody-log leaf of kind `kind` refers to, by the leaves'
@@ -1025,12 +1062,7 @@ impl Reader<'_> {
 
     /// The records with these ids (one query; ids with no record are absent).
     pub fn records_with_ids(&self, ids: &[i64]) -> Result<HashMap<i64, RecordRow>> {
-        let list = serde_json::Value::from(ids).to_string();
-        let sql = format!(
-            "SELECT {RECORD_COLS} FROM records WHERE id IN (SELECT value FROM json_each(?1))"
-        );
-        let rows = self.all(&sql, [list], record_row)?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+        self.keyed(RECORD_COLS, "records", "id", ids, record_row, |r| r.id)
     }
 
     /// Records no claim row names that are claims' records or that no item
@@ -1053,21 +1085,18 @@ impl Reader<'_> {
         )
     }
 
-    /// The number of rows of `table`.
-    pub fn count(&self, table: IdTable) -> Result<u64> {
-        let sql = format!("SELECT count(*) FROM {}", table.name());
-        Ok(self.one(&sql, [], |r| r.get::<_, i64>(0))?.unwrap_or(0).max(0) as u64)
-    }
-
     /// Every id of `table`, in order, handed out one at a time.
     pub fn each_id(&self, table: IdTable, mut each: impl FnMut(i64)) -> Result<()> {
         let sql = format!("SELECT id FROM {} ORDER BY id", table.name());
-        let mut st = self.0.prepare_cached(&sql).map_err(sql_err("cannot prepare a query"))?;
-        let mut rows = st.query([]).map_err(sql_err("query failed"))?;
-        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
-            each(r.get(0).map_err(sql_err("cannot read an id"))?);
-        }
-        Ok(())
+        self.each(
+            &sql,
+            [],
+            |r| r.get(0),
+            |id| {
+                each(id);
+                true
+            },
+        )
     }
 
     /// All records.
@@ -1147,23 +1176,18 @@ impl Reader<'_> {
     ) -> Result<()> {
         let sql = "SELECT idx, hash FROM log_nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3 \
                    ORDER BY idx";
-        let mut st = self.0.prepare_cached(sql).map_err(sql_err("cannot prepare a query"))?;
-        let mut rows =
-            st.query(params![level, first as i64, last as i64]).map_err(sql_err("query failed"))?;
-        while let Some(r) = rows.next().map_err(sql_err("cannot read a row"))? {
-            let read = || -> rusqlite::Result<(i64, Vec<u8>)> { Ok((r.get(0)?, r.get(1)?)) };
-            let (idx, hash) = read().map_err(sql_err("cannot read a log_nodes row"))?;
+        let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, Vec<u8>)> {
+            Ok((r.get(0)?, r.get(1)?))
+        };
+        self.each(sql, params![level, first as i64, last as i64], read, |(idx, hash)| {
             each(idx as u64, &hash);
-        }
-        Ok(())
+            true
+        })
     }
 
     /// The number of stored nodes.
     pub fn log_node_count(&self) -> Result<u64> {
-        Ok(self
-            .one("SELECT count(*) FROM log_nodes", [], |r| r.get::<_, i64>(0))?
-            .unwrap_or(0)
-            .max(0) as u64)
+        self.count_of("log_nodes")
     }
 
     /// Every stored checkpoint, oldest first.
@@ -1283,11 +1307,9 @@ impl Reader<'_> {
 
     /// The claims with these UUIDs, by UUID (one query).
     pub fn claims_with_uuids(&self, uuids: &[&str]) -> Result<HashMap<String, ClaimRow>> {
-        let sql = format!(
-            "SELECT {CLAIM_COLS} FROM claims WHERE claim_uuid IN (SELECT value FROM json_each(?1))"
-        );
-        let rows = self.all(&sql, [serde_json::Value::from(uuids).to_string()], claim_row)?;
-        Ok(rows.into_iter().map(|c| (c.claim_uuid.clone(), c)).collect())
+        self.keyed(CLAIM_COLS, "claims", "claim_uuid", &owned(uuids), claim_row, |c| {
+            c.claim_uuid.clone()
+        })
     }
 
     /// Claims that say they supersede another, oldest first (corrections:
@@ -1598,7 +1620,7 @@ impl Tx<'_> {
              AND blake3 NOT IN (SELECT value FROM json_each(?3))"
         );
         let except = serde_json::Value::from(except).to_string();
-        self.exec(&sql, params![at, first.min(i64::MAX as u64) as i64, except])
+        self.exec(&sql, params![at, sql_limit(first), except])
             .map_err(sql_err("cannot mark objects checked"))?;
         Ok(())
     }

@@ -199,11 +199,13 @@ pub struct Gaps {
     /// The first few missing ids.
     shown: Vec<i64>,
     missing: u64,
+    seen: u64,
 }
 
 impl Gaps {
     /// The next id (ascending).
     pub fn push(&mut self, id: i64) {
+        self.seen += 1;
         if id > self.last + 1 {
             let first = self.last + 1;
             self.missing += (id - first) as u64;
@@ -211,6 +213,11 @@ impl Gaps {
             self.shown.extend((first..id).take(room));
         }
         self.last = self.last.max(id);
+    }
+
+    /// How many ids were pushed (the table's rows).
+    pub fn seen(&self) -> u64 {
+        self.seen
     }
 
     /// A finding if ids are missing from `1..=max(sequence, last id)` of

@@ -373,16 +373,17 @@ impl RowContext<'_> {
         findings.extend(check_unnamed(&unnamed, &q.unnamed_objects()?));
         findings.extend(self.checked_at()?);
         findings.extend(check_transfers(&tables.transfers, &keys));
-        findings.extend(self.id_gaps()?);
+        let (gaps, rows_in) = self.id_gaps()?;
+        findings.extend(gaps);
         findings.extend(check_index(q, self.store, &tainted)?);
         let log = log_check::check(q, &rows, self.archive_id, log_key, against)?;
         findings.extend(log.findings);
         Ok(RowChecks {
             findings,
             against: log.against.map(|(size, consistent)| AgainstResult { size, consistent }),
-            items: q.count(IdTable::Items)?,
-            records: q.count(IdTable::Records)?,
-            claims: q.count(IdTable::Claims)?,
+            items: rows_in.get(&IdTable::Items).copied().unwrap_or(0),
+            records: rows_in.get(&IdTable::Records).copied().unwrap_or(0),
+            claims: rows_in.get(&IdTable::Claims).copied().unwrap_or(0),
             events: log.size,
             sound: log.sound,
         })
@@ -472,15 +473,17 @@ impl RowContext<'_> {
         Ok(out)
     }
 
-    /// Rows deleted from any table whose ids are never reused.
-    fn id_gaps(&self) -> Result<Vec<Finding>> {
-        let mut out = Vec::new();
+    /// Rows deleted from any table whose ids are never reused, and how
+    /// many rows each holds.
+    fn id_gaps(&self) -> Result<(Vec<Finding>, HashMap<IdTable, u64>)> {
+        let (mut out, mut rows) = (Vec::new(), HashMap::new());
         for table in IdTable::ALL {
             let mut gaps = Gaps::default();
             self.q.each_id(table, |id| gaps.push(id))?;
+            rows.insert(table, gaps.seen());
             out.extend(gaps.finish(table.name(), self.q.sequence(table.name())?));
         }
-        Ok(out)
+        Ok((out, rows))
     }
 }
 
