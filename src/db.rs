@@ -428,6 +428,17 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
 /// every query over a large index re-read its pages from the OS).
 const READ_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
 
+/// How much page cache a second reader gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReaderCache {
+    /// 16 MiB: it looks rows up by key all over the database, beside other
+    /// connections (measured on the audit of 100,000 items: faster than
+    /// with 4 or 64 MiB).
+    Lookups,
+    /// SQLite's default 2 MiB: it streams one index in order.
+    Streaming,
+}
+
 /// Prepared statements kept per connection. Recording one ingested file
 /// runs more distinct statements (object, item, record, claims, events,
 /// index rows) than rusqlite's default of 16 holds, so each was parsed
@@ -493,8 +504,9 @@ impl Db {
     }
 
     /// A second connection to the same database that only reads (so that
-    /// another thread can stream rows while this one queries).
-    pub fn second_reader(&self) -> Result<Db> {
+    /// another thread can stream rows, or run its own checks, while this
+    /// one queries).
+    pub fn second_reader(&self, cache: ReaderCache) -> Result<Db> {
         let what = format!("database {}", crate::text::shown(&self.path));
         let conn = if self.read_only {
             open_read_only(&self.path, &what)?
@@ -503,7 +515,11 @@ impl Db {
             Connection::open_with_flags(&self.path, flags)
                 .map_err(|e| Error::db(format!("cannot open {what} again to read it"), e))?
         };
-        conn.execute_batch(READ_PRAGMAS).map_err(sql_err("cannot configure the database"))?;
+        if cache == ReaderCache::Lookups {
+            conn.execute_batch("PRAGMA cache_size = -16384;")
+                .map_err(sql_err("cannot configure the database"))?;
+        }
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Db { conn, read_only: true, path: self.path.clone() })
     }
 

@@ -89,20 +89,6 @@ impl Stored {
         })
     }
 
-    /// Set aside what the index holds for a tainted object, unjudged.
-    fn skip(&mut self, blake3: &str) {
-        self.claims.remove(blake3);
-        self.terms.remove(blake3);
-        self.docs.remove(blake3);
-        self.flags.remove(blake3);
-        for (&id, _) in self.claim_of.iter().filter(|(_, b)| b.as_str() == blake3) {
-            self.times.remove(&id);
-            self.cells.remove(&id);
-            self.spacetime.remove(&(id * 2));
-            self.spacetime.remove(&(id * 2 + 1));
-        }
-    }
-
     /// Whether the R*Tree rows (as rounded) and grid rows of `d`'s
     /// claims are there: (times hold, cells hold, space-time holds).
     fn trees_hold(&mut self, d: &Derived) -> (bool, bool, bool) {
@@ -179,20 +165,44 @@ impl Stored {
         out
     }
 
-    /// Add the rows no object of the page accounted for to `strays`.
-    fn left_over(self, strays: &mut Strays) {
+    /// Count the rows the comparison left: the R*Tree and grid rows of a
+    /// claim of the page under its object (set aside with it if it is
+    /// tainted), the rest in `strays`.
+    fn left_over(self, strays: &mut Strays, of: &mut BTreeMap<String, Strays>) {
         strays.claims += self.claims.values().map(Vec::len).sum::<usize>() as u64;
-        strays.times += self.times.len() as u64;
-        strays.cells += self.cells.values().map(Vec::len).sum::<usize>() as u64;
-        strays.spacetime += self.spacetime.len() as u64;
         strays.terms += self.terms.values().map(Vec::len).sum::<usize>() as u64;
         strays.docs += self.docs.values().map(Vec::len).sum::<usize>() as u64;
         strays.flags += self.flags.len() as u64;
+        let claim_of = &self.claim_of;
+        for id in self.times.keys() {
+            under(claim_of, strays, of, *id).times += 1;
+        }
+        for (id, rows) in &self.cells {
+            under(claim_of, strays, of, *id).cells += rows.len() as u64;
+        }
+        // A claim's space-time boxes are numbered 2 × its id and the next.
+        for id in self.spacetime.keys() {
+            under(claim_of, strays, of, id / 2).spacetime += 1;
+        }
+    }
+}
+
+/// Where a left-over row of `claim` is counted: under its object when the
+/// claim is one of the page's, else in `strays`.
+fn under<'a>(
+    claim_of: &HashMap<i64, String>,
+    strays: &'a mut Strays,
+    of: &'a mut BTreeMap<String, Strays>,
+    claim: i64,
+) -> &'a mut Strays {
+    match claim_of.get(&claim) {
+        Some(b) => of.entry(b.clone()).or_default(),
+        None => strays,
     }
 }
 
 /// Rows that belong to no current claim or object, by table.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Strays {
     claims: u64,
     times: u64,
@@ -232,31 +242,66 @@ impl Strays {
     }
 }
 
+impl Strays {
+    /// Add `other`'s counts.
+    fn add(&mut self, other: &Strays) {
+        self.claims += other.claims;
+        self.times += other.times;
+        self.cells += other.cells;
+        self.spacetime += other.spacetime;
+        self.terms += other.terms;
+        self.docs += other.docs;
+        self.text += other.text;
+        self.flags += other.flags;
+    }
+}
+
+/// What the comparison found, before the objects whose items or claims
+/// have findings are set aside (it runs beside those checks).
+pub struct IndexChecks {
+    /// Each object's findings, in the order found.
+    objects: Vec<(String, Finding)>,
+    /// Rows of an object's claims the comparison left, by object.
+    strays_of: BTreeMap<String, Strays>,
+    /// Rows of no object.
+    strays: Strays,
+    /// Whole-index findings.
+    rest: Vec<Finding>,
+}
+
+impl IndexChecks {
+    /// The findings, except those of the objects in `tainted`, whose items
+    /// or claims already have findings (their index rows follow from
+    /// evidence that does not hold; the real finding is reported, not its
+    /// echo).
+    pub fn findings(mut self, tainted: &BTreeSet<String>) -> Vec<Finding> {
+        let mut out: Vec<Finding> = (self.objects.into_iter())
+            .filter(|(b, _)| !tainted.contains(b))
+            .map(|(_, f)| f)
+            .collect();
+        for (_, s) in self.strays_of.iter().filter(|(b, _)| !tainted.contains(*b)) {
+            self.strays.add(s);
+        }
+        out.extend(self.strays.findings());
+        out.extend(self.rest);
+        out
+    }
+}
+
 /// Compare every search table with what the archive's claims and text
-/// objects give, a page of objects at a time (`index::each_page`) —
-/// except for the objects in `tainted`, whose items or claims already have
-/// findings (their index rows follow from evidence that does not hold; the
-/// real finding is reported, not its echo).
-pub fn check_index(
-    q: &Reader<'_>,
-    store: &Store,
-    tainted: &BTreeSet<String>,
-) -> Result<Vec<Finding>> {
-    let mut out = Vec::new();
-    let mut strays = Strays::default();
-    index::each_page(q, |objects, span| {
-        let expected = index::expected(q, store, objects, span)?;
+/// objects give, a page of objects at a time (`index::each_page`).
+pub fn check_index(q: &Reader<'_>, store: &Store) -> Result<IndexChecks> {
+    let mut objects = Vec::new();
+    let (mut strays, mut strays_of) = (Strays::default(), BTreeMap::new());
+    index::each_page(q, |page, span| {
+        let expected = index::expected(q, store, page, span)?;
         let mut stored = Stored::read(q, span)?;
         for (blake3, e) in &expected {
-            if tainted.contains(blake3) {
-                stored.skip(blake3);
-                continue;
-            }
             for (table, what) in stored.differ(blake3, e) {
-                out.push(finding(blake3, table, what));
+                objects.push((blake3.clone(), finding(blake3, table, what)));
             }
         }
-        stored.left_over(&mut strays);
+        stored.left_over(&mut strays, &mut strays_of);
         Ok(())
     })?;
     let (times, spacetime, cells) = q.search_unclaimed()?;
@@ -264,9 +309,9 @@ pub fn check_index(
     strays.spacetime += spacetime;
     strays.cells += cells;
     strays.text = q.search_orphan_text()?;
-    out.extend(strays.findings());
+    let mut rest = Vec::new();
     if q.search_multi_differs()? {
-        out.push(Finding::new(
+        rest.push(Finding::new(
             Code::IndexMismatch,
             "the search index",
             "table search_multi",
@@ -274,5 +319,40 @@ pub fn check_index(
             REPAIR,
         ));
     }
-    Ok(out)
+    Ok(IndexChecks { objects, strays_of, strays, rest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An object's findings and left-over rows are set aside when its items
+    /// or claims are tainted, and counted when they are not.
+    #[test]
+    fn tainted_objects_are_set_aside() {
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let mut strays_of = BTreeMap::new();
+        strays_of.insert(a.clone(), Strays { times: 1, ..Strays::default() });
+        strays_of.insert(b.clone(), Strays { cells: 2, ..Strays::default() });
+        let checks = || IndexChecks {
+            objects: vec![
+                (a.clone(), finding(&a, "search_terms", "differ from the terms")),
+                (b.clone(), finding(&b, "search_flags", "differ from the discrepancies")),
+            ],
+            strays_of: strays_of.clone(),
+            strays: Strays { text: 3, ..Strays::default() },
+            rest: vec![],
+        };
+        let shown = |f: Vec<Finding>| -> Vec<String> {
+            f.iter().map(|f| format!("{} | {} | {}", f.subject, f.location, f.message)).collect()
+        };
+        let tainted: BTreeSet<String> = [a.clone()].into();
+        let mut want = vec![finding(&b, "search_flags", "differ from the discrepancies")];
+        want.extend(Strays { cells: 2, text: 3, ..Strays::default() }.findings());
+        assert_eq!(shown(checks().findings(&tainted)), shown(want));
+        let all = shown(checks().findings(&BTreeSet::new()));
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert!(all[0].starts_with(&format!("object {a} | table search_terms")), "{all:?}");
+        assert!(all.iter().any(|f| f.contains("1 rows of search_times")), "{all:?}");
+    }
 }

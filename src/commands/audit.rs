@@ -1,10 +1,13 @@
 //! `audit`: re-read every object (decompressing, recomputing BLAKE3 and
 //! the size; `deep` adds SHA-256) on worker threads while the calling
-//! thread checks the rows — the store's listing, every signed record and
-//! claim against its key, object and derived columns, and the custody log
-//! — then record the run (a fixity-check event and a signed checkpoint,
-//! when the log checks out). Problems are findings (data), never errors;
-//! errors are operational failures (the database is gone…).
+//! thread checks the tables — the store's listing, every signed record and
+//! claim against its key, object and derived columns — and two more
+//! threads, each on its own read-only connection, the search index and
+//! the custody log; then record the run (a fixity-check event and a signed
+//! checkpoint, when the log checks out). Problems are findings (data),
+//! never errors; errors are operational failures (the database is gone…).
+//! The archive's shared lock keeps writers out meanwhile, so every
+//! connection reads the same archive.
 //!
 //! Objects are read by `threads` workers (default twice the cores, at most
 //! 16), least recently checked first (all, `limit` of them, or as many as
@@ -32,12 +35,12 @@ use crate::audit::items::{Gaps, check_item, check_transfers, check_unnamed};
 use crate::audit::objects::{check_listing, check_object};
 use crate::audit::rows::{Rows, Tables};
 use crate::audit::runs::{check_checked_at, check_run_counts};
-use crate::audit::search::check_index;
+use crate::audit::search::{IndexChecks, check_index};
 use crate::claim::review::Supersessions;
 use crate::crypto::PublicKey;
 use crate::custody_log::note::{Checkpoint, Note};
 use crate::custody_log::{self, Event, note};
-use crate::db::{AuditRun, ClaimRow, IdTable, ObjectRow, Reader, RecordRow};
+use crate::db::{AuditRun, ClaimRow, IdTable, ObjectRow, Reader, ReaderCache, RecordRow};
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
 use crate::progress::{Progress, cores, workers};
@@ -160,6 +163,35 @@ struct RowChecks {
     sound: bool,
 }
 
+/// What the checks of the tables (all but the search index and the log)
+/// found and counted.
+struct TableChecks {
+    findings: Vec<Finding>,
+    /// Objects whose items or claims have findings.
+    tainted: BTreeSet<String>,
+    items: u64,
+    records: u64,
+    claims: u64,
+}
+
+impl TableChecks {
+    /// With the search index's findings (but for the tainted objects) and
+    /// the log's, in that order, after the tables'.
+    fn with(mut self, index: IndexChecks, log: log_check::LogCheck) -> RowChecks {
+        self.findings.extend(index.findings(&self.tainted));
+        self.findings.extend(log.findings);
+        RowChecks {
+            findings: self.findings,
+            against: log.against.map(|(size, consistent)| AgainstResult { size, consistent }),
+            items: self.items,
+            records: self.records,
+            claims: self.claims,
+            events: log.size,
+            sound: log.sound,
+        }
+    }
+}
+
 /// Audit the whole archive and record the result.
 pub fn audit(
     archive: &mut Archive,
@@ -180,27 +212,41 @@ pub fn audit(
     let (to_read, to_read_bytes) = q.to_check(limit)?;
     progress.begin(to_read, to_read_bytes);
     let against = against_note.as_ref().map(|note| Against { note, pinned: pinned.as_ref() });
-    let feeder_db = archive.db.second_reader()?;
+    let feeder_db = archive.db.second_reader(ReaderCache::Streaming)?;
+    let log_db = archive.db.second_reader(ReaderCache::Lookups)?;
+    let index_db = archive.db.second_reader(ReaderCache::Lookups)?;
     let (send, receive) = sync_channel(QUEUE);
     let queue: Queue = Mutex::new(Some(receive));
     let reads = Mutex::new(Reads::default());
     let deadline = opts.budget.map(|b| started + b);
     let (queue_ref, reads_ref) = (&queue, &reads);
-    let (rows, fed) = std::thread::scope(|s| {
+    let rows = Rows::new(&tables);
+    let (rows_ref, archive_id_ref) = (&rows, archive_id.as_str());
+    let (log_key_ref, against_ref) = (log_key.as_ref(), against.as_ref());
+    let store = &archive.store;
+    let (checked, index, log, fed) = std::thread::scope(|s| {
         let feeder = s.spawn(move || {
             feeder_db.read().each_object_to_check(limit, |row| send.send(row).is_ok())
+        });
+        // The search index and the log are checked beside the tables, each
+        // on its own connection: each is mostly one thread's work.
+        let index = s.spawn(move || check_index(&index_db.read(), store));
+        let log = s.spawn(move || {
+            log_check::check(&log_db.read(), rows_ref, archive_id_ref, log_key_ref, against_ref)
         });
         for _ in 0..workers(opts.threads).min(to_read.max(1) as usize) {
             let work = Work { store: &archive.store, deep: opts.deep, deadline };
             s.spawn(move || work.read_objects(queue_ref, reads_ref, progress));
         }
         let cx = RowContext { q: &q, store: &archive.store, archive_id: &archive_id };
-        let rows = cx.check(&tables, log_key.as_ref(), against.as_ref());
-        (rows, feeder.join())
+        (cx.check(&tables), index.join(), log.join(), feeder.join())
     });
     progress.finish();
-    fed.map_err(|_| Error::new(ErrorKind::Io, "the audit's object reader crashed"))??;
-    let rows = rows?;
+    let crashed = |what: &str| Error::new(ErrorKind::Io, format!("the audit's {what} crashed"));
+    fed.map_err(|_| crashed("object reader"))??;
+    let index = index.map_err(|_| crashed("search index check"))??;
+    let log = log.map_err(|_| crashed("log check"))??;
+    let rows = checked?.with(index, log);
     let reads = reads.into_inner().unwrap_or_default();
     let run =
         Run { started, started_at: &started_at, archive_id: &archive_id, to_read, deep: opts.deep };
@@ -350,17 +396,11 @@ struct RowContext<'a> {
 impl RowContext<'_> {
     /// The store listing, every item, record and claim, no deleted rows,
     /// and the custody log.
-    fn check(
-        &self,
-        tables: &Tables,
-        log_key: Option<&PublicKey>,
-        against: Option<&Against<'_>>,
-    ) -> Result<RowChecks> {
+    fn check(&self, tables: &Tables) -> Result<TableChecks> {
         let q = self.q;
         let mut findings = check_listing(self.store, q)?;
         let (keys, bad_keys) = Keys::load(&tables.keys);
         findings.extend(bad_keys);
-        let rows = Rows::new(tables);
         // Objects whose items or claims have findings: their index rows
         // echo evidence that does not hold, so they are not judged again.
         let mut tainted = std::collections::BTreeSet::new();
@@ -375,17 +415,12 @@ impl RowContext<'_> {
         findings.extend(check_transfers(&tables.transfers, &keys));
         let (gaps, rows_in) = self.id_gaps()?;
         findings.extend(gaps);
-        findings.extend(check_index(q, self.store, &tainted)?);
-        let log = log_check::check(q, &rows, self.archive_id, log_key, against)?;
-        findings.extend(log.findings);
-        Ok(RowChecks {
+        Ok(TableChecks {
             findings,
-            against: log.against.map(|(size, consistent)| AgainstResult { size, consistent }),
+            tainted,
             items: rows_in.get(&IdTable::Items).copied().unwrap_or(0),
             records: rows_in.get(&IdTable::Records).copied().unwrap_or(0),
             claims: rows_in.get(&IdTable::Claims).copied().unwrap_or(0),
-            events: log.size,
-            sound: log.sound,
         })
     }
 
