@@ -428,6 +428,9 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
 /// every query over a large index re-read its pages from the OS).
 const READ_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
 
+/// A second reader that looks rows up: 16 MiB of page cache.
+const LOOKUP_PRAGMAS: &str = "PRAGMA cache_size = -16384;";
+
 /// How much page cache a second reader gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReaderCache {
@@ -516,8 +519,7 @@ impl Db {
                 .map_err(|e| Error::db(format!("cannot open {what} again to read it"), e))?
         };
         if cache == ReaderCache::Lookups {
-            conn.execute_batch("PRAGMA cache_size = -16384;")
-                .map_err(sql_err("cannot configure the database"))?;
+            conn.execute_batch(LOOKUP_PRAGMAS).map_err(sql_err("cannot configure the database"))?;
         }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Db { conn, read_only: true, path: self.path.clone() })

@@ -202,7 +202,7 @@ fn under<'a>(
 }
 
 /// Rows that belong to no current claim or object, by table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 struct Strays {
     claims: u64,
     times: u64,
@@ -215,6 +215,18 @@ struct Strays {
 }
 
 impl Strays {
+    /// Add `other`'s counts.
+    fn add(&mut self, other: &Strays) {
+        self.claims += other.claims;
+        self.times += other.times;
+        self.cells += other.cells;
+        self.spacetime += other.spacetime;
+        self.terms += other.terms;
+        self.docs += other.docs;
+        self.text += other.text;
+        self.flags += other.flags;
+    }
+
     /// One finding per table that has any.
     fn findings(&self) -> Vec<Finding> {
         [
@@ -239,20 +251,6 @@ impl Strays {
             )
         })
         .collect()
-    }
-}
-
-impl Strays {
-    /// Add `other`'s counts.
-    fn add(&mut self, other: &Strays) {
-        self.claims += other.claims;
-        self.times += other.times;
-        self.cells += other.cells;
-        self.spacetime += other.spacetime;
-        self.terms += other.terms;
-        self.docs += other.docs;
-        self.text += other.text;
-        self.flags += other.flags;
     }
 }
 

@@ -235,10 +235,10 @@ pub fn audit(
             log_check::check(&log_db.read(), rows_ref, archive_id_ref, log_key_ref, against_ref)
         });
         for _ in 0..workers(opts.threads).min(to_read.max(1) as usize) {
-            let work = Work { store: &archive.store, deep: opts.deep, deadline };
+            let work = Work { store, deep: opts.deep, deadline };
             s.spawn(move || work.read_objects(queue_ref, reads_ref, progress));
         }
-        let cx = RowContext { q: &q, store: &archive.store, archive_id: &archive_id };
+        let cx = RowContext { q: &q, store, archive_id: &archive_id };
         (cx.check(&tables), index.join(), log.join(), feeder.join())
     });
     progress.finish();
@@ -394,8 +394,8 @@ struct RowContext<'a> {
 }
 
 impl RowContext<'_> {
-    /// The store listing, every item, record and claim, no deleted rows,
-    /// and the custody log.
+    /// The store listing, every item, record and claim, no deleted rows
+    /// (the search index and the log are checked on their own threads).
     fn check(&self, tables: &Tables) -> Result<TableChecks> {
         let q = self.q;
         let mut findings = check_listing(self.store, q)?;
